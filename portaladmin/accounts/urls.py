@@ -1,0 +1,9 @@
+from django.urls import path
+
+from portaladmin.accounts import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("", views.users, name="users"),
+    path("<int:pk>/toggle-active/", views.user_toggle_active, name="toggle-active"),
+]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HarvestersConfig(AppConfig):
+    name = "portaladmin.harvesters"
+    label = "harvesters"

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from portaladmin.core.views import placeholder
+
+app_name = "jobs"
+urlpatterns = [path("", placeholder, name="list")]

@@ -1,0 +1,18 @@
+from portaladmin.portals.models import ROLE_RANK
+from portaladmin.portals.permissions import connections_visible_to
+
+
+def connections(request):
+    """The connection switcher's list and the current connection's role flags, for base.html."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    role = getattr(request, "role", None)
+    rank = ROLE_RANK.get(role, 0) if role else 0
+    return {
+        "nav_connections": connections_visible_to(user).only("name", "slug", "health"),
+        "current_connection": getattr(request, "connection", None),
+        "current_role": role,
+        "can_operate": rank >= 2,
+        "can_admin": rank >= 3,
+    }

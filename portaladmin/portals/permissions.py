@@ -1,0 +1,63 @@
+"""The one place that decides who may do what on a connection. Views, forms and tasks all ask it.
+
+viewer: read everything; operator: also publish/unpublish, start harvesters, invite, edit content;
+admin: also delete, manage members, edit the connection and its key. Superusers are admin everywhere.
+A user with no role on a connection must not learn it exists: callers answer 404.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from portaladmin.portals.models import ROLE_RANK, Connection, Membership, Role
+
+VIEW, OPERATE, ADMIN = Role.VIEWER, Role.OPERATOR, Role.ADMIN
+
+
+def role_for(user, connection: Connection) -> Role | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    cache = getattr(user, "_portaladmin_roles", None)
+    if cache is None:
+        cache = dict(Membership.objects.filter(user=user).values_list("connection_id", "role"))
+        user._portaladmin_roles = cache
+    role = cache.get(connection.pk)
+    return Role(role) if role else None
+
+
+def has_role(user, connection: Connection, needed: Role) -> bool:
+    role = role_for(user, connection)
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[Role(needed)]
+
+
+def require_role(user, connection: Connection, needed: Role) -> Role:
+    """Raise Http404 for outsiders and PermissionDenied for members with too low a role."""
+    role = role_for(user, connection)
+    if role is None:
+        raise Http404("No such connection.")
+    if ROLE_RANK[role] < ROLE_RANK[Role(needed)]:
+        raise PermissionDenied(f"This needs the {Role(needed).label.lower()} role on {connection.name}.")
+    return role
+
+
+def get_connection_for(user, slug: str, needed: Role = VIEW) -> tuple[Connection, Role]:
+    try:
+        connection = Connection.objects.get(slug=slug)
+    except Connection.DoesNotExist:
+        raise Http404("No such connection.") from None
+    return connection, require_role(user, connection, needed)
+
+
+def connections_visible_to(user) -> QuerySet[Connection]:
+    if not user.is_authenticated:
+        return Connection.objects.none()
+    if user.is_superuser:
+        return Connection.objects.all()
+    return Connection.objects.filter(memberships__user=user)
+
+
+def forget_cached_roles(user) -> None:
+    if hasattr(user, "_portaladmin_roles"):
+        del user._portaladmin_roles
