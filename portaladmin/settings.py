@@ -147,6 +147,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": VAR_DIR / "media"}},
@@ -243,12 +244,20 @@ CATALOGUE_SYNC_MINUTES = env.int("CATALOGUE_SYNC_MINUTES", default=15)
 INVITE_CHUNK_SIZE = env.int("INVITE_CHUNK_SIZE", default=100)
 WATCHDOG_BUSY_MINUTES = env.int("WATCHDOG_BUSY_MINUTES", default=60)
 
-# --- Mail -----------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# --- Mail (Django 6.1 MAILERS) -----------------------------------------------------------------
+# EMAIL_URL like smtp+tls://user:password@smtp.example.org:587 sends real mail; without it, mail
+# (job failure notices) is printed to the console.
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
-    vars().update(env.email_url("EMAIL_URL"))
+    _mail = env.email_url("EMAIL_URL")
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+        "host": _mail["EMAIL_HOST"], "port": _mail["EMAIL_PORT"], "username": _mail["EMAIL_HOST_USER"],
+        "password": _mail["EMAIL_HOST_PASSWORD"], "use_tls": _mail.get("EMAIL_USE_TLS", False),
+        "use_ssl": _mail.get("EMAIL_USE_SSL", False), "timeout": 10}}}
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portaladmin@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -274,5 +283,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "urllib3": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

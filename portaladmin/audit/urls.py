@@ -1,6 +1,9 @@
 from django.urls import path
 
-from portaladmin.core.views import placeholder
+from portaladmin.audit import views
 
 app_name = "audit"
-urlpatterns = [path("", placeholder, name="list")]
+urlpatterns = [
+    path("", views.activity_list, name="list"),
+    path("export.csv", views.activity_export, name="export"),
+]

@@ -12,6 +12,7 @@ job_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", defau
 _PATTERNS = [
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?\s*(?:apikey|bearer|token|basic)\s+)([^\s'\",;}]+)"),
     re.compile(r"(?i)((?:apikey|api_key|api-key)['\"]?\s*[:=]\s*['\"]?)([^\s'\"&,;}]+)"),
+    re.compile(r"(?i)(\bapikey\s+)([^\s'\",;}]+)"),
 ]
 REDACTED = "[redacted]"
 

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from portaladmin.core.views import placeholder
+from portaladmin.portals import views
 
 app_name = "portals"
 urlpatterns = [
-    path("", placeholder, name="list"),
-    path("new/", placeholder, name="create"),
-    path("<slug:conn>/", placeholder, name="detail"),
+    path("", views.connection_list, name="list"),
+    path("new/", views.connection_create, name="create"),
+    path("<slug:conn>/", views.connection_detail, name="detail"),
+    path("<slug:conn>/edit/", views.connection_edit, name="edit"),
+    path("<slug:conn>/delete/", views.connection_delete, name="delete"),
+    path("<slug:conn>/test/", views.connection_test, name="test"),
+    path("<slug:conn>/members/", views.member_list, name="members"),
+    path("<slug:conn>/members/<int:pk>/role/", views.member_change, name="member-change"),
+    path("<slug:conn>/members/<int:pk>/remove/", views.member_remove, name="member-remove"),
 ]

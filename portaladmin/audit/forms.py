@@ -1,0 +1,22 @@
+from django import forms
+
+from portaladmin.audit.models import Outcome
+
+
+class ActivityFilterForm(forms.Form):
+    connection = forms.ChoiceField(required=False)
+    person = forms.CharField(required=False, max_length=150)
+    action = forms.CharField(required=False, max_length=80, help_text="e.g. dataset. or auth.login")
+    outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *Outcome.choices])
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, connections=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["connection"].choices = [("", "All connections")] + [(c.slug, c.name) for c in connections]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("since") and cleaned.get("until") and cleaned["since"] > cleaned["until"]:
+            self.add_error("until", "The end date is before the start date.")
+        return cleaned

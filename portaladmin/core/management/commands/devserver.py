@@ -1,0 +1,63 @@
+"""Start the web server, a Celery worker and Celery beat in one foreground command.
+
+Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server, a Celery worker and Celery beat together (development)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", default="8000")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--concurrency", default="2")
+
+    def handle(self, *args, host, port, concurrency, **options):
+        (settings.VAR_DIR / "broker" / "queue").mkdir(parents=True, exist_ok=True)
+        (settings.VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+        python = sys.executable
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        commands = {
+            "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
+            "worker": [python, "-m", "celery", "-A", "portaladmin", "worker", "--loglevel=INFO",
+                       f"--concurrency={concurrency}", "-Q", "celery,bulk,harvest", "-n", "dev@%h"],
+            "beat": [python, "-m", "celery", "-A", "portaladmin", "beat", "--loglevel=INFO",
+                     "-s", str(settings.VAR_DIR / "celerybeat-schedule")],
+        }
+        procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603
+        self.stdout.write(self.style.SUCCESS(f"portaladmin is running at http://{host}:{port}/ (Ctrl-C stops it)"))
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            while not stopping:
+                dead = [name for name, p in procs.items() if p.poll() is not None]
+                if dead:
+                    self.stderr.write(f"{', '.join(dead)} stopped; stopping the others.")
+                    break
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        for p in procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT if p is procs["web"] else signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for p in procs.values():
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+        self.stdout.write("Stopped web server, worker and beat.")

@@ -1,0 +1,91 @@
+from django import forms
+from django.contrib.auth import get_user_model
+
+from portaladmin.core.netguard import validate_portal_url
+from portaladmin.portals.models import Connection, Membership, Role
+
+
+class ConnectionForm(forms.ModelForm):
+    """Create or edit a connection. The API key is write-only: it is never rendered back."""
+
+    api_key = forms.CharField(
+        label="API key", required=False, strip=True, max_length=512,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted. Leave empty to keep the current key.",
+    )
+
+    class Meta:
+        model = Connection
+        fields = ["name", "slug", "base_url", "api_key", "connect_timeout", "read_timeout", "request_budget", "notes"]
+        labels = {"base_url": "Portal domain or URL"}
+        help_texts = {"base_url": "e.g. data.example.org or https://data.example.org — https only.",
+                      "slug": "Short name used in URLs, e.g. paris."}
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            self.fields["api_key"].required = True
+            self.fields["api_key"].error_messages["required"] = "Enter the portal API key."
+            self.fields["api_key"].help_text = "Stored encrypted; never shown again."
+        for name in ("connect_timeout", "read_timeout"):
+            self.fields[name].min_value = 0.5
+            self.fields[name].widget.attrs.update({"min": "0.5", "max": "300", "step": "0.5"})
+
+    def clean_base_url(self):
+        try:
+            return validate_portal_url(self.cleaned_data["base_url"])
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean_api_key(self):
+        key = self.cleaned_data.get("api_key", "")
+        if key and any(c.isspace() for c in key):
+            raise forms.ValidationError("The API key must not contain spaces.")
+        if self.instance.pk is None and not key:
+            raise forms.ValidationError("Enter the portal API key.")
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("connect_timeout", "read_timeout"):
+            value = cleaned.get(name)
+            if value is not None and value > 300:
+                self.add_error(name, "At most 300 seconds.")
+        return cleaned
+
+    def save(self, commit=True):
+        connection = super().save(commit=False)
+        if self.cleaned_data.get("api_key"):
+            connection.set_api_key(self.cleaned_data["api_key"])
+        if commit:
+            connection.save()
+        return connection
+
+    @property
+    def key_replaced(self) -> bool:
+        return bool(self.cleaned_data.get("api_key"))
+
+
+class MembershipForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Role.choices)
+
+    def __init__(self, *args, connection: Connection, **kwargs):
+        self.connection = connection
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        try:
+            user = get_user_model().objects.get(username=username, is_active=True)
+        except get_user_model().DoesNotExist:
+            raise forms.ValidationError("No active portaladmin user has this user name.") from None
+        if Membership.objects.filter(user=user, connection=self.connection).exists():
+            raise forms.ValidationError("This person already has a role here; change it in the table.")
+        self.cleaned_data["user"] = user
+        return username
+
+
+class RoleChangeForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)

@@ -1,0 +1,121 @@
+"""Writes on connection profiles and memberships. Every change is audited."""
+
+import time
+
+from django.db import transaction
+from django.utils import timezone
+
+from portaladmin.audit.services import audit_record
+from portaladmin.portals.models import Connection, Health, Membership, Role
+from portaladmin.portals.permissions import forget_cached_roles
+
+
+@transaction.atomic
+def connection_create(*, form, actor, request=None) -> Connection:
+    connection = form.save(commit=False)
+    connection.created_by = actor
+    connection.save()
+    # Whoever creates a connection administers it.
+    if not actor.is_superuser:
+        Membership.objects.create(user=actor, connection=connection, role=Role.ADMIN)
+        forget_cached_roles(actor)
+    audit_record(action="connection.created", actor=actor, connection=connection, target=connection.slug,
+                 request=request, extra={"base_url": connection.base_url, "key_fingerprint": connection.api_key_fingerprint})
+    return connection
+
+
+@transaction.atomic
+def connection_update(*, form, actor, request=None) -> Connection:
+    changed = [name for name in form.changed_data if name != "api_key"]
+    connection = form.save()
+    if changed:
+        audit_record(action="connection.edited", actor=actor, connection=connection, target=connection.slug,
+                     request=request, extra={"fields": changed})
+    if form.key_replaced:
+        connection.health = Health.UNKNOWN
+        connection.save(update_fields=["health"])
+        audit_record(action="connection.key_replaced", actor=actor, connection=connection, target=connection.slug,
+                     request=request, extra={"key_fingerprint": connection.api_key_fingerprint})
+    return connection
+
+
+@transaction.atomic
+def connection_delete(*, connection: Connection, actor, request=None) -> None:
+    audit_record(action="connection.deleted", actor=actor, connection=connection, target=connection.slug,
+                 request=request)
+    connection.delete()
+
+
+def connection_test(*, connection: Connection, actor=None, request=None) -> Connection:
+    """Call the portal once (count datasets) and store reachability, key validity, count and latency."""
+    from portaladmin.portals.client import client_for
+    from portaladmin.portals.client.errors import PortalAuthError, PortalError, PortalUnavailable
+
+    started = time.monotonic()
+    now = timezone.now()
+    try:
+        count = client_for(connection).dataset_count()
+    except PortalAuthError as exc:
+        health, message, count = Health.AUTH_FAILED, f"The portal refused the key ({exc.status}).", None
+    except PortalUnavailable as exc:
+        health, message, count = Health.UNREACHABLE, f"The portal cannot be reached: {exc.message}", None
+    except PortalError as exc:
+        health, message, count = Health.ERROR, f"The portal answered with an error: {exc.message}", None
+    else:
+        health, message = Health.OK, ""
+    latency = int((time.monotonic() - started) * 1000)
+    connection_record_health(connection=connection, health=health, message=message, latency_ms=latency,
+                             dataset_count=count, at=now)
+    audit_record(action="connection.tested", actor=actor, connection=connection, target=connection.slug,
+                 request=request, outcome="success" if health == Health.OK else "failure", error=message,
+                 extra={"latency_ms": latency})
+    return connection
+
+
+def connection_record_health(*, connection: Connection, health: str, message: str = "", latency_ms: int | None = None,
+                             dataset_count: int | None = None, at=None) -> None:
+    at = at or timezone.now()
+    fields = {"health": health, "health_message": message[:500], "health_checked_at": at,
+              "last_latency_ms": latency_ms}
+    if health == Health.OK:
+        fields["last_ok_at"] = at
+        if dataset_count is not None:
+            fields["last_dataset_count"] = dataset_count
+    Connection.objects.filter(pk=connection.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(connection, name, value)
+
+
+@transaction.atomic
+def membership_add(*, connection: Connection, user, role: str, actor, request=None) -> Membership:
+    membership = Membership.objects.create(connection=connection, user=user, role=role)
+    audit_record(action="membership.added", actor=actor, connection=connection, target=user.username,
+                 request=request, extra={"role": role})
+    return membership
+
+
+@transaction.atomic
+def membership_change(*, membership: Membership, role: str, actor, request=None) -> Membership:
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(action="membership.changed", actor=actor, connection=membership.connection,
+                 target=membership.user.username, request=request, extra={"from": old, "to": role})
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor, request=None) -> None:
+    audit_record(action="membership.removed", actor=actor, connection=membership.connection,
+                 target=membership.user.username, request=request, extra={"role": membership.role})
+    membership.delete()
+
+
+def last_admin_guard(membership: Membership, new_role: str | None) -> str | None:
+    """A connection keeps at least one admin (superusers aside), so somebody can still manage it."""
+    if membership.role != Role.ADMIN or new_role == Role.ADMIN:
+        return None
+    others = Membership.objects.filter(connection=membership.connection, role=Role.ADMIN).exclude(pk=membership.pk)
+    if not others.exists():
+        return "This is the connection's last admin: give someone else the admin role first."
+    return None
