@@ -1,0 +1,129 @@
+"""The catalogue snapshot (DESIGN.md decision 4): a local copy of each connection's datasets.
+
+The Automation API lists datasets only page by page with no search and no status filter, so lists, search,
+filters, status boards and cross-portal views read these rows, never the portal. Rows are written only by
+portaladmin.datasets.services (sync, refresh after a write, job poller hook); everyone else reads them
+through portaladmin.datasets.selectors.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SnapshotStatus(models.TextChoices):
+    """The portal's processing states (FACTS.md) plus "unknown" (the list answer carries no status)."""
+
+    UNKNOWN = "unknown", "Unknown"
+    IDLE = "idle", "Idle"
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    ABORTING = "aborting_processing", "Aborting"
+    DELETING = "deleting", "Deleting"
+    SAVING_VERSION = "saving_version", "Saving version"
+    ERROR = "error", "Error"
+    LIMIT_REACHED = "limit_reached", "Limit reached"
+
+
+BUSY_STATUSES = ("queued", "processing", "aborting_processing", "deleting", "saving_version")
+
+
+class DatasetSnapshot(models.Model):
+    connection = models.ForeignKey("portals.Connection", on_delete=models.CASCADE, related_name="dataset_snapshots")
+    uid = models.CharField(max_length=64)  # da_…, never changes
+    dataset_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=500, blank=True)
+    description = models.CharField(max_length=500, blank=True)  # plain-text excerpt
+    keywords = models.JSONField(default=list, blank=True)
+    publisher = models.CharField(max_length=255, blank=True)
+    license = models.CharField(max_length=255, blank=True)
+    language = models.CharField(max_length=20, blank=True)
+    theme = models.CharField(max_length=255, blank=True)  # themes joined with ", "
+    is_restricted = models.BooleanField(default=False)
+    is_published = models.BooleanField(null=True)  # None: the portal did not say
+    status = models.CharField(max_length=30, default=SnapshotStatus.UNKNOWN)
+    status_since = models.DateTimeField(null=True, blank=True)
+    status_message = models.CharField(max_length=1000, blank=True)
+    status_checked_at = models.DateTimeField(null=True, blank=True)  # when status was last read from the portal
+    modified = models.DateTimeField(null=True, blank=True)  # metadata default.modified
+    created_at = models.DateTimeField(null=True, blank=True)  # remote
+    updated_at = models.DateTimeField(null=True, blank=True)  # remote: configuration last edited
+    synced_at = models.DateTimeField(default=timezone.now)  # last time this row was written from the portal
+    # Lower-cased "dataset_id title keywords": search is a plain LIKE '%q%' on one column.
+    search = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["dataset_id"]
+        constraints = [models.UniqueConstraint(fields=["connection", "uid"], name="snapshot_conn_uid")]
+        indexes = [
+            models.Index(fields=["connection", "dataset_id"], name="snapshot_conn_dsid"),
+            models.Index(fields=["connection", "title"], name="snapshot_conn_title"),
+            models.Index(fields=["connection", "updated_at"], name="snapshot_conn_updated"),
+            models.Index(fields=["connection", "status", "dataset_id"], name="snapshot_conn_status"),
+            models.Index(fields=["connection", "is_published", "dataset_id"], name="snapshot_conn_published"),
+            models.Index(fields=["connection", "is_restricted", "dataset_id"], name="snapshot_conn_restricted"),
+            models.Index(fields=["status"], name="snapshot_status"),  # cross-portal status boards
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} ({self.uid})"
+
+    @property
+    def is_busy(self) -> bool:
+        return self.status in BUSY_STATUSES
+
+    @property
+    def status_known(self) -> bool:
+        return self.status != SnapshotStatus.UNKNOWN
+
+    @property
+    def publication(self) -> str:
+        """published / unpublished / unknown, for a badge."""
+        if self.is_published is None:
+            return "unknown"
+        return "published" if self.is_published else "unpublished"
+
+    def portal_url(self) -> str:
+        return f"{self.connection.base_url.rstrip('/')}/explore/dataset/{self.dataset_id}/"
+
+
+class CatalogueSync(models.Model):
+    """One run of the catalogue sync of a connection."""
+
+    class Trigger(models.TextChoices):
+        PERIODIC = "periodic", "Periodic"
+        MANUAL = "manual", "Refresh button"
+        WRITE = "write", "After a write"
+
+    connection = models.ForeignKey("portals.Connection", on_delete=models.CASCADE, related_name="catalogue_syncs")
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.PERIODIC)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    count = models.PositiveIntegerField(default=0)  # datasets seen on the portal
+    created = models.PositiveIntegerField(default=0)
+    deleted = models.PositiveIntegerField(default=0)
+    pages = models.PositiveIntegerField(default=0)  # list requests made
+    error = models.CharField(max_length=1000, blank=True)  # redacted
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["connection", "-requested_at"], name="catsync_conn_requested")]
+
+    def __str__(self) -> str:
+        return f"CatalogueSync {self.pk} {self.connection_id} {self.state}"
+
+    @property
+    def state(self) -> str:
+        if self.finished_at is None:
+            return "running" if self.started_at else "pending"
+        return "failed" if self.error else "succeeded"
+
+    @property
+    def ok(self) -> bool:
+        return self.finished_at is not None and not self.error
+
+    @property
+    def is_active(self) -> bool:
+        return self.finished_at is None

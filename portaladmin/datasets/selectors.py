@@ -1,0 +1,117 @@
+"""Reads of the catalogue snapshot (local database only: nothing here calls a portal).
+
+Other apps (fleet overview, status boards) may call every function of this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from portaladmin.datasets.models import BUSY_STATUSES, CatalogueSync, DatasetSnapshot
+from portaladmin.portals.models import Connection
+
+# Sort keys accepted by snapshot_list (the list view offers the same ones). Ties break on uid.
+SORTS: dict[str, tuple[str, ...]] = {
+    "dataset_id": ("dataset_id",),
+    "-dataset_id": ("-dataset_id",),
+    "title": ("title", "dataset_id"),
+    "-title": ("-title", "dataset_id"),
+    "updated": ("updated_at", "dataset_id"),
+    "-updated": ("-updated_at", "dataset_id"),
+    "status": ("status", "dataset_id"),
+    "-status": ("-status", "dataset_id"),
+}
+DEFAULT_SORT = "dataset_id"
+
+# Status filter values: every portal state, plus "busy" (any non-terminal state) and "unknown".
+STATUS_FILTERS = ("idle", "queued", "processing", "aborting_processing", "deleting", "saving_version", "error",
+                  "limit_reached", "busy", "unknown")
+
+
+def search_text(*parts: object) -> str:
+    """The lower-cased text the `search` column holds and the query is compared with."""
+    return " ".join(str(p) for p in parts if p).lower()
+
+
+def _filter(qs: QuerySet, *, q: str = "", published: bool | None = None, status: str = "",
+            restricted: bool | None = None) -> QuerySet:
+    q = (q or "").strip().lower()
+    if q:
+        # `search` is already lower-cased: a plain LIKE, no LOWER()/UPPER() on every row.
+        for word in q.split()[:5]:
+            qs = qs.filter(search__contains=word)
+    if published is not None:
+        qs = qs.filter(is_published=published)
+    if status == "busy":
+        qs = qs.filter(status__in=BUSY_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    if restricted is not None:
+        qs = qs.filter(is_restricted=restricted)
+    return qs
+
+
+def snapshot_list(*, connection: Connection, q: str = "", published: bool | None = None, status: str = "",
+                  restricted: bool | None = None, sort: str = DEFAULT_SORT) -> QuerySet[DatasetSnapshot]:
+    """The datasets of one connection, searched (dataset_id, title, keywords), filtered and sorted."""
+    qs = _filter(DatasetSnapshot.objects.filter(connection=connection), q=q, published=published, status=status,
+                 restricted=restricted)
+    return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]), "uid")
+
+
+def snapshot_list_across(*, connections: Iterable[Connection] | QuerySet, q: str = "",
+                         published: bool | None = None, status: str = "", restricted: bool | None = None,
+                         sort: str = DEFAULT_SORT) -> QuerySet[DatasetSnapshot]:
+    """The same over several connections (pass connections_visible_to(user)); rows carry .connection."""
+    qs = _filter(DatasetSnapshot.objects.filter(connection__in=connections), q=q, published=published,
+                 status=status, restricted=restricted)
+    return qs.select_related("connection").order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]), "connection_id", "uid")
+
+
+def snapshot_get(*, connection: Connection, uid: str) -> DatasetSnapshot | None:
+    return DatasetSnapshot.objects.filter(connection=connection, uid=uid).first()
+
+
+def snapshot_get_by_dataset_id(*, connection: Connection, dataset_id: str) -> DatasetSnapshot | None:
+    return DatasetSnapshot.objects.filter(connection=connection, dataset_id=dataset_id).first()
+
+
+def snapshot_status_counts(*, connection: Connection) -> dict[str, int]:
+    """{status: count} for one connection (statuses with no dataset are absent)."""
+    rows = DatasetSnapshot.objects.filter(connection=connection).values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}
+
+
+def catalogue_summary(*, connections: Iterable[Connection] | QuerySet) -> dict[int, dict]:
+    """Per connection id: total, published, restricted, error, limit_reached, busy, unknown, synced_at.
+
+    One aggregate query for any number of connections (the fleet overview's figures).
+    """
+    rows = (DatasetSnapshot.objects.filter(connection__in=connections).values("connection_id")
+            .annotate(total=Count("id"),
+                      published=Count("id", filter=Q(is_published=True)),
+                      restricted=Count("id", filter=Q(is_restricted=True)),
+                      error=Count("id", filter=Q(status="error")),
+                      limit_reached=Count("id", filter=Q(status="limit_reached")),
+                      busy=Count("id", filter=Q(status__in=BUSY_STATUSES)),
+                      unknown=Count("id", filter=Q(status="unknown")),
+                      synced_at=Max("synced_at")))
+    return {row.pop("connection_id"): row for row in rows}
+
+
+def catalogue_last_sync(*, connection: Connection) -> CatalogueSync | None:
+    """The last sync that finished without error (its finished_at is what "synced … ago" shows)."""
+    return (CatalogueSync.objects.filter(connection=connection, finished_at__isnull=False, error="")
+            .order_by("-finished_at").first())
+
+
+def catalogue_sync_state(*, connection: Connection) -> dict:
+    """{"last_ok": CatalogueSync|None, "latest": CatalogueSync|None, "running": bool} in one query."""
+    recent = list(CatalogueSync.objects.filter(connection=connection).order_by("-requested_at", "-id")[:10])
+    latest = recent[0] if recent else None
+    last_ok = next((s for s in recent if s.ok), None)
+    if last_ok is None and recent and len(recent) == 10:
+        last_ok = catalogue_last_sync(connection=connection)
+    return {"last_ok": last_ok, "latest": latest, "running": bool(latest and latest.is_active)}
