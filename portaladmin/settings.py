@@ -10,12 +10,22 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("PORTALADMIN_VAR_DIR", default=str(BASE_DIR / "var")))
 
-env = environ.Env()
+
+class _Env(environ.Env):
+    """An empty variable (as in a copied .env.example) means "use the default", not "empty"."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        if self.ENVIRON.get(var) == "" and default is not environ.Env.NOTSET:
+            return default
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = _Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+VAR_DIR = Path(env.str("PORTALADMIN_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -245,11 +255,11 @@ INVITE_CHUNK_SIZE = env.int("INVITE_CHUNK_SIZE", default=100)
 WATCHDOG_BUSY_MINUTES = env.int("WATCHDOG_BUSY_MINUTES", default=60)
 
 # --- Mail (Django 6.1 MAILERS) -----------------------------------------------------------------
-# EMAIL_URL like smtp+tls://user:password@smtp.example.org:587 sends real mail; without it, mail
-# (job failure notices) is printed to the console.
-EMAIL_URL = env.str("EMAIL_URL", default="")
+# EMAIL_URL like smtp+tls://user:password@smtp.example.org:587 sends real mail. Without it, mail
+# (job failure notices) is printed to the console in development and sent to localhost:25 in production.
+EMAIL_URL = env.str("EMAIL_URL", default="" if DEBUG else "smtp://localhost:25")
 if EMAIL_URL:
-    _mail = env.email_url("EMAIL_URL")
+    _mail = environ.Env.email_url_config(EMAIL_URL)
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
         "host": _mail["EMAIL_HOST"], "port": _mail["EMAIL_PORT"], "username": _mail["EMAIL_HOST_USER"],
         "password": _mail["EMAIL_HOST_PASSWORD"], "use_tls": _mail.get("EMAIL_USE_TLS", False),
