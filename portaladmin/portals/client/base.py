@@ -1,0 +1,517 @@
+"""HTTP plumbing shared by every endpoint mixin: session, timeouts, retries, errors, pagination.
+
+Every call goes through `BaseClient._request`, which always passes a (connect, read) timeout; the session
+class refuses to send anything without one, so a call without a timeout is impossible.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import os
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, BinaryIO, TypeVar
+from urllib.parse import quote, urlsplit
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+
+from portaladmin.core import netguard
+from portaladmin.core.logging import REDACTED, RedactSecretsFilter
+
+from .errors import (
+    PortalAuthError,
+    PortalBlockedAddress,
+    PortalConflict,
+    PortalError,
+    PortalNotFound,
+    PortalRateLimited,
+    PortalTimeout,
+    PortalUnavailable,
+    PortalValidationError,
+    normalize_detail,
+)
+from .schemas import Page
+
+logger = logging.getLogger("portaladmin.portals.client")
+if not any(isinstance(f, RedactSecretsFilter) for f in logger.filters):
+    logger.addFilter(RedactSecretsFilter())
+
+T = TypeVar("T")
+
+API_SUFFIX = "/api/automation/v1.0"
+IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+CONFLICT_CODES = frozenset({"invalid_dataset_status", "invalid_harvester_status"})
+BACKOFF_BASE = 0.25  # seconds; doubled per attempt, jittered, capped by PORTALS_RETRY_AFTER_CAP
+GUARD_TTL = 10.0  # seconds an address check is trusted
+MAX_PAGE = 1000
+
+sleep = time.sleep  # patched in tests
+
+
+class MissingTimeout(ValueError):
+    """Raised by the session when asked to send a request without a timeout."""
+
+
+class TimeoutRequiredSession(requests.Session):
+    """A Session that refuses to send a request without an explicit (connect, read) timeout."""
+
+    def send(self, request, **kwargs):
+        timeout = kwargs.get("timeout")
+        if timeout is None or (isinstance(timeout, tuple) and None in timeout):
+            raise MissingTimeout("portal requests must carry a (connect, read) timeout")
+        return super().send(request, **kwargs)
+
+
+class ApiKeyAuth(requests.auth.AuthBase):
+    """`Authorization: apikey <key>`; set as session.auth so a ~/.netrc can never replace it."""
+
+    def __init__(self, key: str):
+        self._key = key
+
+    def __call__(self, request):
+        request.headers["Authorization"] = f"apikey {self._key}"
+        return request
+
+    def __repr__(self) -> str:
+        return "<ApiKeyAuth [redacted]>"
+
+
+class MultipartFile:
+    """A multipart/form-data body with one file field, read from disk block by block.
+
+    requests' own `files=` encoder reads the whole file into memory; this object has a length (so a
+    Content-Length is sent, no chunked encoding) and a `read(n)` that urllib3 calls block by block.
+    """
+
+    def __init__(self, field: str, fileobj: BinaryIO, filename: str, content_type: str):
+        self.boundary = uuid.uuid4().hex
+        safe_name = filename.replace('"', "%22").replace("\r", "").replace("\n", "")
+        self._head = (
+            f"--{self.boundary}\r\n"
+            f'Content-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
+            f"Content-Type: {content_type}\r\n\r\n"
+        ).encode()
+        self._tail = f"\r\n--{self.boundary}--\r\n".encode()
+        self._file = fileobj
+        self._file_size = _remaining_size(fileobj)
+        self._parts: list[Any] = [self._head, fileobj, self._tail]
+        self._buffer = b""
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    def __len__(self) -> int:
+        return len(self._head) + self._file_size + len(self._tail)
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            size = 64 * 1024  # never the whole file at once
+        out = bytearray()
+        while len(out) < size and self._parts:
+            part = self._parts[0]
+            if isinstance(part, bytes):
+                take = part[: size - len(out)]
+                out += take
+                rest = part[len(take):]
+                if rest:
+                    self._parts[0] = rest
+                else:
+                    self._parts.pop(0)
+            else:
+                chunk = part.read(size - len(out))
+                if not chunk:
+                    self._parts.pop(0)
+                else:
+                    out += chunk
+        return bytes(out)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            chunk = self.read(64 * 1024)
+            if not chunk:
+                return
+            yield chunk
+
+
+def _remaining_size(fileobj: BinaryIO) -> int:
+    try:
+        position = fileobj.tell()
+    except (AttributeError, OSError):
+        position = 0
+    try:
+        return os.fstat(fileobj.fileno()).st_size - position
+    except (AttributeError, OSError, ValueError):
+        end = fileobj.seek(0, os.SEEK_END)
+        fileobj.seek(position)
+        return end - position
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+_guard_cache: dict[tuple[str, int], tuple[float, str | None]] = {}
+_guard_lock = threading.Lock()
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise PortalBlockedAddress when host resolves to a private address (result cached briefly)."""
+    key = (host.lower(), port)
+    now = time.monotonic()
+    with _guard_lock:
+        cached = _guard_cache.get(key)
+    if cached is None or cached[0] < now:
+        try:
+            netguard.check_host(host, port)
+            problem = None
+        except netguard.BlockedAddress as exc:
+            problem = str(exc)
+        cached = (now + GUARD_TTL, problem)
+        with _guard_lock:
+            _guard_cache[key] = cached
+    if cached[1] is not None:
+        raise PortalBlockedAddress(cached[1])
+
+
+def clear_guard_cache() -> None:
+    with _guard_lock:
+        _guard_cache.clear()
+
+
+def api_base_url(base_url: str) -> str:
+    base = base_url.rstrip("/")
+    if not base.endswith(API_SUFFIX):
+        base += API_SUFFIX
+    return base
+
+
+class BaseClient:
+    """Session, request, retries and error mapping. Endpoint groups are mixins on top of it."""
+
+    def __init__(self, *, base_url: str, api_key: str, timeout: tuple[float, float] | None = None,
+                 user_agent: str | None = None, max_retries: int | None = None, allow_private: bool | None = None,
+                 name: str = ""):
+        if not api_key:
+            raise ValueError("api_key is required")
+        self.base_url = api_base_url(base_url)
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("base_url must be an http(s) URL")
+        self._host = parts.hostname
+        self._port = parts.port or (443 if parts.scheme == "https" else 80)
+        self._base_path = parts.path
+        self._api_key = api_key
+        if timeout is None:
+            timeout = (settings.PORTALS_CONNECT_TIMEOUT, settings.PORTALS_READ_TIMEOUT)
+        connect, read = timeout
+        if not connect or not read or connect <= 0 or read <= 0:
+            raise ValueError("timeout must be a (connect, read) pair of positive numbers")
+        self.timeout: tuple[float, float] = (float(connect), float(read))
+        self.user_agent = user_agent or settings.PORTALS_USER_AGENT
+        self._max_retries = max_retries
+        self._allow_private = allow_private
+        self.name = name or self._host
+        self._session: TimeoutRequiredSession | None = None
+        self._session_pid: int | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"<PortalClient {self.base_url}>"
+
+    # ------------------------------------------------------------------------------------------ session
+
+    @property
+    def session(self) -> TimeoutRequiredSession:
+        pid = os.getpid()
+        if self._session is None or self._session_pid != pid:
+            with self._lock:
+                if self._session is None or self._session_pid != pid:
+                    self._session = self._new_session()
+                    self._session_pid = pid
+        return self._session
+
+    def _new_session(self) -> TimeoutRequiredSession:
+        session = TimeoutRequiredSession()
+        session.auth = ApiKeyAuth(self._api_key)
+        session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=10, max_retries=0)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def close(self) -> None:
+        if self._session is not None and self._session_pid == os.getpid():
+            self._session.close()
+        self._session = None
+
+    # ------------------------------------------------------------------------------------------ settings
+
+    @property
+    def max_retries(self) -> int:
+        return settings.PORTALS_MAX_RETRIES if self._max_retries is None else self._max_retries
+
+    @property
+    def allow_private(self) -> bool:
+        return settings.PORTALS_ALLOW_PRIVATE_NETWORKS if self._allow_private is None else self._allow_private
+
+    # ------------------------------------------------------------------------------------------ requests
+
+    @staticmethod
+    def path(*segments: Any) -> str:
+        """'/datasets/da_1/status/' from ('datasets', 'da_1', 'status'); each segment is URL-quoted."""
+        return "/" + "/".join(quote(str(s), safe="") for s in segments) + "/"
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key, REDACTED) if self._api_key and text else text
+
+    def _request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
+                 data: Any = None, headers: dict | None = None, stream: bool = False) -> requests.Response:
+        """Send one call (with retries for idempotent methods); return the 2xx response or raise PortalError."""
+        method = method.upper()
+        if not path.endswith("/"):
+            path += "/"
+        url = self.base_url + path
+        params = _clean_params(params)
+        attempts = 1 + (max(0, self.max_retries) if method in IDEMPOTENT else 0)
+        for attempt in range(attempts):
+            outcome, retryable = self._attempt(method, path, url, params=params, json=json, data=data,
+                                               headers=headers, stream=stream)
+            if isinstance(outcome, requests.Response):
+                return outcome
+            if retryable and attempt < attempts - 1:
+                delay = self._delay(attempt, getattr(outcome, "retry_after", None))
+                logger.info("portal %s %s retry %d/%d in %.2fs (%s)", method, path, attempt + 1, attempts - 1,
+                            delay, outcome.status or type(outcome).__name__)
+                sleep(delay)
+                continue
+            raise outcome
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, method, path, url, *, params, json, data, headers, stream):
+        if not self.allow_private:
+            try:
+                check_address(self._host, self._port)
+            except PortalBlockedAddress as exc:
+                exc.method, exc.path = method, path
+                raise
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout,
+                allow_redirects=False, stream=stream,
+            )
+        except requests.exceptions.ConnectTimeout:
+            return self._log_failure(method, path, started, PortalTimeout(
+                f"Timed out connecting to {self.name}.", method=method, path=path)), True
+        except requests.exceptions.Timeout:  # read timeout: the portal may still be working, do not repeat
+            return self._log_failure(method, path, started, PortalTimeout(
+                f"{self.name} did not answer in time.", method=method, path=path)), False
+        except requests.exceptions.ConnectionError:
+            return self._log_failure(method, path, started, PortalUnavailable(
+                f"Could not connect to {self.name}.", method=method, path=path)), True
+        except requests.exceptions.RequestException as exc:
+            raise PortalError(f"Request to {self.name} failed: {type(exc).__name__}.", method=method,
+                              path=path) from None
+        elapsed = (time.monotonic() - started) * 1000
+        logger.info("portal %s %s %s %.0fms", method, path, response.status_code, elapsed)
+        if 200 <= response.status_code < 300:
+            return response, False
+        try:
+            return self._error_from(response, method, path), response.status_code in RETRY_STATUSES
+        finally:
+            response.close()
+
+    def _log_failure(self, method, path, started, error):
+        elapsed = (time.monotonic() - started) * 1000
+        logger.warning("portal %s %s failed after %.0fms: %s", method, path, elapsed, error.message)
+        return error
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        cap = float(settings.PORTALS_RETRY_AFTER_CAP)
+        if retry_after is not None:
+            return min(max(0.0, retry_after), cap)
+        backoff = min(cap, BACKOFF_BASE * (2 ** attempt))
+        return backoff / 2 + random.uniform(0, backoff / 2)
+
+    def _error_from(self, response: requests.Response, method: str, path: str) -> PortalError:
+        status = response.status_code
+        body = _json_or_none(response)
+        error_code = message = trace_id = None
+        detail: Any = None
+        if isinstance(body, dict):
+            error_code = body.get("error_code") or body.get("error_key")
+            message = body.get("message") or body.get("raw_message")
+            raw_detail = body.get("detail")
+            if isinstance(raw_detail, str) and not message:
+                message = raw_detail
+            elif raw_detail is not None and not isinstance(raw_detail, str):
+                detail = raw_detail
+            trace_id = body.get("trace_id")
+        message = self._scrub(str(message)) if message else f"{self.name} answered {status} {response.reason or ''}".strip()
+        if detail is not None:
+            detail = _scrub_any(detail, self._scrub)
+        kwargs = dict(status=status, error_code=_opt(error_code), trace_id=_opt(trace_id), method=method, path=path)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 429:
+            return PortalRateLimited(message, retry_after=retry_after, detail=detail, **kwargs)
+        if status >= 500:
+            return PortalUnavailable(message, retry_after=retry_after, detail=detail, **kwargs)
+        if status in (401, 403):
+            return PortalAuthError(message, detail=detail, **kwargs)
+        if status == 404:
+            return PortalNotFound(message, detail=detail, **kwargs)
+        if status == 409 or (error_code in CONFLICT_CODES):
+            return PortalConflict(message, detail=detail, **kwargs)
+        if status in (400, 422):
+            return PortalValidationError(message, detail=normalize_detail(detail), **kwargs)
+        if 300 <= status < 400:
+            return PortalError(f"{self.name} answered an unexpected redirect ({status}); check the connection URL.",
+                               detail=None, **kwargs)
+        return PortalError(message, detail=detail, **kwargs)
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    def _call(self, method: str, path: str, *, params: dict | None = None, json: Any = None) -> Any:
+        """JSON in, JSON out (None for an empty body, e.g. 204)."""
+        response = self._request(method, path, params=params, json=json)
+        return self._decode(response, method, path)
+
+    def _decode(self, response: requests.Response, method: str, path: str) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise PortalError(f"{self.name} answered {response.status_code} with a body that is not JSON.",
+                              status=response.status_code, method=method, path=path) from None
+
+    def _get(self, path: str, params: dict | None = None) -> Any:
+        return self._call("GET", path, params=params)
+
+    def _post(self, path: str, json: Any = None, params: dict | None = None) -> Any:
+        return self._call("POST", path, json=json, params=params)
+
+    def _put(self, path: str, json: Any) -> Any:
+        return self._call("PUT", path, json=json)
+
+    def _delete(self, path: str, params: dict | None = None) -> Any:
+        return self._call("DELETE", path, params=params)
+
+    def _upload(self, path: str, fileobj: BinaryIO, *, filename: str | None, content_type: str) -> Any:
+        name = filename or os.path.basename(getattr(fileobj, "name", "") or "") or "upload"
+        body = MultipartFile("file", fileobj, name, content_type)
+        response = self._request("POST", path, data=body, headers={"Content-Type": body.content_type})
+        return self._decode(response, "POST", path)
+
+    def _stream(self, path: str, params: dict | None, chunk_size: int) -> Iterator[bytes]:
+        response = self._request("GET", path, params=params, stream=True)
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from response.iter_content(chunk_size=chunk_size)
+            except requests.exceptions.RequestException:
+                raise PortalUnavailable(f"{self.name} stopped sending the download.", method="GET",
+                                        path=path) from None
+            finally:
+                response.close()
+
+        return chunks()
+
+    # ------------------------------------------------------------------------------------------ pagination
+
+    def _page(self, path: str, item: Callable[[Any], T], params: dict | None = None, *,
+              limit: int | None = 20, offset: int | None = 0) -> Page[T]:
+        params = dict(params or {})
+        if limit is not None:
+            if not 0 <= limit <= MAX_PAGE:
+                raise ValueError(f"limit must be between 0 and {MAX_PAGE}")
+            params["limit"] = limit
+        if offset is not None:
+            if offset < 0:
+                raise ValueError("offset must be >= 0")
+            params["offset"] = offset
+        return Page.from_dict(self._get(path, params), item)
+
+    def _iter(self, path: str, item: Callable[[Any], T], params: dict | None = None, *,
+              page_size: int = MAX_PAGE) -> Iterator[T]:
+        page_size = max(1, min(MAX_PAGE, page_size))
+        offset = 0
+        while True:
+            page = self._page(path, item, params, limit=page_size, offset=offset)
+            yield from page.results
+            offset += len(page.results)
+            if not page.results:
+                return
+            if "total_count" in page.raw:
+                if offset >= page.total_count:
+                    return
+            elif not page.next:
+                return
+
+    def _count(self, path: str, params: dict | None = None) -> int:
+        return self._page(path, lambda x: x, params, limit=0, offset=None).total_count
+
+
+def _clean_params(params: dict | None) -> dict | None:
+    if not params:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, list | tuple | set | frozenset):
+            values = [str(v) for v in value]
+            if values:
+                out[key] = values
+        else:
+            out[key] = value
+    return out or None
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _scrub_any(value: Any, scrub: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {k: _scrub_any(v, scrub) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_any(v, scrub) for v in value]
+    return value
