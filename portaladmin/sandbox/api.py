@@ -1,0 +1,253 @@
+"""The sandbox API entry point: routing by the spec's path templates, auth, faults, errors, pagination, log."""
+
+import json
+import re
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from . import clock
+from .models import SandboxPortal, SandboxRequestCount
+from .status import InvalidStatus, _rng
+
+ROUTES: list[tuple[str, str, re.Pattern, int, Callable]] = []
+
+
+def route(method: str, template: str):
+    def register(func):
+        pattern = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$"
+        ROUTES.append((method, template, re.compile(pattern), template.count("{"), func))
+        return func
+    return register
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error_code: str, message: str, detail: dict | None = None,
+                 trace: bool = False):
+        super().__init__(message)
+        self.status, self.error_code, self.message, self.detail = status, error_code, message, detail
+        self.trace = trace
+
+    def response(self) -> JsonResponse:
+        body = {"error_code": self.error_code, "message": self.message}
+        if self.detail is not None:
+            body["detail"] = self.detail
+        if self.trace or self.status >= 500:
+            body["trace_id"] = str(uuid.uuid4())
+        return JsonResponse(body, status=self.status)
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "not_found", "Not found.")
+
+
+def invalid(detail: dict, message: str = "Invalid input") -> ApiError:
+    return ApiError(400, "validation_error", message, detail)
+
+
+@dataclass
+class Ctx:
+    request: HttpRequest
+    portal: SandboxPortal
+    now: object
+    username: str = "sandbox-admin"
+    _body: object = field(default=None)
+
+    def json(self, kind=dict):
+        if self._body is None:
+            raw = self.request.body or b""
+            if not raw.strip():
+                self._body = kind()
+            else:
+                try:
+                    self._body = json.loads(raw)
+                except ValueError:
+                    raise ApiError(400, "bad_request", "Bad request: the body is not valid JSON.") from None
+        if not isinstance(self._body, kind):
+            expected = "an array" if kind is list else "an object"
+            raise invalid({"non_field_errors": [f"Expected {expected}."]})
+        return self._body
+
+    def param(self, name: str, default=None):
+        return self.request.GET.get(name, default)
+
+    def params(self, name: str) -> list[str]:
+        values = []
+        for v in self.request.GET.getlist(name):
+            values.extend(x for x in v.split(",") if x)
+        return values
+
+    def flag(self, name: str) -> bool | None:
+        value = self.request.GET.get(name)
+        if value is None:
+            return None
+        return value.lower() in ("1", "true", "yes")
+
+
+def ok() -> JsonResponse:
+    return JsonResponse({"detail": "ok"})
+
+
+def deleted() -> HttpResponse:
+    return HttpResponse(status=204)
+
+
+def page_bounds(ctx: Ctx) -> tuple[int, int]:
+    errors = {}
+    try:
+        limit = int(ctx.param("limit", 20))
+        if not 0 <= limit <= 1000:
+            errors["limit"] = ["Ensure this value is between 0 and 1000."]
+    except ValueError:
+        errors["limit"] = ["A valid integer is required."]
+    try:
+        offset = int(ctx.param("offset", 0))
+        if offset < 0:
+            errors["offset"] = ["Ensure this value is greater than or equal to 0."]
+    except ValueError:
+        errors["offset"] = ["A valid integer is required."]
+    if errors:
+        raise invalid(errors)
+    return limit, offset
+
+
+def _page_url(ctx: Ctx, limit: int, offset: int) -> str:
+    query = ctx.request.GET.copy()
+    query["limit"] = str(limit)
+    query["offset"] = str(offset)
+    if "apikey" in query:
+        del query["apikey"]
+    return ctx.request.build_absolute_uri(ctx.request.path) + "?" + urlencode(query, doseq=True)
+
+
+def paginated(ctx: Ctx, total: int, results: list, limit: int, offset: int) -> JsonResponse:
+    nxt = _page_url(ctx, limit, offset + limit) if limit and offset + limit < total else None
+    prev = _page_url(ctx, limit, max(0, offset - limit)) if limit and offset > 0 else None
+    return JsonResponse({"total_count": total, "next": nxt, "previous": prev, "results": results})
+
+
+def paginate_list(ctx: Ctx, items: list, serialize=lambda x: x) -> JsonResponse:
+    limit, offset = page_bounds(ctx)
+    chunk = items[offset:offset + limit] if limit else []
+    return paginated(ctx, len(items), [serialize(x) for x in chunk], limit, offset)
+
+
+# ---------------------------------------------------------------- request log and faults
+
+def log_request(portal: str, method: str, path: str, status: int) -> None:
+    rows = SandboxRequestCount.objects.filter(portal=portal, method=method, path=path, status=status)
+    if rows.update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            SandboxRequestCount.objects.create(portal=portal, method=method, path=path, status=status, count=1)
+    except IntegrityError:
+        rows.update(count=F("count") + 1)
+
+
+def _fault(portal: SandboxPortal) -> HttpResponse | None:
+    if portal.latency_ms:
+        time.sleep(portal.latency_ms / 1000)
+    if portal.error_rate <= 0 and portal.throttle_rate <= 0:
+        return None
+    SandboxPortal.objects.filter(pk=portal.pk).update(request_counter=F("request_counter") + 1)
+    number = SandboxPortal.objects.values_list("request_counter", flat=True).get(pk=portal.pk)
+    rng = _rng(portal.seed, number)
+    draw = rng.random()
+    if draw < portal.error_rate:
+        status = rng.choice((500, 502, 503))
+        return ApiError(status, "internal_error", "A server error occurred.").response()
+    if draw < portal.error_rate + portal.throttle_rate:
+        resp = ApiError(429, "too_many_requests", "Too many requests: rate limit exceeded.").response()
+        resp["Retry-After"] = str(portal.retry_after)
+        return resp
+    return None
+
+
+def _api_key(request: HttpRequest) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "apikey" and value.strip():
+        return value.strip()
+    return request.GET.get("apikey", "")
+
+
+def _authenticated(portal: SandboxPortal, key: str) -> bool:
+    if not key:
+        return False
+    if portal.check_key(key):
+        return True
+    from .models import SandboxObject, hash_key
+    return any(not o["data"].get("is_revoked") for o in
+               SandboxObject.objects.filter(portal=portal, kind="apikey").values("data")
+               if secrets.compare_digest(o["data"].get("_key_hash", ""), hash_key(key)))
+
+
+def _match(method: str, path: str):
+    candidates = []
+    path_matched = False
+    for m, template, pattern, nvars, func in ROUTES:
+        found = pattern.match(path)
+        if found:
+            path_matched = True
+            if m == method:
+                candidates.append((nvars, template, func, found.groupdict()))
+    if not candidates:
+        return None, None, {}, path_matched
+    candidates.sort(key=lambda c: c[0])
+    nvars, template, func, kwargs = candidates[0]
+    return template, func, kwargs, path_matched
+
+
+@csrf_exempt
+@login_not_required
+def api_view(request: HttpRequest, portal: str, rest: str) -> HttpResponse:
+    from . import handlers  # noqa: F401  (registers the routes)
+
+    path = "/" + rest
+    template, func, kwargs, path_matched = _match(request.method, path)
+    log_path = template or "<unknown>"
+    response = _handle(request, portal, path, template, func, kwargs, path_matched)
+    log_request(portal, request.method, log_path, response.status_code)
+    return response
+
+
+def _handle(request, portal_name, path, template, func, kwargs, path_matched) -> HttpResponse:
+    try:
+        portal = SandboxPortal.objects.get(name=portal_name)
+    except SandboxPortal.DoesNotExist:
+        return not_found().response()
+    if not portal.check_key(_api_key(request)) and not _authenticated(portal, _api_key(request)):
+        return ApiError(401, "unauthorized", "Authentication credentials were not provided or are invalid.").response()
+    faulted = _fault(portal)
+    if faulted is not None:
+        return faulted
+    if func is None:
+        if path_matched:
+            return ApiError(405, "method_not_allowed", f'Method "{request.method}" not allowed.').response()
+        if not path.endswith("/"):
+            return ApiError(404, "not_found", "Not found. (Automation API paths end with '/')").response()
+        return not_found().response()
+    ctx = Ctx(request=request, portal=portal, now=clock.now())
+    from .services import harvesters_settle
+    harvesters_settle(portal, ctx.now)
+    try:
+        with transaction.atomic():
+            result = func(ctx, **kwargs)
+    except ApiError as exc:
+        return exc.response()
+    except InvalidStatus as exc:
+        return ApiError(400, exc.error_code, exc.message).response()
+    if isinstance(result, HttpResponse):
+        return result
+    status, body = result
+    return JsonResponse(body, status=status, safe=False)

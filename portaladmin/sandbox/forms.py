@@ -1,0 +1,28 @@
+from django import forms
+
+from .models import SandboxPortal
+
+
+class FaultSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SandboxPortal
+        fields = ["latency_ms", "error_rate", "throttle_rate", "retry_after", "seed", "publish_race_seconds",
+                  "queue_seconds", "processing_seconds_min", "processing_seconds_max", "deleting_seconds",
+                  "aborting_seconds", "harvest_seconds"]
+
+    def clean(self):
+        data = super().clean()
+        for name in ("error_rate", "throttle_rate"):
+            value = data.get(name)
+            if value is not None and not 0 <= value <= 1:
+                self.add_error(name, "Between 0 and 1.")
+        if (data.get("error_rate") or 0) + (data.get("throttle_rate") or 0) > 1:
+            self.add_error("throttle_rate", "error_rate + throttle_rate must not exceed 1.")
+        low, high = data.get("processing_seconds_min"), data.get("processing_seconds_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("processing_seconds_max", "Must be at least the minimum.")
+        for name in ("publish_race_seconds", "queue_seconds", "processing_seconds_min", "deleting_seconds",
+                     "aborting_seconds", "harvest_seconds"):
+            if (data.get(name) or 0) < 0:
+                self.add_error(name, "Must not be negative.")
+        return data

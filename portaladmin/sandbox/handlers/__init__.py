@@ -1,0 +1,3 @@
+"""Importing this package registers every sandbox route (see api.route)."""
+
+from . import datasets, misc, people  # noqa: F401

@@ -1,0 +1,646 @@
+"""Datasets and everything under /datasets/{dataset_uid}/."""
+
+import csv
+import io
+import mimetypes
+
+from django.http import HttpResponse, HttpResponseRedirect
+
+from .. import clock
+from ..api import Ctx, deleted, invalid, not_found, ok, page_bounds, paginate_list, paginated, route
+from ..models import SandboxDataset, SandboxObject
+from ..status import dataset_settle, dataset_start, dataset_status
+from ..store import get_dataset, new_uid, obj_create, obj_get, objects, require_fields
+from .common import (
+    DEFAULT_SECURITY,
+    add_version,
+    crud,
+    dataset_changed,
+    dataset_json,
+    public,
+    validate_cron,
+    validate_metadata,
+)
+
+CHILD_KINDS = ("resource", "file", "processor", "field", "schedule", "version", "attachment", "alt_export",
+               "sec_user", "sec_group", "feedback")
+BUILTIN_TEMPLATES = ("default", "visualization", "internal", "asset_content_configuration")
+
+
+# ---------------------------------------------------------------- datasets
+
+@route("GET", "/datasets/")
+def dataset_list(ctx: Ctx):
+    limit, offset = page_bounds(ctx)
+    qs = SandboxDataset.objects.filter(portal=ctx.portal).order_by("id")
+    dataset_id = ctx.param("dataset_id")
+    if dataset_id:
+        qs = qs.filter(dataset_id=dataset_id)
+    total = qs.count()
+    rows = list(qs[offset:offset + limit]) if limit else []
+    return paginated(ctx, total, [dataset_json(ds, ctx.now) for ds in rows], limit, offset)
+
+
+def _dataset_id_taken(ctx: Ctx, dataset_id: str, exclude_pk: int | None = None) -> bool:
+    qs = SandboxDataset.objects.filter(portal=ctx.portal, dataset_id=dataset_id)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs.exists()
+
+
+def _validate_dataset_id(ctx: Ctx, dataset_id, exclude_pk=None) -> None:
+    if not isinstance(dataset_id, str) or not dataset_id.strip():
+        raise invalid({"dataset_id": ["This field may not be blank."]})
+    if _dataset_id_taken(ctx, dataset_id, exclude_pk):
+        raise invalid({"dataset_id": ["A dataset with this dataset_id already exists."]})
+
+
+@route("POST", "/datasets/")
+def dataset_create(ctx: Ctx):
+    body = ctx.json()
+    validate_metadata(body.get("metadata"))
+    uid = new_uid("da")
+    dataset_id = body.get("dataset_id") or uid
+    _validate_dataset_id(ctx, dataset_id)
+    stamp = clock.iso(ctx.now)
+    ds = SandboxDataset.objects.create(
+        portal=ctx.portal, uid=uid, dataset_id=dataset_id, since=ctx.now,
+        data={"created_at": stamp, "updated_at": stamp, "is_restricted": bool(body.get("is_restricted", False)),
+              "metadata": body["metadata"], "default_security": body.get("default_security") or DEFAULT_SECURITY})
+    add_version(ctx, ds, ["metadata", "security"])
+    return 201, dataset_json(ds, ctx.now)
+
+
+@route("GET", "/datasets/{dataset_uid}/")
+def dataset_retrieve(ctx: Ctx, dataset_uid):
+    return 200, dataset_json(get_dataset(ctx, dataset_uid), ctx.now)
+
+
+@route("PUT", "/datasets/{dataset_uid}/")
+def dataset_update(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    body = ctx.json()
+    sections = []
+    if "metadata" in body:
+        validate_metadata(body["metadata"])
+        ds.data = {**ds.data, "metadata": body["metadata"]}
+        sections.append("metadata")
+    if "dataset_id" in body and body["dataset_id"] != ds.dataset_id:
+        _validate_dataset_id(ctx, body["dataset_id"], ds.pk)
+        if ds.is_published:
+            raise invalid({"dataset_id": ["The dataset_id of a published dataset cannot be changed."]})
+        ds.dataset_id = body["dataset_id"]
+        sections.append("dataset_id")
+    for name in ("is_restricted", "default_security"):
+        if name in body:
+            ds.data = {**ds.data, name: body[name]}
+            sections.append("security")
+    dataset_changed(ctx, ds, sections or ["metadata"])
+    return 200, dataset_json(ds, ctx.now)
+
+
+@route("DELETE", "/datasets/{dataset_uid}/")
+def dataset_delete(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    SandboxObject.objects.filter(portal=ctx.portal, kind__in=CHILD_KINDS, parent=ds.uid).delete()
+    ds.delete()
+    return deleted()
+
+
+def _action(op):
+    def handler(ctx: Ctx, dataset_uid):
+        ds = get_dataset(ctx, dataset_uid, lock=True)
+        dataset_start(ctx.portal, ds, op, ctx.now)
+        ds.save()
+        return ok()
+    return handler
+
+
+for _op in ("publish", "unpublish", "abort", "publish_metadata"):
+    route("POST", f"/datasets/{{dataset_uid}}/{_op}/")(_action(_op))
+
+
+@route("GET", "/datasets/{dataset_uid}/status/")
+def dataset_status_view(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    answer = dataset_status(ds, ctx.now)
+    if dataset_settle(ds, ctx.now):
+        ds.save()
+    return 200, answer
+
+
+@route("POST", "/datasets/{dataset_uid}/copy/")
+def dataset_copy(ctx: Ctx, dataset_uid):
+    src = get_dataset(ctx, dataset_uid)
+    body = ctx.json()
+    dataset_id = body.get("dataset_id") or f"{src.dataset_id}-copy"
+    n = 2
+    while _dataset_id_taken(ctx, dataset_id) and not body.get("dataset_id"):
+        dataset_id = f"{src.dataset_id}-copy-{n}"
+        n += 1
+    _validate_dataset_id(ctx, dataset_id)
+    stamp = clock.iso(ctx.now)
+    copy = SandboxDataset.objects.create(
+        portal=ctx.portal, uid=new_uid("da"), dataset_id=dataset_id, since=ctx.now,
+        data={**src.data, "created_at": stamp, "updated_at": stamp}, processing_seconds=src.processing_seconds)
+    for obj in SandboxObject.objects.filter(portal=ctx.portal, parent=src.uid,
+                                            kind__in=("resource", "file", "processor", "field")):
+        obj_create(ctx.portal, obj.kind, obj.key, obj.data, parent=copy.uid, blob=obj.blob)
+    add_version(ctx, copy, ["metadata", "data"])
+    return 201, dataset_json(copy, ctx.now)
+
+
+# ---------------------------------------------------------------- metadata
+
+def _templates(ctx: Ctx) -> set[str]:
+    custom = objects(ctx.portal, "template").values_list("key", flat=True)
+    return set(BUILTIN_TEMPLATES) | set(custom)
+
+
+@route("GET", "/datasets/{dataset_uid}/metadata/")
+def metadata_get(ctx: Ctx, dataset_uid):
+    return 200, get_dataset(ctx, dataset_uid).data.get("metadata", {})
+
+
+@route("PUT", "/datasets/{dataset_uid}/metadata/")
+def metadata_put(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    body = ctx.json()
+    validate_metadata(body)
+    ds.data = {**ds.data, "metadata": body}
+    dataset_changed(ctx, ds, ["metadata"])
+    return 200, body
+
+
+def _template(ctx, ds, template_name):
+    if template_name not in _templates(ctx):
+        raise not_found()
+    return ds.data.get("metadata", {}).get(template_name, {})
+
+
+@route("GET", "/datasets/{dataset_uid}/metadata/{template_name}/")
+def metadata_template_get(ctx: Ctx, dataset_uid, template_name):
+    return 200, _template(ctx, get_dataset(ctx, dataset_uid), template_name)
+
+
+@route("PUT", "/datasets/{dataset_uid}/metadata/{template_name}/")
+def metadata_template_put(ctx: Ctx, dataset_uid, template_name):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    _template(ctx, ds, template_name)
+    body = ctx.json()
+    metadata = {**ds.data.get("metadata", {}), template_name: body}
+    validate_metadata(metadata)
+    ds.data = {**ds.data, "metadata": metadata}
+    dataset_changed(ctx, ds, ["metadata"])
+    return 200, body
+
+
+@route("GET", "/datasets/{dataset_uid}/metadata/{template_name}/{field_name}/")
+def metadata_field_get(ctx: Ctx, dataset_uid, template_name, field_name):
+    values = _template(ctx, get_dataset(ctx, dataset_uid), template_name)
+    if field_name not in values:
+        raise not_found()
+    return 200, values[field_name]
+
+
+@route("PUT", "/datasets/{dataset_uid}/metadata/{template_name}/{field_name}/")
+def metadata_field_put(ctx: Ctx, dataset_uid, template_name, field_name):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    values = dict(_template(ctx, ds, template_name))
+    body = ctx.json()
+    if "value" not in body:
+        raise invalid({"value": ["This field is required."]})
+    values[field_name] = body
+    metadata = {**ds.data.get("metadata", {}), template_name: values}
+    validate_metadata(metadata)
+    ds.data = {**ds.data, "metadata": metadata}
+    dataset_changed(ctx, ds, ["metadata"])
+    return 200, body
+
+
+@route("DELETE", "/datasets/{dataset_uid}/metadata/{template_name}/{field_name}/")
+def metadata_field_delete(ctx: Ctx, dataset_uid, template_name, field_name):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    values = dict(_template(ctx, ds, template_name))
+    if field_name not in values:
+        raise not_found()
+    if template_name == "default" and field_name in ("title", "modified", "language"):
+        raise invalid({field_name: ["This metadata is required and cannot be deleted."]})
+    del values[field_name]
+    ds.data = {**ds.data, "metadata": {**ds.data.get("metadata", {}), template_name: values}}
+    dataset_changed(ctx, ds, ["metadata"])
+    return deleted()
+
+
+# ---------------------------------------------------------------- files, resources, preview
+
+def _uploaded(ctx: Ctx):
+    upload = ctx.request.FILES.get("file")
+    if upload is None:
+        raise invalid({"file": ["No file was submitted."]})
+    return upload
+
+
+def _file_json(ctx: Ctx, upload, uid: str) -> dict:
+    mimetype = upload.content_type or mimetypes.guess_type(upload.name)[0]
+    return {"uid": uid, "filename": upload.name, "mimetype": mimetype, "created_at": clock.iso(ctx.now)}
+
+
+def _unique_key(ctx: Ctx, kind: str, parent: str, wanted: str) -> str:
+    key, n = wanted, 1
+    while objects(ctx.portal, kind, parent).filter(key=key).exists():
+        n += 1
+        key = f"{n}-{wanted}"
+    return key
+
+
+@route("POST", "/datasets/{dataset_uid}/resources/files/")
+def file_upload(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    upload = _uploaded(ctx)
+    uid = _unique_key(ctx, "file", ds.uid, upload.name)
+    obj = obj_create(ctx.portal, "file", uid, _file_json(ctx, upload, uid), parent=ds.uid, blob=upload.read())
+    return 200, obj.data
+
+
+@route("GET", "/datasets/{dataset_uid}/resources/files/{file_uid}/")
+def file_get(ctx: Ctx, dataset_uid, file_uid):
+    return 200, obj_get(ctx.portal, "file", file_uid, get_dataset(ctx, dataset_uid).uid).data
+
+
+def _download(obj: SandboxObject) -> HttpResponse:
+    resp = HttpResponse(bytes(obj.blob or b""), content_type="application/octet-stream")
+    resp["Content-Disposition"] = f'attachment; filename="{obj.data.get("filename", obj.key)}"'
+    return resp
+
+
+@route("GET", "/datasets/{dataset_uid}/resources/files/{file_uid}/download/")
+def file_download(ctx: Ctx, dataset_uid, file_uid):
+    return _download(obj_get(ctx.portal, "file", file_uid, get_dataset(ctx, dataset_uid).uid))
+
+
+EXTRACTORS = [
+    {"type": "csvfile", "label": "CSV File", "parameters": [
+        {"type": "string", "is_mandatory": False, "name": "separator", "label": "Separator", "default": ";"},
+        {"type": "string", "is_mandatory": False, "name": "encoding", "label": "Encoding", "default": "utf-8"}]},
+    {"type": "jsonfile", "label": "JSON File", "parameters": [
+        {"type": "string", "is_mandatory": False, "name": "json_root", "label": "JSON root", "default": ""}]},
+    {"type": "xlsfile", "label": "Excel File", "parameters": []},
+    {"type": "geojson", "label": "GeoJSON", "parameters": []},
+]
+ORIGINS = {"http": "HTTP", "ftp": "FTP", "uploaded_file": "Uploaded file", "federated": "Federated dataset",
+           "sharepoint": "SharePoint", "google_drive": "Google Drive", "amazon_s3": "Amazon S3",
+           "azure_blob_storage": "Azure Blob Storage"}
+
+
+def _validate_resource(ctx: Ctx, ds: SandboxDataset, body: dict) -> None:
+    require_fields(body, ("type", "title", "datasource"))
+    source = body["datasource"]
+    if not isinstance(source, dict) or not source.get("type"):
+        raise invalid({"datasource": {"type": ["This field is required."]}})
+    if source["type"] == "uploaded_file":
+        file_uid = (source.get("file") or {}).get("uid") if isinstance(source.get("file"), dict) else None
+        if not file_uid or not objects(ctx.portal, "file", ds.uid).filter(key=file_uid).exists():
+            raise invalid({"datasource": {"file": ["This file does not exist."]}})
+    elif source["type"] == "http" and not source.get("connection"):
+        raise invalid({"datasource": {"connection": ["This field is required."]}})
+
+
+def _resource_json(ctx: Ctx, data: dict) -> dict:
+    out = public(data)
+    source = out.get("datasource") or {}
+    label = next((e["label"] for e in EXTRACTORS if e["type"] == out.get("type")), out.get("type"))
+    out["extraction_infos"] = {"label": label, "type": out.get("type")}
+    out["origin"] = {"label": ORIGINS.get(source.get("type"), source.get("type", "")), "type": source.get("type", "")}
+    if source.get("type") == "uploaded_file":
+        out["display_name"] = (source.get("file") or {}).get("uid") or out.get("title")
+    else:
+        out["display_name"] = source.get("relative_url") or out.get("title")
+    out.setdefault("params", {})
+    return out
+
+
+@route("GET", "/datasets/{dataset_uid}/resources/")
+def resource_list(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    return paginate_list(ctx, [o.data for o in objects(ctx.portal, "resource", ds.uid)],
+                         lambda d: _resource_json(ctx, d))
+
+
+@route("POST", "/datasets/{dataset_uid}/resources/")
+def resource_create(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    body = {k: v for k, v in ctx.json().items() if k not in ("uid", "display_name", "origin", "extraction_infos")}
+    _validate_resource(ctx, ds, body)
+    uid = new_uid("re")
+    obj = obj_create(ctx.portal, "resource", uid, {"uid": uid, **body, "updated_at": clock.iso(ctx.now)},
+                     parent=ds.uid)
+    dataset_changed(ctx, ds, ["data"])
+    return 201, _resource_json(ctx, obj.data)
+
+
+@route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/")
+def resource_get(ctx: Ctx, dataset_uid, resource_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    return 200, _resource_json(ctx, obj_get(ctx.portal, "resource", resource_uid, ds.uid).data)
+
+
+@route("PUT", "/datasets/{dataset_uid}/resources/{resource_uid}/")
+def resource_put(ctx: Ctx, dataset_uid, resource_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    obj = obj_get(ctx.portal, "resource", resource_uid, ds.uid)
+    body = {k: v for k, v in ctx.json().items() if k not in ("uid", "display_name", "origin", "extraction_infos")}
+    merged = {**obj.data, **body, "updated_at": clock.iso(ctx.now)}
+    _validate_resource(ctx, ds, merged)
+    obj.data = merged
+    obj.save(update_fields=["data"])
+    dataset_changed(ctx, ds, ["data"])
+    return 200, _resource_json(ctx, obj.data)
+
+
+@route("DELETE", "/datasets/{dataset_uid}/resources/{resource_uid}/")
+def resource_delete(ctx: Ctx, dataset_uid, resource_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    obj_get(ctx.portal, "resource", resource_uid, ds.uid).delete()
+    dataset_changed(ctx, ds, ["data"])
+    return deleted()
+
+
+def _preview(ctx: Ctx, ds: SandboxDataset, source: dict) -> dict:
+    raw = None
+    if source.get("type") == "uploaded_file":
+        file_uid = (source.get("file") or {}).get("uid")
+        found = objects(ctx.portal, "file", ds.uid).filter(key=file_uid).first()
+        raw = bytes(found.blob or b"") if found else None
+    if raw:
+        text = raw.decode("utf-8", errors="replace")
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t") if text.strip() else csv.excel
+        rows = list(csv.reader(io.StringIO(text), dialect))
+        header, body = (rows[0], rows[1:21]) if rows else ([], [])
+    else:
+        header = ["year", "region", "population"]
+        body = [[str(2020 + n), f"Region {n}", str(1000 * (n + 1))] for n in range(5)]
+    names = [h.strip().lower().replace(" ", "_") or f"column_{i + 1}" for i, h in enumerate(header)]
+
+    def kind(i):
+        values = [r[i] for r in body if i < len(r) and r[i] != ""]
+        try:
+            [int(v) for v in values]
+            return "int" if values else "text"
+        except ValueError:
+            try:
+                [float(v) for v in values]
+                return "double"
+            except ValueError:
+                return "text"
+
+    fields = [{"name": n, "label": header[i].strip() or n, "original_name": header[i], "type": kind(i),
+               "annotations": [], "description": ""} for i, n in enumerate(names)]
+    records = [{names[i]: (r[i] if i < len(r) else None) for i in range(len(names))} for r in body]
+    return {"fields": fields, "records": records}
+
+
+@route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/preview/")
+def resource_preview(ctx: Ctx, dataset_uid, resource_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    obj = obj_get(ctx.portal, "resource", resource_uid, ds.uid)
+    return 200, _preview(ctx, ds, obj.data.get("datasource") or {})
+
+
+@route("POST", "/datasets/{dataset_uid}/resources/preview/")
+def resource_unsaved_preview(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    body = ctx.json()
+    require_fields(body, ("type", "datasource"))
+    if body["datasource"].get("type") == "uploaded_file":
+        _validate_resource(ctx, ds, {"title": "preview", **body})
+    return 200, _preview(ctx, ds, body["datasource"])
+
+
+@route("POST", "/datasets/{dataset_uid}/resources/guess_extractors/")
+def resource_guess_unsaved(ctx: Ctx, dataset_uid):
+    get_dataset(ctx, dataset_uid)
+    require_fields(ctx.json(), ("datasource",))
+    return 200, EXTRACTORS[:1]
+
+
+@route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/guess_extractors/")
+def resource_guess(ctx: Ctx, dataset_uid, resource_uid):
+    obj_get(ctx.portal, "resource", resource_uid, get_dataset(ctx, dataset_uid).uid)
+    return 200, EXTRACTORS[:1]
+
+
+@route("POST", "/datasets/{dataset_uid}/resources/{resource_uid}/clean_cache/")
+def resource_clean_cache(ctx: Ctx, dataset_uid, resource_uid):
+    obj_get(ctx.portal, "resource", resource_uid, get_dataset(ctx, dataset_uid).uid)
+    return deleted()
+
+
+@route("GET", "/extractors/")
+def extractors(ctx: Ctx):
+    return 200, EXTRACTORS
+
+
+PROCESSORS = [
+    {"type": "string_replace", "label": "Replace text", "field": "", "old": "", "new": ""},
+    {"type": "concat", "label": "Concatenate text", "fields": [], "separator": ""},
+    {"type": "geo_join", "label": "Geo join", "field": ""},
+    {"type": "normalize_date", "label": "Normalize date", "field": "", "format": ""},
+]
+
+
+@route("GET", "/processors/")
+def processor_types(ctx: Ctx):
+    return 200, PROCESSORS
+
+
+# ---------------------------------------------------------------- processors, fields, schedules, rulesets
+
+def _need(*names):
+    return lambda ctx, body: require_fields(body, names)
+
+
+FIELD_REQUIRED = {"rename": ("from_name", "to_name", "field_label"), "type": ("field", "type_param"),
+                  "annotate": ("field", "annotation"), "description": ("field", "description"),
+                  "order": ("args",), "delete": ("field",)}
+
+
+def _validate_field(ctx, body):
+    require_fields(body, ("type", "label"))
+    if body["type"] not in FIELD_REQUIRED:
+        raise invalid({"type": [f"\"{body['type']}\" is not a valid choice."]})
+    require_fields(body, FIELD_REQUIRED[body["type"]])
+
+
+def _validate_user_ruleset(ctx, body):
+    if not isinstance(body.get("user"), dict) or not body["user"].get("username"):
+        raise invalid({"user": {"username": ["This field is required."]}})
+
+
+def _validate_group_ruleset(ctx, body):
+    if not isinstance(body.get("group"), dict) or not body["group"].get("uid"):
+        raise invalid({"group": {"uid": ["This field is required."]}})
+
+
+crud("/datasets/{dataset_uid}/processors/", "processor", key_param="processor_uid", prefix="pr",
+     validate=_need("type", "label"), section="processors")
+crud("/datasets/{dataset_uid}/fields/", "field", key_param="field_uid", prefix="fi", validate=_validate_field,
+     section="fields")
+crud("/datasets/{dataset_uid}/schedules/", "schedule", key_param="schedule_uid", prefix="sc",
+     validate=lambda ctx, body: validate_cron(body), section="schedules")
+crud("/datasets/{dataset_uid}/security/users/", "sec_user", key_param="username",
+     key_from=lambda b: b["user"]["username"], validate=_validate_user_ruleset, section="security", readonly=())
+crud("/datasets/{dataset_uid}/security/groups/", "sec_group", key_param="group_uid",
+     key_from=lambda b: b["group"]["uid"], validate=_validate_group_ruleset, section="security", readonly=())
+
+
+# ---------------------------------------------------------------- versions
+
+@route("GET", "/datasets/{dataset_uid}/versions/")
+def version_list(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    items = [o.data for o in objects(ctx.portal, "version", ds.uid).order_by("-id")]
+    return paginate_list(ctx, items, public)
+
+
+@route("GET", "/datasets/{dataset_uid}/versions/{version_uid}/")
+def version_get(ctx: Ctx, dataset_uid, version_uid):
+    return 200, public(obj_get(ctx.portal, "version", version_uid, get_dataset(ctx, dataset_uid).uid).data)
+
+
+@route("POST", "/datasets/{dataset_uid}/versions/{version_uid}/restore/")
+def version_restore(ctx: Ctx, dataset_uid, version_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    snapshot = obj_get(ctx.portal, "version", version_uid, ds.uid).data["_snapshot"]
+    ds.data = {**ds.data, **{k: v for k, v in snapshot.items() if k != "dataset_id" and v is not None}}
+    if not ds.is_published and not _dataset_id_taken(ctx, snapshot["dataset_id"], ds.pk):
+        ds.dataset_id = snapshot["dataset_id"]
+    dataset_changed(ctx, ds, ["metadata", "security"])
+    return 200, dataset_json(ds, ctx.now)
+
+
+# ---------------------------------------------------------------- attachments, alternative exports, feedbacks
+
+@route("GET", "/datasets/{dataset_uid}/attachments/")
+def attachment_list(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    return paginate_list(ctx, [o.data for o in objects(ctx.portal, "attachment", ds.uid)])
+
+
+@route("POST", "/datasets/{dataset_uid}/attachments/")
+def attachment_create(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    upload = _uploaded(ctx)
+    uid = _unique_key(ctx, "attachment", ds.uid, upload.name)
+    obj = obj_create(ctx.portal, "attachment", uid, _file_json(ctx, upload, uid), parent=ds.uid,
+                     blob=upload.read())
+    dataset_changed(ctx, ds, ["attachments"])
+    return 201, obj.data
+
+
+@route("GET", "/datasets/{dataset_uid}/attachments/{attachment_uid}/")
+def attachment_get(ctx: Ctx, dataset_uid, attachment_uid):
+    return 200, obj_get(ctx.portal, "attachment", attachment_uid, get_dataset(ctx, dataset_uid).uid).data
+
+
+@route("DELETE", "/datasets/{dataset_uid}/attachments/{attachment_uid}/")
+def attachment_delete(ctx: Ctx, dataset_uid, attachment_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    obj_get(ctx.portal, "attachment", attachment_uid, ds.uid).delete()
+    dataset_changed(ctx, ds, ["attachments"])
+    return deleted()
+
+
+@route("GET", "/datasets/{dataset_uid}/attachments/{attachment_uid}/download/")
+def attachment_download(ctx: Ctx, dataset_uid, attachment_uid):
+    return _download(obj_get(ctx.portal, "attachment", attachment_uid, get_dataset(ctx, dataset_uid).uid))
+
+
+@route("GET", "/datasets/{dataset_uid}/alternative_exports/")
+def export_list(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    return paginate_list(ctx, [o.data for o in objects(ctx.portal, "alt_export", ds.uid)], public)
+
+
+@route("POST", "/datasets/{dataset_uid}/alternative_exports/")
+def export_create(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    form = ctx.request.POST
+    errors = {n: ["This field is required."] for n in ("title", "type") if not form.get(n)}
+    if form.get("type") and form["type"] != "uploaded_file":
+        errors["type"] = [f"\"{form['type']}\" is not a valid choice."]
+    if "file" not in ctx.request.FILES:
+        errors["file"] = ["No file was submitted."]
+    if errors:
+        raise invalid(errors)
+    upload = ctx.request.FILES["file"]
+    uid = new_uid("ae")
+    stamp = clock.iso(ctx.now)
+    data = {"uid": uid, "title": form["title"], "description": form.get("description", ""),
+            "mimetype": upload.content_type or mimetypes.guess_type(upload.name)[0] or "application/octet-stream",
+            "type": "uploaded_file", "filename": upload.name, "created_at": stamp, "updated_at": stamp}
+    obj = obj_create(ctx.portal, "alt_export", uid, data, parent=ds.uid, blob=upload.read())
+    dataset_changed(ctx, ds, ["alternative_exports"])
+    return 201, obj.data
+
+
+@route("GET", "/datasets/{dataset_uid}/alternative_exports/{export_uid}/")
+def export_get(ctx: Ctx, dataset_uid, export_uid):
+    return 200, obj_get(ctx.portal, "alt_export", export_uid, get_dataset(ctx, dataset_uid).uid).data
+
+
+@route("PUT", "/datasets/{dataset_uid}/alternative_exports/{export_uid}/")
+def export_put(ctx: Ctx, dataset_uid, export_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    obj = obj_get(ctx.portal, "alt_export", export_uid, ds.uid)
+    body = ctx.json()
+    require_fields(body, ("title", "type"))
+    obj.data = {**obj.data, "title": body["title"], "description": body.get("description", obj.data["description"]),
+                "updated_at": clock.iso(ctx.now)}
+    obj.save(update_fields=["data"])
+    dataset_changed(ctx, ds, ["alternative_exports"])
+    return 200, obj.data
+
+
+@route("DELETE", "/datasets/{dataset_uid}/alternative_exports/{export_uid}/")
+def export_delete(ctx: Ctx, dataset_uid, export_uid):
+    ds = get_dataset(ctx, dataset_uid, lock=True)
+    obj_get(ctx.portal, "alt_export", export_uid, ds.uid).delete()
+    dataset_changed(ctx, ds, ["alternative_exports"])
+    return deleted()
+
+
+@route("GET", "/datasets/{dataset_uid}/alternative_exports/{export_uid}/download/")
+def export_download(ctx: Ctx, dataset_uid, export_uid):
+    obj = obj_get(ctx.portal, "alt_export", export_uid, get_dataset(ctx, dataset_uid).uid)
+    if obj.data.get("type") == "url":
+        return HttpResponseRedirect(obj.data.get("url", "/"), status=303)
+    return _download(obj)
+
+
+@route("GET", "/datasets/{dataset_uid}/feedbacks/")
+def feedback_list(ctx: Ctx, dataset_uid):
+    ds = get_dataset(ctx, dataset_uid)
+    items = [o.data for o in objects(ctx.portal, "feedback", ds.uid)]
+    archived = ctx.flag("is_archived")
+    if archived is not None:
+        items = [f for f in items if f.get("is_archived") == archived]
+    if ctx.param("record_id"):
+        items = [f for f in items if f.get("record_id") == ctx.param("record_id")]
+    sort = ctx.param("sort")
+    if sort:
+        items.sort(key=lambda f: f.get(sort.lstrip("-")) or "", reverse=sort.startswith("-"))
+    return paginate_list(ctx, items)
+
+
+@route("GET", "/datasets/{dataset_uid}/feedbacks/{feedback_uid}/")
+def feedback_get(ctx: Ctx, dataset_uid, feedback_uid):
+    return 200, obj_get(ctx.portal, "feedback", feedback_uid, get_dataset(ctx, dataset_uid).uid).data
+
+
+@route("POST", "/datasets/{dataset_uid}/feedbacks/{feedback_uid}/archive/")
+def feedback_archive(ctx: Ctx, dataset_uid, feedback_uid):
+    obj = obj_get(ctx.portal, "feedback", feedback_uid, get_dataset(ctx, dataset_uid).uid)
+    obj.data = {**obj.data, "is_archived": True}
+    obj.save(update_fields=["data"])
+    return 200, obj.data
