@@ -9,3 +9,24 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portaladmin.settings")
 app = Celery("portaladmin")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _jobs_periodic_tasks(sender, **kwargs):
+    # jobs: the batched status poller (every JOBS_POLL_INTERVAL s) and the sweeper (lost/expired work).
+    from django.conf import settings
+
+    sender.add_periodic_task(float(settings.JOBS_POLL_INTERVAL), sender.signature("jobs.poll_tick"),
+                             name="jobs-poll-tick", expires=float(settings.JOBS_POLL_INTERVAL) * 2)
+    sender.add_periodic_task(float(getattr(settings, "JOBS_SWEEP_INTERVAL", 5.0)), sender.signature("jobs.sweep"),
+                             name="jobs-sweep", expires=10.0)
+
+
+@app.on_after_configure.connect
+def _datasets_periodic_tasks(sender, **kwargs):
+    # datasets: refresh every connection's catalogue snapshot every CATALOGUE_SYNC_MINUTES.
+    from django.conf import settings
+
+    minutes = float(getattr(settings, "CATALOGUE_SYNC_MINUTES", 15) or 15)
+    sender.add_periodic_task(minutes * 60, sender.signature("datasets.catalogue_sync_all"),
+                             name="datasets-catalogue-sync-all", expires=minutes * 60)

@@ -1,0 +1,609 @@
+"""The worker side of the job engine: claim and send items, poll remote states, sweep.
+
+Every step reads and writes the database, which is the truth; tasks are thin doorbells that call these.
+The send protocol, per item (see README.md "Crash safety"):
+  1. claim: conditional UPDATE pending → running with a lease, a claim token and attempts + 1;
+  2. commit action_sent=True, sent_at=now BEFORE the request leaves;
+  3. send; then record the answer (send_confirmed=True, waiting/succeeded/failed).
+A worker that dies between 2 and 3 leaves action_sent and not send_confirmed: the next attempt asks the
+portal what happened (kind.verify_unsent) before sending anything again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection as db
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from portaladmin.audit.models import Outcome
+from portaladmin.audit.services import audit_record, audit_remote_write
+from portaladmin.core.logging import job_id_var, redact
+from portaladmin.jobs import remote
+from portaladmin.jobs.models import ItemStatus, Job, JobItem
+from portaladmin.jobs.registry import JobKind, RemoteView, Verdict, get_kind
+from portaladmin.jobs.signals import on_item_remote_state
+from portaladmin.portals.client.errors import (
+    PortalAuthError,
+    PortalConflict,
+    PortalError,
+    PortalNotFound,
+    PortalRateLimited,
+    PortalUnavailable,
+    PortalValidationError,
+)
+from portaladmin.portals.models import Connection
+from portaladmin.portals.permissions import has_role
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PAUSE_SECONDS = 30.0  # a 429 without Retry-After
+POLL_LEASE_SECONDS = 60  # a claimed poll that never reports back is due again after this
+
+
+# --- timing -------------------------------------------------------------------------------------
+def poll_delay(*, poll_count: int, elapsed: float) -> float:
+    """Seconds until the next status read: fast at first, ×1.5 per read, capped; slower after long processing."""
+    first = float(getattr(settings, "JOBS_POLL_FIRST_DELAY", 2.0))
+    factor = float(getattr(settings, "JOBS_POLL_FACTOR", 1.5))
+    cap = float(settings.JOBS_POLL_BACKOFF_CAP)
+    delay = min(cap, first * factor ** min(poll_count, 60))
+    slow_after = float(getattr(settings, "JOBS_POLL_SLOW_AFTER", 3600.0))
+    if elapsed > slow_after:  # hours-long processing: one read every few minutes is plenty
+        delay = max(delay, min(cap * 5, elapsed / 20))
+    return delay
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before re-sending after a retryable failure."""
+    return min(float(settings.JOBS_POLL_BACKOFF_CAP), 2.0 * 2 ** max(attempts - 1, 0))
+
+
+def item_deadline(kind: JobKind, start: datetime) -> datetime:
+    hours = kind.deadline_hours if kind.deadline_hours is not None else settings.JOBS_ITEM_DEADLINE_HOURS
+    return start + timedelta(hours=hours)
+
+
+def max_attempts() -> int:
+    return int(settings.JOBS_MAX_ATTEMPTS)
+
+
+def lease_seconds() -> int:
+    return int(settings.JOBS_LEASE_SECONDS)
+
+
+# --- small helpers ------------------------------------------------------------------------------
+def _update(item: JobItem, token: str | None = None, **fields) -> bool:
+    """Write fields on the item only if we still hold its claim (a sweeper may have taken it back)."""
+    qs = JobItem.objects.filter(pk=item.pk)
+    if token is not None:
+        qs = qs.filter(claim_token=token, status=ItemStatus.RUNNING)
+    changed = qs.update(**fields) == 1
+    if changed:
+        for name, value in fields.items():
+            if not hasattr(value, "resolve_expression"):
+                setattr(item, name, value)
+    return changed
+
+
+def _text(exc: Exception | str) -> str:
+    return redact(str(exc))[:1000]
+
+
+def _finish(item: JobItem, status: str, message: str, token: str | None = None, **fields) -> bool:
+    now = timezone.now()
+    done = _update(item, token, status=status, message=_text(message), finished_at=now, lease_until=None,
+                   next_poll_at=None, claim_token="", **fields)
+    if done:
+        on_item_remote_state(item)
+    return done
+
+
+def connection_pause(connection_id: int, seconds: float | None) -> datetime:
+    """A 429 pauses every process's calls to that portal (through the database) until Retry-After."""
+    until = timezone.now() + timedelta(seconds=max(1.0, seconds or DEFAULT_PAUSE_SECONDS))
+    Connection.objects.filter(pk=connection_id).filter(
+        Q(paused_until__isnull=True) | Q(paused_until__lt=until)).update(paused_until=until)
+    logger.warning("portal %s rate-limited us: paused until %s", connection_id, until.isoformat())
+    return until
+
+
+def _paused_until(connection: Connection, now: datetime) -> datetime | None:
+    paused = Connection.objects.filter(pk=connection.pk).values_list("paused_until", flat=True).first()
+    return paused if paused and paused > now else None
+
+
+def enqueue_items(groups: list[list[int]]) -> None:
+    """Ring the doorbell for groups of item ids (call inside the transaction: sends after commit)."""
+    if not groups:
+        return
+
+    def send():
+        from portaladmin.jobs.tasks import enqueue_process
+
+        for ids in groups:
+            try:
+                enqueue_process(ids)
+            except Exception:  # noqa: BLE001 - a lost enqueue is picked up by the sweeper
+                logger.exception("could not enqueue job items %s; the sweeper will retry", ids)
+
+    transaction.on_commit(send)
+
+
+def group_for_enqueue(items) -> list[list[int]]:
+    """Item ids grouped as one task each: one item, or one chunk of a chunked kind."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for item_id, job_id, connection_id, chunk, kind_name in items:
+        try:
+            chunked = get_kind(kind_name).chunk_size > 1
+        except LookupError:
+            chunked = False
+        key = (job_id, connection_id, chunk) if chunked else (item_id,)
+        groups[key].append(item_id)
+    return list(groups.values())
+
+
+# --- claiming and sending -----------------------------------------------------------------------
+def items_claim(item_ids: list[int], *, now: datetime | None = None) -> tuple[str, list[JobItem]]:
+    """Claim the items that are free: pending and due, or running with an expired lease; attempts < max.
+
+    One conditional UPDATE: a duplicate delivery of the same task finds nothing to claim and does nothing.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    JobItem.objects.filter(pk__in=item_ids, attempts__lt=max_attempts(), job__cancel_requested_at__isnull=True).filter(
+        Q(status=ItemStatus.PENDING, next_poll_at__isnull=True)
+        | Q(status=ItemStatus.PENDING, next_poll_at__lte=now)
+        | Q(status=ItemStatus.RUNNING, lease_until__lt=now)
+    ).update(status=ItemStatus.RUNNING, claim_token=token, lease_until=now + timedelta(seconds=lease_seconds()),
+             attempts=F("attempts") + 1, started_at=Coalesce("started_at", now))
+    items = list(JobItem.objects.filter(claim_token=token, status=ItemStatus.RUNNING)
+                 .select_related("job", "job__started_by", "connection").order_by("id"))
+    return token, items
+
+
+def items_process(item_ids: list[int]) -> int:
+    """Claim and send the given items (one item, or one chunk). Returns how many were claimed."""
+    token, items = items_claim(item_ids)
+    if not items:
+        return 0
+    groups: dict[tuple[int, int], list[JobItem]] = defaultdict(list)
+    for item in items:
+        groups[(item.job_id, item.connection_id)].append(item)
+    for (job_id, _conn), group in groups.items():
+        ctx = job_id_var.set(str(job_id))
+        try:
+            _process_group(group, token)
+        finally:
+            job_id_var.reset(ctx)
+    from portaladmin.jobs.services import job_refresh
+
+    for job_id in {item.job_id for item in items}:
+        job_refresh(job_id=job_id)
+    return len(items)
+
+
+def _release(item: JobItem, token: str, *, until: datetime, message: str, refund: bool) -> None:
+    """Give the item back (pending, due at `until`); a refund means the attempt did not count."""
+    fields = dict(status=ItemStatus.PENDING, lease_until=None, claim_token="", next_poll_at=until, enqueued_at=None,
+                  message=_text(message))
+    if refund:
+        fields["attempts"] = F("attempts") - 1
+    _update(item, token, **fields)
+
+
+def _retry_later(item: JobItem, token: str, exc: Exception, *, sent: bool) -> None:
+    """A retryable failure: try again after a backoff, or fail after the last attempt."""
+    what = "sending" if sent else "checking the portal"
+    if item.attempts >= max_attempts():
+        _finish(item, ItemStatus.FAILED, f"Gave up after {item.attempts} attempts; last error while {what}: "
+                f"{_text(exc)}", token)
+        return
+    delay = getattr(exc, "retry_after", None) or retry_delay(item.attempts)
+    until = timezone.now() + timedelta(seconds=delay)
+    _release(item, token, until=until, refund=False,
+             message=f"Attempt {item.attempts} failed while {what} ({_text(exc)}); retrying at {until:%H:%M:%S} UTC.")
+
+
+def _process_group(items: list[JobItem], token: str) -> None:
+    job = items[0].job
+    connection = items[0].connection
+    kind = get_kind(job.kind)
+    now = timezone.now()
+
+    if Job.objects.filter(pk=job.pk, cancel_requested_at__isnull=False).exists():
+        for item in items:
+            _finish(item, ItemStatus.CANCELLED, "Cancelled before it was sent.", token)
+        return
+
+    actor = job.started_by
+    if actor is not None:
+        actor.refresh_from_db()
+        if hasattr(actor, "_portaladmin_roles"):
+            del actor._portaladmin_roles
+    if actor is None or not has_role(actor, connection, kind.needed_role):
+        who = actor.username if actor is not None else "the person who started this job"
+        reason = (f"Refused: {who} no longer has the {kind.needed_role.label.lower()} role on "
+                  f"{connection.name}.")
+        for item in items:
+            audit_record(action=kind.audit_action, actor=actor, connection=connection, target=item.target,
+                         outcome=Outcome.FAILURE, error=reason, job_id=job.pk)
+            _finish(item, ItemStatus.FAILED, reason, token)
+        return
+
+    paused = _paused_until(connection, now)
+    if paused:
+        for item in items:
+            _release(item, token, until=paused, refund=True,
+                     message=f"The portal asked us to slow down; waiting until {paused:%H:%M:%S} UTC.")
+        return
+
+    client = remote.get_client(connection)
+    to_send: list[JobItem] = []
+    for index, item in enumerate(items):
+        if not (item.action_sent and not item.send_confirmed):
+            to_send.append(item)
+            continue
+        try:
+            verdict = kind.verify_unsent(client, item)
+        except PortalRateLimited as exc:
+            until = connection_pause(connection.pk, exc.retry_after)
+            for rest in items[index:]:
+                _release(rest, token, until=until, refund=True, message="Rate-limited by the portal; waiting.")
+            return
+        except (PortalUnavailable, PortalAuthError) as exc:
+            _retry_later(item, token, exc, sent=False)
+            continue
+        except PortalError as exc:
+            _finish(item, ItemStatus.FAILED, f"Could not check the state on the portal: {_text(exc)}", token)
+            continue
+        if verdict == Verdict.SENT:
+            _after_send(item, token, kind, sent_at=item.sent_at or now,
+                        message="An earlier attempt reached the portal; not sent again.")
+        elif verdict == Verdict.NOT_SENT or kind.idempotent:
+            to_send.append(item)
+        else:
+            _finish(item, ItemStatus.FAILED, "The worker stopped during the request, and the portal cannot tell "
+                    "whether it was applied. Check the portal before retrying.", token)
+    if not to_send:
+        return
+
+    sent_at = timezone.now()
+    JobItem.objects.filter(pk__in=[i.pk for i in to_send], claim_token=token).update(
+        action_sent=True, send_confirmed=False, sent_at=sent_at)  # committed before the request leaves
+    for item in to_send:
+        item.action_sent, item.send_confirmed, item.sent_at = True, False, sent_at
+
+    if kind.chunk_size > 1:
+        _send_chunk(kind, client, job, connection, to_send, token, sent_at)
+    else:
+        for item in to_send:
+            _send_one(kind, client, job, connection, item, token, sent_at)
+
+
+def _send_one(kind, client, job, connection, item, token, sent_at) -> None:
+    try:
+        with audit_remote_write(action=kind.audit_action, actor=job.started_by, connection=connection,
+                                target=item.target, job_id=job.pk):
+            result = kind.perform(client, item) or {}
+    except Exception as exc:  # noqa: BLE001 - classified below; every path records the item
+        _send_failed(item, token, exc, connection)
+        return
+    _after_send(item, token, kind, sent_at=sent_at, message=result.get("message", ""),
+                details=result.get("details"))
+
+
+def _send_chunk(kind, client, job, connection, items, token, sent_at) -> None:
+    try:
+        results = kind.perform_chunk(client, items)
+    except Exception as exc:  # noqa: BLE001
+        for item in items:
+            audit_record(action=kind.audit_action, actor=job.started_by, connection=connection, target=item.target,
+                         outcome=Outcome.FAILURE, error=exc, job_id=job.pk)
+            _send_failed(item, token, exc, connection)
+        return
+    for item in items:
+        result = results.get(item.pk)
+        if result is None:
+            _finish(item, ItemStatus.FAILED, "The portal's answer did not mention this item.", token,
+                    send_confirmed=True)
+            continue
+        audit_record(action=kind.audit_action, actor=job.started_by, connection=connection, target=item.target,
+                     outcome=Outcome.SUCCESS if result.ok else Outcome.FAILURE,
+                     error="" if result.ok else result.message or "refused", job_id=job.pk)
+        if result.ok:
+            _after_send(item, token, kind, sent_at=sent_at, message=result.message, details=result.details)
+        else:
+            _finish(item, ItemStatus.FAILED, result.message or "The portal refused it.", token, send_confirmed=True,
+                    details={**item.details, **result.details})
+
+
+def _send_failed(item: JobItem, token: str, exc: Exception, connection: Connection) -> None:
+    if isinstance(exc, PortalRateLimited):
+        # A 429 is answered before anything is done: the write did not happen, the attempt does not count.
+        until = connection_pause(connection.pk, exc.retry_after)
+        _update(item, token, action_sent=False)
+        _release(item, token, until=until, refund=True,
+                 message=f"The portal asked us to slow down; sending again after {until:%H:%M:%S} UTC.")
+    elif isinstance(exc, PortalUnavailable):
+        # 5xx or timeout: the portal may or may not have acted; the next attempt checks before re-sending.
+        _retry_later(item, token, exc, sent=True)
+    elif isinstance(exc, PortalError):
+        details = dict(item.details)
+        if isinstance(exc, PortalValidationError) and isinstance(exc.detail, dict):
+            details["field_errors"] = exc.detail
+        prefix = {PortalConflict: "The portal refused it in its current state",
+                  PortalNotFound: "Not found on the portal",
+                  PortalAuthError: "The portal refused the connection's key"}.get(type(exc), "The portal refused it")
+        _finish(item, ItemStatus.FAILED, f"{prefix}: {_text(exc)}", token, send_confirmed=True, details=details)
+    else:
+        logger.exception("job item %s: unexpected error", item.pk, exc_info=exc)
+        _retry_later(item, token, exc, sent=True)
+
+
+def _after_send(item: JobItem, token: str, kind: JobKind, *, sent_at: datetime, message: str = "",
+                details: dict | None = None) -> None:
+    now = timezone.now()
+    merged = {**item.details, **(details or {})}
+    if kind.pollable:
+        _update(item, token, status=ItemStatus.WAITING, send_confirmed=True, lease_until=None, claim_token="",
+                seen_busy=False, poll_count=0, remote_state="", remote_since=None, state_seen_at=now,
+                next_poll_at=now + timedelta(seconds=poll_delay(poll_count=0, elapsed=0)),
+                deadline=item_deadline(kind, sent_at), message=_text(message or "Sent; waiting for the portal."),
+                details=merged)
+    else:
+        _finish(item, ItemStatus.SUCCEEDED, message or "Done.", token, send_confirmed=True, details=merged)
+
+
+# --- the poller -----------------------------------------------------------------------------------
+def poll_tick(*, now: datetime | None = None, limit: int = 5000) -> dict[int, list[int]]:
+    """Take the due items, fail the expired ones, hand each portal at most its budget. Returns the batches.
+
+    The rows are reserved by moving next_poll_at forward inside the locking transaction, so a concurrent tick
+    (another beat, another worker) does not take them; the HTTP happens later, in poll_batch, without locks.
+    """
+    now = now or timezone.now()
+    batches: dict[int, list[int]] = {}
+    expired: list[int] = []
+    with transaction.atomic():
+        qs = JobItem.objects.filter(status=ItemStatus.WAITING, next_poll_at__lte=now).order_by("next_poll_at")
+        if db.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs.values_list("id", "connection_id", "deadline")[:limit])
+        by_conn: dict[int, list[int]] = defaultdict(list)
+        for item_id, conn_id, deadline in rows:
+            if deadline is not None and deadline <= now:
+                expired.append(item_id)
+            else:
+                by_conn[conn_id].append(item_id)
+        conns = Connection.objects.in_bulk(list(by_conn), field_name="pk")
+        for conn_id, ids in by_conn.items():
+            conn = conns.get(conn_id)
+            if conn is None:
+                continue
+            if conn.paused_until and conn.paused_until > now:
+                JobItem.objects.filter(pk__in=ids).update(next_poll_at=conn.paused_until)
+                continue
+            budget = conn.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET
+            taken = ids[:budget]
+            JobItem.objects.filter(pk__in=taken).update(next_poll_at=now + timedelta(seconds=POLL_LEASE_SECONDS))
+            batches[conn_id] = taken
+    if expired:
+        items_expire(expired)
+    return batches
+
+
+def items_expire(item_ids: list[int]) -> None:
+    from portaladmin.jobs.services import job_refresh
+
+    jobs = set()
+    for item in JobItem.objects.filter(pk__in=item_ids, status=ItemStatus.WAITING).select_related("job"):
+        hours = (item.deadline - item.sent_at).total_seconds() / 3600 if item.deadline and item.sent_at else None
+        state = f"last state {item.remote_state!r}" if item.remote_state else "no state read"
+        message = (f"No final state before the deadline ({hours:.1f} h after sending; {state}). The portal may still "
+                   f"finish it: check it there." if hours is not None else f"Deadline passed ({state}).")
+        if JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(
+                status=ItemStatus.FAILED, message=message, finished_at=timezone.now(), next_poll_at=None):
+            item.status, item.message = ItemStatus.FAILED, message
+            on_item_remote_state(item)
+            jobs.add(item.job_id)
+    for job_id in jobs:
+        job_refresh(job_id=job_id)
+
+
+def poll_batch(*, connection_id: int, item_ids: list[int]) -> int:
+    """Read the remote state of the given items of one portal (at most its budget). Returns requests made."""
+    from portaladmin.jobs.services import job_refresh
+
+    try:
+        connection = Connection.objects.get(pk=connection_id)
+    except Connection.DoesNotExist:
+        return 0
+    items = list(JobItem.objects.filter(pk__in=item_ids, status=ItemStatus.WAITING)
+                 .select_related("job", "job__cancelled_by").order_by("next_poll_at", "id"))
+    if not items:
+        return 0
+    now = timezone.now()
+    paused = _paused_until(connection, now)
+    if paused:
+        JobItem.objects.filter(pk__in=[i.pk for i in items]).update(next_poll_at=paused)
+        return 0
+    client = remote.get_client(connection)
+    requests_made = 0
+    for index, item in enumerate(items):
+        kind = get_kind(item.job.kind)
+        try:
+            if item.job.cancel_requested_at and kind.can_abort and not item.details.get("abort_done"):
+                requests_made += 1
+                _abort_item(kind, client, item, connection)
+            requests_made += 1
+            view = kind.read_remote(client, item)
+        except PortalRateLimited as exc:
+            until = connection_pause(connection.pk, exc.retry_after)
+            JobItem.objects.filter(pk__in=[i.pk for i in items[index:]], status=ItemStatus.WAITING).update(
+                next_poll_at=until)
+            break
+        except PortalNotFound as exc:
+            _finish(item, ItemStatus.FAILED, f"It no longer exists on the portal: {_text(exc)}")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a failed read is retried at the next poll
+            if not isinstance(exc, PortalError):
+                logger.exception("job item %s: reading the remote state failed", item.pk)
+            _schedule_poll(item, now, message=f"Could not read the state ({_text(exc)}); will try again.")
+            continue
+        apply_view(kind, item, view, now=timezone.now())
+    for job_id in {item.job_id for item in items}:
+        job_refresh(job_id=job_id)
+    return requests_made
+
+
+def _abort_item(kind: JobKind, client, item: JobItem, connection: Connection) -> None:
+    actor = item.job.cancelled_by
+    tries = int(item.details.get("abort_tries", 0)) + 1
+    details = {**item.details, "abort_tries": tries}
+    if actor is None or not has_role(actor, connection, kind.needed_role):
+        details["abort_done"] = True
+        _update(item, details=details, message="Not aborted: the person who cancelled lacks the role for it.")
+        return
+    try:
+        with audit_remote_write(action=kind.audit_action.split(".")[0] + ".abort", actor=actor, connection=connection,
+                                target=item.target, job_id=item.job_id):
+            kind.abort(client, item)
+    except PortalConflict as exc:
+        # Abort is accepted only while processing: try again at the next reads (queued → processing).
+        if tries >= 5:
+            details["abort_done"] = True
+        _update(item, details=details, message=_text(f"Abort not accepted yet: {exc}"))
+        return
+    except PortalRateLimited:
+        raise
+    except PortalError as exc:
+        details["abort_done"] = True
+        _update(item, details=details, message=_text(f"Abort failed: {exc}"))
+        return
+    details["abort_done"] = True
+    details["abort_sent"] = True
+    _update(item, details=details, message="Abort sent; waiting for the portal to stop.")
+
+
+def _schedule_poll(item: JobItem, now: datetime, *, message: str | None = None) -> None:
+    elapsed = (now - item.sent_at).total_seconds() if item.sent_at else 0.0
+    fields = {"next_poll_at": now + timedelta(seconds=poll_delay(poll_count=item.poll_count, elapsed=elapsed)),
+              "poll_count": item.poll_count + 1}
+    if message is not None:
+        fields["message"] = _text(message)
+    JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields)
+
+
+def apply_view(kind: JobKind, item: JobItem, view: RemoteView, *, now: datetime) -> None:
+    """Record one status read and decide: still busy, finished (success/failure), or the stale pre-send state."""
+    changed = view.state != item.remote_state
+    fields: dict = {"remote_state": view.state[:40], "remote_since": view.since, "poll_count": item.poll_count + 1}
+    if changed:
+        fields["state_seen_at"] = now
+    if not view.terminal:
+        fields["seen_busy"] = True
+        fields["message"] = _text(view.message or "")
+        elapsed = (now - item.sent_at).total_seconds() if item.sent_at else 0.0
+        fields["next_poll_at"] = now + timedelta(seconds=poll_delay(poll_count=item.poll_count, elapsed=elapsed))
+        if view.details:
+            fields["details"] = {**item.details, **view.details}
+        if JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields) and changed:
+            for name, value in fields.items():
+                setattr(item, name, value)
+            on_item_remote_state(item)
+        return
+
+    fresh = (item.seen_busy or not kind.race_safe_idle
+             or (view.since is not None and item.sent_at is not None and view.since > item.sent_at))
+    if not fresh:
+        # Right after the send the portal may still show the old terminal state (FACTS.md): not done yet.
+        elapsed = (now - item.sent_at).total_seconds() if item.sent_at else 0.0
+        fields["next_poll_at"] = now + timedelta(seconds=poll_delay(poll_count=item.poll_count, elapsed=elapsed))
+        fields["message"] = "Sent; the portal has not started it yet."
+        JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields)
+        return
+
+    details = {**item.details, **view.details}
+    if item.job.cancel_requested_at and item.details.get("abort_sent"):
+        status = ItemStatus.CANCELLED
+        message = f"Aborted; the portal reports {view.state}." + (f" {view.message}" if view.message else "")
+    elif view.success:
+        status, message = ItemStatus.SUCCEEDED, view.message or f"Done ({view.state})."
+    else:
+        status, message = ItemStatus.FAILED, view.message or f"The portal ended in {view.state}."
+    fields.update(status=status, message=_text(message), details=details, finished_at=now, next_poll_at=None)
+    if JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields):
+        for name, value in fields.items():
+            setattr(item, name, value)
+        on_item_remote_state(item)
+
+
+# --- the sweeper ----------------------------------------------------------------------------------
+def sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Re-enqueue lost or expired work, give up on poison items, flag jobs past their deadline."""
+    from portaladmin.jobs.services import job_refresh
+
+    now = now or timezone.now()
+    grace = timedelta(seconds=max(30, lease_seconds()))
+    touched: set[int] = set()
+    counts = {"requeued": 0, "gave_up": 0, "cancelled": 0, "stuck": 0}
+
+    # Leases that expired: the worker died or was killed mid-item. Give up after the last attempt.
+    for item in JobItem.objects.filter(status=ItemStatus.RUNNING, lease_until__lt=now,
+                                       attempts__gte=max_attempts()).only("id", "job_id", "attempts"):
+        msg = (f"Gave up after {item.attempts} attempts: the worker stopped (crash or time limit) during each of "
+               f"them.")
+        if JobItem.objects.filter(pk=item.pk, status=ItemStatus.RUNNING, lease_until__lt=now).update(
+                status=ItemStatus.FAILED, message=msg, finished_at=now, lease_until=None, claim_token=""):
+            counts["gave_up"] += 1
+            touched.add(item.job_id)
+    for item in JobItem.objects.filter(status=ItemStatus.PENDING, attempts__gte=max_attempts()).only("id", "job_id"):
+        if JobItem.objects.filter(pk=item.pk, status=ItemStatus.PENDING).update(
+                status=ItemStatus.FAILED, finished_at=now, next_poll_at=None):
+            counts["gave_up"] += 1
+            touched.add(item.job_id)
+
+    # Cancelled jobs: nothing pending may start.
+    n = JobItem.objects.filter(status=ItemStatus.PENDING, job__cancel_requested_at__isnull=False).update(
+        status=ItemStatus.CANCELLED, message="Cancelled before it was sent.", finished_at=now)
+    counts["cancelled"] = n
+
+    # Expired leases below the limit go back to pending (their action flags stay: the next attempt checks
+    # the portal before sending again); then pending items whose doorbell was lost or whose retry time came.
+    JobItem.objects.filter(status=ItemStatus.RUNNING, lease_until__lt=now).update(
+        status=ItemStatus.PENDING, lease_until=None, claim_token="", enqueued_at=None, next_poll_at=None,
+        message="The worker stopped during the last attempt; trying again.")
+    due = JobItem.objects.filter(
+        Q(status=ItemStatus.PENDING) & (Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
+    ).values_list("id", "job_id", "connection_id", "chunk", "job__kind")[:5000]
+    rows = list(due)
+    if rows:
+        with transaction.atomic():
+            JobItem.objects.filter(pk__in=[r[0] for r in rows]).update(enqueued_at=now)
+            enqueue_items(group_for_enqueue(rows))
+        counts["requeued"] = len(rows)
+
+    # Waiting items past their deadline (the poller does it too; this is the backstop).
+    expired = list(JobItem.objects.filter(status=ItemStatus.WAITING, deadline__lt=now).values_list("id", flat=True))
+    if expired:
+        items_expire(expired)
+
+    for job in Job.objects.filter(status__in=("pending", "running", "waiting"), deadline__lt=now,
+                                  stuck_at__isnull=True):
+        Job.objects.filter(pk=job.pk).update(
+            stuck_at=now, last_error="The job is past its expected end: some items have not reached a final state.")
+        counts["stuck"] += 1
+    if counts["gave_up"] or counts["cancelled"]:
+        touched |= set(Job.objects.filter(status__in=("pending", "running", "waiting")).values_list("id", flat=True))
+    for job_id in touched:
+        job_refresh(job_id=job_id)
+    return counts

@@ -1,0 +1,189 @@
+"""The dataset and harvester job kinds. Other apps register theirs the same way (see README.md)."""
+
+from __future__ import annotations
+
+from portaladmin.jobs.registry import JobKind, RemoteView, parse_since, register
+
+
+def _record_errors(status) -> list[dict]:
+    errors = []
+    for err in getattr(status, "records_errors", None) or []:
+        if isinstance(err, dict):
+            errors.append({k: err.get(k) for k in ("record_id", "field_uid", "processor_uid", "message")})
+        else:
+            errors.append({k: getattr(err, k, None) for k in ("record_id", "field_uid", "processor_uid", "message")})
+    return errors
+
+
+def dataset_view(status, *, any_terminal_is_success: bool = False) -> RemoteView:
+    """Turn a client DatasetStatus into a RemoteView. Unknown states are busy (FACTS.md)."""
+    state = status.status or "unknown"
+    terminal = bool(status.is_terminal)
+    success = terminal and (any_terminal_is_success or bool(status.is_success))
+    details: dict = {}
+    message = status.message or ""
+    errors = _record_errors(status)
+    if errors:
+        details["records_errors"] = errors
+    if state == "limit_reached":
+        limit = (status.params or {}).get("error") or {}
+        if limit:
+            details["limit"] = limit
+            message = message or (f"Licence limit reached: {limit.get('limit_type', 'records')} "
+                                  f"{limit.get('value', '?')} of {limit.get('limit', '?')}")
+        message = message or "Licence limit reached."
+    elif state == "error" and not message:
+        message = "The portal reported an error while processing."
+    if status.is_published is not None:
+        details["is_published"] = status.is_published
+    return RemoteView(state=state, terminal=terminal, success=success, since=parse_since(status.since),
+                      message=message, details=details)
+
+
+class _DatasetKind(JobKind):
+    pollable = True
+    target_noun = "dataset"
+
+    def read_remote(self, client, item) -> RemoteView:
+        return dataset_view(client.dataset_status(item.target))
+
+    def abort(self, client, item) -> None:
+        client.dataset_abort(item.target)
+
+
+@register
+class DatasetPublish(_DatasetKind):
+    name = "dataset.publish"
+    label = "Publish"
+    can_abort = True
+
+    def perform(self, client, item):
+        client.dataset_publish(item.target)
+
+
+@register
+class DatasetUnpublish(_DatasetKind):
+    name = "dataset.unpublish"
+    label = "Unpublish"
+
+    def perform(self, client, item):
+        client.dataset_unpublish(item.target)
+
+
+@register
+class DatasetPublishMetadata(_DatasetKind):
+    name = "dataset.publish_metadata"
+    label = "Publish metadata of"
+    can_abort = True
+
+    def perform(self, client, item):
+        client.dataset_publish_metadata(item.target)
+
+
+@register
+class DatasetAbort(_DatasetKind):
+    name = "dataset.abort"
+    label = "Abort processing of"
+    race_safe_idle = False  # the state before an abort is busy, so any terminal state after it is fresh
+
+    def perform(self, client, item):
+        client.dataset_abort(item.target)
+
+    def read_remote(self, client, item) -> RemoteView:
+        view = dataset_view(client.dataset_status(item.target), any_terminal_is_success=True)
+        if view.terminal:
+            view.message = f"Processing stopped; the dataset is {view.state}." + (
+                f" {view.message}" if view.message else "")
+        return view
+
+
+def harvester_view(client, harvester, *, check_errors: bool = True) -> RemoteView:
+    state = harvester.status or "unknown"
+    terminal = bool(harvester.is_idle)
+    success = terminal and not harvester.has_error
+    message = ""
+    details = {
+        "harvested_datasets_count": harvester.harvested_datasets_count,
+        "published_datasets_count": harvester.published_datasets_count,
+        "resource_errors_count": harvester.resource_errors_count,
+    }
+    if terminal and harvester.has_error and check_errors:
+        try:
+            errors = client.harvester_errors(harvester.uid)
+            message = errors.harvester or "The harvester's last run hit an error."
+            if errors.resources:
+                details["resource_errors"] = dict(list(errors.resources.items())[:50])
+        except Exception:  # noqa: BLE001 - the state is known; the error text is a bonus
+            message = "The harvester's last run hit an error."
+    elif terminal and harvester.resource_errors_count:
+        message = f"{harvester.resource_errors_count} resource error(s)."
+    return RemoteView(state=state, terminal=terminal, success=success, since=parse_since(harvester.last_started_at),
+                      message=message, details=details)
+
+
+class _HarvesterKind(JobKind):
+    target_noun = "harvester"
+
+    def read_remote(self, client, item) -> RemoteView:
+        return harvester_view(client, client.harvester_get(item.target))
+
+
+@register
+class HarvesterStart(_HarvesterKind):
+    name = "harvester.start"
+    label = "Start"
+    pollable = True
+    can_abort = True
+
+    def perform(self, client, item):
+        client.harvester_start(item.target)
+
+    def abort(self, client, item) -> None:
+        client.harvester_abort(item.target)
+
+
+@register
+class HarvesterAbort(_HarvesterKind):
+    name = "harvester.abort"
+    label = "Abort"
+    pollable = True
+    race_safe_idle = False
+
+    def perform(self, client, item):
+        client.harvester_abort(item.target)
+
+    def read_remote(self, client, item) -> RemoteView:
+        view = harvester_view(client, client.harvester_get(item.target), check_errors=False)
+        if view.terminal:
+            view.success = True
+            view.message = "The harvester stopped."
+        return view
+
+
+class _HarvesterOrder(_HarvesterKind):
+    # The portal publishes the harvested datasets in the background and the harvester's own status
+    # does not say when that ends: the item is done when the order is accepted (and says so).
+    pollable = False
+
+    def done_message(self) -> str:
+        return "Order accepted; the portal processes the harvested datasets in the background."
+
+
+@register
+class HarvesterPublish(_HarvesterOrder):
+    name = "harvester.publish"
+    label = "Publish the datasets of"
+
+    def perform(self, client, item):
+        client.harvester_publish(item.target)
+        return {"message": self.done_message()}
+
+
+@register
+class HarvesterUnpublish(_HarvesterOrder):
+    name = "harvester.unpublish"
+    label = "Unpublish the datasets of"
+
+    def perform(self, client, item):
+        client.harvester_unpublish(item.target)
+        return {"message": self.done_message()}

@@ -1,0 +1,137 @@
+"""The registry of job kinds: what one item's action is, how to read its remote state, when it is done.
+
+A kind is a small class registered under a name ("dataset.publish"). The engine (portaladmin.jobs.engine)
+does everything else: claiming, leases, attempts, audit, permissions, polling, backoff, deadlines.
+See portaladmin/jobs/README.md for how to write one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.utils.dateparse import parse_datetime
+
+from portaladmin.portals.models import Role
+
+
+@dataclass
+class RemoteView:
+    """What a status read says about one item, in the engine's terms."""
+
+    state: str  # the remote state name, shown in the UI (e.g. "processing")
+    terminal: bool  # the portal is done with it (success or failure)
+    success: bool = False  # meaningful when terminal
+    since: datetime | None = None  # when the portal entered this state, if it says
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ItemResult:
+    """The answer for one item of a chunked action (e.g. one e-mail of a bulk invite)."""
+
+    ok: bool
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class Verdict:
+    """Outcome of checking an item whose previous send ended in an unknown state (crash, timeout)."""
+
+    SENT = "sent"  # the portal got it: do not send again, watch it
+    NOT_SENT = "not_sent"  # the portal never acted on it: safe to send
+    UNKNOWN = "unknown"  # cannot tell
+
+
+class JobKind:
+    """Base class of a job kind. Override the class attributes and the methods the kind needs."""
+
+    name: ClassVar[str] = ""
+    label: ClassVar[str] = ""  # a verb for people: "Publish"
+    audit_action: ClassVar[str] = ""  # defaults to name
+    needed_role: ClassVar[Role] = Role.OPERATOR  # re-checked in the worker against who started the job
+    chunk_size: ClassVar[int] = 1  # >1: items are claimed and sent in groups through perform_chunk()
+    pollable: ClassVar[bool] = False  # after the action, the poller watches read_remote() until terminal
+    race_safe_idle: ClassVar[bool] = True  # a terminal state counts only if fresh (busy seen, or since > sent)
+    idempotent: ClassVar[bool] = False  # safe to send again when the previous outcome is unknown
+    can_abort: ClassVar[bool] = False  # cancel() calls abort() for items the portal is processing
+    deadline_hours: ClassVar[float | None] = None  # None: settings.JOBS_ITEM_DEADLINE_HOURS
+    target_noun: ClassVar[str] = "item"  # "dataset", "e-mail", "harvester"
+
+    # --- the action ---------------------------------------------------------------------------
+    def perform(self, client, item) -> dict | None:
+        """Send the remote write for one item. Raise a PortalError on failure. May return details."""
+        raise NotImplementedError
+
+    def perform_chunk(self, client, items: list) -> dict[int, ItemResult]:
+        """Chunked kinds: send one request for `items`, return {item.pk: ItemResult} for every item."""
+        raise NotImplementedError
+
+    # --- the remote state ---------------------------------------------------------------------
+    def read_remote(self, client, item) -> RemoteView:
+        """Pollable kinds: one GET that says where the item is."""
+        raise NotImplementedError
+
+    def verify_unsent(self, client, item) -> str:
+        """The previous attempt crashed between 'about to send' and 'answer recorded': did the portal act?
+
+        Default for pollable kinds: read the remote state; busy → SENT, terminal and newer than the send → SENT,
+        terminal and older than the send → NOT_SENT (the lease has expired, so the post-send race is over).
+        """
+        if not self.pollable:
+            return Verdict.UNKNOWN
+        view = self.read_remote(client, item)
+        if not view.terminal:
+            return Verdict.SENT
+        if view.since is not None and item.sent_at is not None:
+            return Verdict.SENT if view.since > item.sent_at else Verdict.NOT_SENT
+        return Verdict.UNKNOWN
+
+    def abort(self, client, item) -> None:
+        raise NotImplementedError
+
+    def describe(self, count: int) -> str:
+        noun = self.target_noun if count == 1 else self.target_noun + "s"
+        return f"{self.label} {count} {noun}"
+
+
+_REGISTRY: dict[str, JobKind] = {}
+
+
+def register(cls: type[JobKind]) -> type[JobKind]:
+    """Class decorator: @register on a JobKind subclass makes it available under cls.name."""
+    if not cls.name:
+        raise ValueError("A job kind needs a name.")
+    if not cls.audit_action:
+        cls.audit_action = cls.name
+    _REGISTRY[cls.name] = cls()
+    return cls
+
+
+def get_kind(name: str) -> JobKind:
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise LookupError(f"Unknown job kind {name!r}") from None
+
+
+def kinds() -> dict[str, JobKind]:
+    return dict(_REGISTRY)
+
+
+def parse_since(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        parsed = parse_datetime(str(value))
+    except ValueError:
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed

@@ -1,0 +1,32 @@
+"""Hooks for other apps, dependency-free.
+
+item_remote_state: sent with `item` (a JobItem) whenever the poller or a task records a new remote state or
+finishes an item. The datasets app connects a receiver to refresh its catalogue row, e.g.
+
+    from portaladmin.jobs.signals import item_remote_state
+    item_remote_state.connect(my_receiver)   # my_receiver(sender, item, **kwargs)
+
+job_finished: sent with `job` when a job reaches a final status.
+Receivers run in the worker, after the change is committed; an exception in one is logged, never raised.
+"""
+
+import logging
+
+from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
+
+item_remote_state = Signal()
+job_finished = Signal()
+
+
+def on_item_remote_state(item) -> None:
+    for receiver, result in item_remote_state.send_robust(sender=type(item), item=item):
+        if isinstance(result, Exception):
+            logger.warning("item_remote_state receiver %s failed: %s", receiver, result)
+
+
+def on_job_finished(job) -> None:
+    for receiver, result in job_finished.send_robust(sender=type(job), job=job):
+        if isinstance(result, Exception):
+            logger.warning("job_finished receiver %s failed: %s", receiver, result)

@@ -1,0 +1,90 @@
+"""The publishing monitor: jobs list, job page (polled by HTMX from the database), retry and cancel."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from portaladmin.core.htmx import is_partial, redirect, render_page, trigger, with_messages
+from portaladmin.jobs.forms import JobFilterForm
+from portaladmin.jobs.models import ItemStatus
+from portaladmin.jobs.selectors import job_get_for_user, job_items, job_list
+from portaladmin.jobs.services import job_can_operate, job_cancel, job_outcome_text, job_retry_failed
+from portaladmin.portals.permissions import connections_visible_to
+
+ITEMS_PER_PAGE = 200
+
+
+def jobs_list(request):
+    form = JobFilterForm(request.GET or None, connections=connections_visible_to(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = Paginator(job_list(user=request.user, filters=filters), 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx = {"form": form, "page_obj": page, "jobs": page.object_list,
+           "querystring_base": query.urlencode() + "&" if query else ""}
+    return render_page(request, "jobs/list.html", ctx, partial="results")
+
+
+def _detail_context(request, job):
+    status = request.GET.get("item_status") or None
+    page = Paginator(job_items(job=job, status=status), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"job": job, "items": page.object_list, "page_obj": page, "item_status": status or "",
+            "querystring_base": query.urlencode() + "&" if query else "",
+            "can_operate": job_can_operate(request.user, job), "item_filters": ItemStatus.choices}
+
+
+def job_detail(request, job_id: int):
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    ctx = _detail_context(request, job)
+    if not is_partial(request):
+        return render(request, "jobs/detail.html", ctx)
+    response = render(request, "jobs/detail.html#job-progress", ctx)
+    return _polling_response(request, job, response)
+
+
+def job_status_fragment(request, job_id: int):
+    """The small embeddable progress fragment (components/job_status.html), polled the same way."""
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    response = render(request, "components/job_status.html", {"job": job, "poll": True})
+    return _polling_response(request, job, response)
+
+
+def _polling_response(request, job, response):
+    """While the job runs: 200 (keep polling). Once it ended: 286 (htmx stops) plus a jobFinished toast."""
+    if job.is_active:
+        return with_messages(request, response)
+    stop = HttpResponseStopPolling(response.content)
+    level = {"succeeded": "success", "cancelled": "info"}.get(job.status, "error")
+    return trigger(stop, "jobFinished", {"text": job_outcome_text(job), "level": level})
+
+
+@require_POST
+def job_retry(request, job_id: int):
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    if not job_can_operate(request.user, job):
+        raise PermissionDenied("You need the operator role on every connection of this job.")
+    try:
+        new_job = job_retry_failed(job=job, actor=request.user, request=request)
+    except ValueError as exc:
+        messages.warning(request, str(exc))
+        return redirect(request, job.get_absolute_url())
+    messages.success(request, f"Retrying {new_job.total} failed item(s) in job #{new_job.pk}.")
+    return redirect(request, new_job.get_absolute_url())
+
+
+@require_POST
+def job_cancel_view(request, job_id: int):
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    if not job_can_operate(request.user, job):
+        raise PermissionDenied("You need the operator role on every connection of this job.")
+    if not job.is_active:
+        messages.info(request, "This job has already ended.")
+    else:
+        job_cancel(job=job, actor=request.user, request=request)
+        messages.success(request, "Cancelled: pending items will not start; items in progress are being aborted.")
+    return redirect(request, job.get_absolute_url())
