@@ -74,6 +74,11 @@ def _patch_defects(spec: dict) -> None:
     groups = comps["schemas"]["User"]["properties"].get("groups")
     if groups and "oneOf" in groups:
         groups["anyOf"] = groups.pop("oneOf")
+    # 3b. Same defect (found by the client tests): DatasetMetadataTemplate is a oneOf of template shapes whose
+    #     properties are all optional, so a valid "default" template also matches the others -> anyOf.
+    template = comps["schemas"].get("DatasetMetadataTemplate", {})
+    if "oneOf" in template:
+        template["anyOf"] = template.pop("oneOf")
     for node in _walk(spec):
         # 4. any other JSON null used as a type name.
         if isinstance(node.get("type"), list) and None in node["type"]:
