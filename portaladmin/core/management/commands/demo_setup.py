@@ -26,11 +26,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--reset-sandbox", action="store_true")
         parser.add_argument("--base-url", default=None, help="Where this app is reachable (default PORTALADMIN_SELF_URL).")
+        parser.add_argument("--small", action="store_true", help="Seed small portals (tests and quick tries).")
 
-    def handle(self, *args, reset_sandbox, base_url, **options):
+    def handle(self, *args, reset_sandbox, base_url, small, **options):
         username, password = self._demo_login()
         if settings.SANDBOX_ENABLED:
-            self._sandbox(base_url or settings.PORTALADMIN_SELF_URL, reset_sandbox)
+            self._sandbox(base_url or settings.PORTALADMIN_SELF_URL, reset_sandbox, small)
         self.stdout.write(self.style.SUCCESS(f"Log in at {settings.PORTALADMIN_SELF_URL}/ as {username} / {password}"))
 
     def _demo_login(self):
@@ -53,11 +54,13 @@ class Command(BaseCommand):
             return env_user, env_password
         return env_user, stored.read_text().strip() if stored.exists() else "(password unchanged)"
 
-    def _sandbox(self, self_url: str, reset: bool) -> None:
+    def _sandbox(self, self_url: str, reset: bool, small: bool) -> None:
         from portaladmin.sandbox.services import seed_portal
 
         owner = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
         for slug, name, datasets, users, groups, harvesters, pages in DEMO_PORTALS:
+            if small:
+                datasets, users = min(datasets, 40 if slug == "lyon" else 60), min(users, 20)
             if Connection.objects.filter(slug=slug).exists() and not reset:
                 continue
             key = "sbx-" + secrets.token_urlsafe(24)

@@ -26,10 +26,14 @@ class Command(BaseCommand):
         (settings.VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
         python = sys.executable
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        worker_extra = []
+        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+            # The filesystem transport has no fanout exchange: no gossip, mingle or remote control.
+            worker_extra = ["--without-gossip", "--without-mingle", "--without-heartbeat"]
         commands = {
             "web": [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"],
             "worker": [python, "-m", "celery", "-A", "portaladmin", "worker", "--loglevel=INFO",
-                       f"--concurrency={concurrency}", "-Q", "celery,bulk,harvest", "-n", "dev@%h"],
+                       f"--concurrency={concurrency}", "-Q", "celery,bulk,harvest", "-n", "dev@%h", *worker_extra],
             "beat": [python, "-m", "celery", "-A", "portaladmin", "beat", "--loglevel=INFO",
                      "-s", str(settings.VAR_DIR / "celerybeat-schedule")],
         }
