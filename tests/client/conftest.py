@@ -85,3 +85,77 @@ def api():
     with mock:
         yield mock
         mock.check_calls()
+
+
+# ------------------------------------------------------------------------------------ a real local HTTP server
+
+
+class LocalPortal:
+    """A tiny HTTP/1.1 keep-alive server in a thread; counts accepted TCP connections and records requests."""
+
+    def __init__(self):
+        import http.server
+        import threading
+
+        owner = self
+        self.connections = 0
+        self.requests: list[dict] = []
+        self.routes: dict[tuple[str, str], tuple[int, dict, bytes]] = {}
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            wbufsize = -1  # buffered: headers and body leave in one segment (no delayed-ACK stalls)
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path.split("?", 1)[0]
+                owner.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                       "body": body})
+                status, headers, payload = owner.routes.get((self.command, path),
+                                                            (404, {"Content-Type": "application/json"},
+                                                             b'{"error_code": "not_found", "message": "Not found."}'))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = True
+
+            def get_request(self):
+                conn = super().get_request()
+                owner.connections += 1
+                return conn
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.api = self.url + "/api/automation/v1.0"
+
+    def route(self, method: str, path: str, body=None, *, status: int = 200, raw: bytes | None = None,
+              headers: dict | None = None):
+        payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+        hdrs = {"Content-Type": "application/json"} if raw is None else {}
+        hdrs.update(headers or {})
+        self.routes[(method, "/api/automation/v1.0" + path)] = (status, hdrs, payload)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def local_portal():
+    server = LocalPortal()
+    yield server
+    server.close()
