@@ -65,7 +65,8 @@ class Ctx:
     def json(self, kind=dict):
         if self._body is None:
             raw = self.request.body or b""
-            if not raw.strip():
+            form = self.request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded")
+            if form or not raw.strip():
                 self._body = kind()
             else:
                 try:
