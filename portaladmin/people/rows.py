@@ -8,7 +8,7 @@ Accepted input:
 - one e-mail per line (paste);
 - CSV text with a header row (paste or upload): columns email, first_name, last_name, groups, permissions
   (only `email` is required), UTF-8 with or without BOM, `,` or `;` sniffed from the header line;
-  several groups or permissions in one cell are separated by `|`, `;`, `,` or spaces (quote the cell
+  several groups or permissions in one cell are separated by `|`, `;` or `,` (quote the cell
   when the separator is also the CSV delimiter).
 Empty lines (and lines with only delimiters) are skipped.
 """
@@ -36,7 +36,7 @@ PERMISSIONS = (
     "manage_subdomains", "explore_monitoring", "edit_theme", "edit_form", "submit_private_form",
 )
 
-_LIST_SPLIT = re.compile(r"[|;,\s]+")
+_LIST_SPLIT = re.compile(r"[|;,]")
 _email_validator = EmailValidator()
 
 
@@ -133,13 +133,14 @@ def parse_text(text: str, *, known_groups: dict[str, dict[str, str]] | None = No
         raise InputError("There is nothing to invite: the input is empty.")
     delimiter = sniff_delimiter(first)
     header = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter))]
-    if "email" in header or "e-mail" in header:
-        result = _parse_csv(text, delimiter)
-    elif delimiter in first or len(header) > 1:
+    looks_like_header = not any("@" in cell for cell in header)
+    if len(header) > 1 and not looks_like_header:
         raise InputError(
             "The first line must be a header naming the columns (email, first_name, last_name, groups, "
             "permissions), or give one e-mail per line."
         )
+    if len(header) > 1 or header[0] in ("email", "e-mail", "e_mail"):
+        result = _parse_csv(text, delimiter)
     else:
         result = _parse_emails(lines)
     _validate(result.rows, known_groups=known_groups, permissions=set(permissions))
@@ -215,7 +216,7 @@ def _check_header(cells: list[str]) -> list[str]:
 
 
 def _split_list(value: str) -> list[str]:
-    return [v for v in _LIST_SPLIT.split(value.strip()) if v]
+    return [v.strip() for v in _LIST_SPLIT.split(value) if v.strip()]
 
 
 # --- validation -----------------------------------------------------------------------------------------
