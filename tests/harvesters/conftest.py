@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import responses
+from django.core.cache import cache
 
 from portaladmin.portals.client import clear_client_cache
 
@@ -33,8 +34,10 @@ def page(results) -> dict:
 @pytest.fixture(autouse=True)
 def _fresh_clients():
     clear_client_cache()
+    cache.clear()  # the attached-datasets walk is cached
     yield
     clear_client_cache()
+    cache.clear()
 
 
 @pytest.fixture
