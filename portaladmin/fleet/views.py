@@ -1,5 +1,223 @@
+"""The fleet pages: the overview (home), the cross-portal dataset board, harvester health, people.
+
+Thin FBVs: permission → form → one selector/service → page or `#partial` (HTMX) → messages / HX headers.
+Per-row and per-connection roles are checked in the services (403 on posts by lower roles).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from portaladmin.core.htmx import is_partial, redirect, render_page, with_messages
+from portaladmin.fleet import selectors, services
+from portaladmin.fleet.forms import (
+    FleetBulkForm,
+    FleetDatasetFilterForm,
+    HarvesterFilterForm,
+    OffboardForm,
+    PersonLookupForm,
+)
+from portaladmin.fleet.kinds import OFFBOARD_KIND
+from portaladmin.jobs.services import job_can_operate
+from portaladmin.portals.models import ROLE_RANK, Role
+from portaladmin.portals.permissions import connections_visible_to, get_connection_for, role_for
+
+PAGE_SIZE = 50
+OVERVIEW_POLL_SECONDS = 15
+SORT_COLUMNS = [("dataset_id", "Dataset id"), ("title", "Title"), ("updated", "Updated"), ("status", "Status")]
 
 
+def _roles(user, connections) -> dict[int, Role | None]:
+    return {c.pk: role_for(user, c) for c in connections}
+
+
+def _max_rank(roles) -> int:
+    return max((ROLE_RANK.get(r, 0) for r in roles if r), default=0)
+
+
+# --- overview (the home page) ------------------------------------------------------------------------
+@require_GET
 def overview(request):
-    return render(request, "placeholder.html", {})
+    cards = selectors.overview_cards(user=request.user)
+    watch = selectors.watchdog(user=request.user)
+    for job in watch.stuck_jobs + watch.failed_jobs:
+        job.can_operate = job_can_operate(request.user, job)
+    roles = {card.connection.pk: card.role for card in cards}
+    ctx = {"cards": cards, "watch": watch, "poll_seconds": OVERVIEW_POLL_SECONDS, "now": timezone.now(),
+           "operate_on": {pk for pk, r in roles.items() if ROLE_RANK.get(r, 0) >= ROLE_RANK[Role.OPERATOR]}}
+    return render_page(request, "fleet/overview.html", ctx, partial="overview")
+
+
+@require_POST
+def watchdog_dataset_abort(request, conn: str, uid: str):
+    connection, _ = get_connection_for(request.user, conn, Role.OPERATOR)
+    job = services.watchdog_dataset_abort(actor=request.user, connection=connection, uid=uid, request=request)
+    messages.success(request, f"Abort requested for {job.items.first().label} on {connection.name}.")
+    return redirect(request, job.get_absolute_url())
+
+
+@require_POST
+def watchdog_harvester_abort(request, conn: str, uid: str):
+    connection, _ = get_connection_for(request.user, conn, Role.OPERATOR)
+    job = services.watchdog_harvester_abort(actor=request.user, connection=connection, uid=uid, request=request)
+    messages.success(request, f"Abort requested for harvester {job.items.first().label} on {connection.name}.")
+    return redirect(request, job.get_absolute_url())
+
+
+@require_POST
+def watchdog_job_retry(request, job_id: int):
+    try:
+        job = services.watchdog_job_retry(actor=request.user, job_id=job_id, request=request)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect(request, reverse("home"))
+    messages.success(request, f"Retrying the failed items of job #{job_id} as job #{job.pk}.")
+    return redirect(request, job.get_absolute_url())
+
+
+@require_POST
+def watchdog_job_cancel(request, job_id: int):
+    job = services.watchdog_job_cancel(actor=request.user, job_id=job_id, request=request)
+    messages.success(request, f"Job #{job.pk} is being cancelled.")
+    return redirect(request, job.get_absolute_url())
+
+
+# --- the cross-portal dataset board ---------------------------------------------------------------
+def _board_query(request):
+    connections = list(connections_visible_to(request.user).order_by("name"))
+    form = FleetDatasetFilterForm(request.GET or None, connections=connections)
+    filters = form.filters()
+    qs = selectors.fleet_datasets(user=request.user, **filters)
+    return connections, form, filters, qs
+
+
+@require_GET
+def datasets_board(request):
+    started = time.perf_counter()
+    connections, form, filters, qs = _board_query(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(form.page_number())
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    roles = _roles(request.user, connections)
+    operate_on = {pk for pk, r in roles.items() if ROLE_RANK.get(r, 0) >= ROLE_RANK[Role.OPERATOR]}
+    ctx = {"form": form, "filters": filters, "page_obj": page, "rows": page.object_list,
+           "querystring_base": query.urlencode() + "&" if query else "", "filter_query": query.urlencode(),
+           "operate_on": operate_on, "can_operate_any": bool(operate_on), "connections": connections,
+           "sort_columns": SORT_COLUMNS, "sort_base": sort_query.urlencode() + "&" if sort_query else ""}
+    response = render_page(request, "fleet/datasets.html", ctx, partial="board")
+    response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+    return response
+
+
+@require_POST
+def datasets_bulk(request):
+    form = FleetBulkForm(request.POST)
+    if not form.is_valid():
+        for error in form.non_field_errors() or ["Choose publish or unpublish."]:
+            messages.error(request, error)
+        return _reswap_messages(request)
+    data = form.cleaned_data
+    if data.get("scope") == "all":
+        filter_form = FleetDatasetFilterForm(request.POST, connections=connections_visible_to(request.user))
+        outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
+                                              queryset=selectors.fleet_datasets(user=request.user,
+                                                                                **filter_form.filters()))
+    else:
+        outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
+                                              rows=services.parse_selection(data["sel"]))
+    for name, n in sorted(outcome.refused.items()):
+        messages.warning(request, f"{n} dataset(s) on {name} refused: you are only a viewer there.")
+    if outcome.missing:
+        messages.warning(request, f"{outcome.missing} selected dataset(s) are no longer in the catalogue.")
+    if outcome.job is None:
+        messages.error(request, "Nothing to do: no selected dataset can be changed.")
+        return _reswap_messages(request)
+    messages.success(request, f"{data['action'].capitalize()} of {outcome.accepted} dataset(s) started as "
+                              f"job #{outcome.job.pk}.")
+    return redirect(request, outcome.job.get_absolute_url())
+
+
+def _reswap_messages(request) -> HttpResponse:
+    """Only the messages change (HTMX); a plain form post goes back to the board."""
+    if is_partial(request):
+        response = with_messages(request, HttpResponse(""))
+        response["HX-Reswap"] = "none"
+        return response
+    return redirect(request, reverse("fleet:datasets"))
+
+
+# --- the harvester health board -------------------------------------------------------------------
+@require_GET
+def harvesters_board(request):
+    connections = list(connections_visible_to(request.user).order_by("name"))
+    form = HarvesterFilterForm(request.GET or None, connections=connections)
+    rows = selectors.fleet_harvesters(user=request.user, **form.filters())
+    roles = _roles(request.user, connections)
+    ctx = {"form": form, "rows": rows, "groups": selectors.harvester_error_groups(rows),
+           "refreshes": selectors.harvester_refresh_states(user=request.user),
+           "operate_on": {pk for pk, r in roles.items() if ROLE_RANK.get(r, 0) >= ROLE_RANK[Role.OPERATOR]},
+           "watchdog_minutes": selectors.watchdog_minutes()}
+    return render_page(request, "fleet/harvesters.html", ctx, partial="harvester-board")
+
+
+@require_POST
+def harvesters_refresh(request):
+    """A read of the portals: any member may ask; it runs in the worker."""
+    slug = request.POST.get("connection", "")
+    refreshed = services.harvester_snapshot_request(user=request.user, connection_slug=slug)
+    if not refreshed:
+        raise Http404("No such connection.")
+    messages.info(request, f"Refreshing the harvesters of {len(refreshed)} connection(s) in the background.")
+    return redirect(request, reverse("fleet:harvesters") + (f"?connection={slug}" if slug else ""))
+
+
+# --- people across portals ----------------------------------------------------------------------------
+@require_GET
+def people(request):
+    form = PersonLookupForm(request.GET or None)
+    results = None
+    if form.is_valid():
+        results = selectors.person_lookup(user=request.user, query=form.cleaned_data["q"])
+    can_admin_any = _max_rank(_roles(request.user, connections_visible_to(request.user)).values()) >= 3
+    ctx = {"form": form, "results": results, "can_admin_any": can_admin_any,
+           "found": sum(len(r.matches) for r in results or [])}
+    return render_page(request, "fleet/people.html", ctx, partial="people-results")
+
+
+@require_POST
+def people_offboard(request):
+    form = OffboardForm(request.POST)
+    if not form.is_valid() or not form.accounts():
+        messages.error(request, "Select at least one portal to offboard from.")
+        return redirect(request, reverse("fleet:people") + f"?q={form.data.get('person', '')}")
+    job = services.person_offboard_start(actor=request.user, accounts=form.accounts(),
+                                         label=form.cleaned_data.get("person") or "", request=request)
+    messages.success(request, f"Offboarding started as job #{job.pk}.")
+    return redirect(request, reverse("fleet:offboard", kwargs={"job_id": job.pk}))
+
+
+@require_GET
+def offboard_status(request, job_id: int):
+    """Per-portal results of an offboarding job, polled until it ends."""
+    from portaladmin.jobs.selectors import job_get_for_user, job_items
+
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    if job.kind != OFFBOARD_KIND:
+        raise Http404("Not an offboarding job.")
+    ctx = {"job": job, "items": list(job_items(job=job))}
+    if is_partial(request):
+        response = render(request, "fleet/offboard.html#offboard-results", ctx)
+        if not job.is_active:
+            response.status_code = 286  # htmx: stop polling
+        return response
+    return render(request, "fleet/offboard.html", ctx)

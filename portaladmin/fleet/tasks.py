@@ -1,0 +1,44 @@
+"""Background refresh of the harvester snapshot (see fleet/models.py for why it is a snapshot).
+
+Ids only; both tasks are idempotent reads of the portals (acks_late is safe). The beat entry is registered
+here, next to the task, so the fleet app owns its schedule: every FLEET_HARVESTER_REFRESH_MINUTES.
+"""
+
+from celery import shared_task
+from django.conf import settings
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="fleet.harvester_refresh", **TASK_OPTIONS)
+def harvester_refresh_task(*, connection_id: int) -> str:
+    from portaladmin.fleet.services import harvester_snapshot_refresh
+    from portaladmin.portals.models import Connection
+
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return "gone"
+    ref = harvester_snapshot_refresh(connection=connection)
+    return "ok" if not ref.error else "failed"
+
+
+@shared_task(name="fleet.harvester_refresh_all", **TASK_OPTIONS)
+def harvester_refresh_all_task() -> int:
+    from portaladmin.portals.models import Connection
+
+    ids = list(Connection.objects.values_list("pk", flat=True))
+    for connection_id in ids:
+        harvester_refresh_task.delay(connection_id=connection_id)
+    return len(ids)
+
+
+def _register_beat() -> None:
+    from portaladmin.celery import app
+
+    minutes = float(getattr(settings, "FLEET_HARVESTER_REFRESH_MINUTES", 5))
+    # Every few minutes (crontab.guru: */5 * * * * by default): one refresh task per connection.
+    app.conf.beat_schedule.setdefault("fleet.harvester_refresh_all", {
+        "task": "fleet.harvester_refresh_all", "schedule": minutes * 60.0, "options": {"expires": minutes * 60.0}})
+
+
+_register_beat()
