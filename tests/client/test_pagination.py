@@ -1,0 +1,102 @@
+"""Pagination: *_iter walks pages with limit <= 1000 and offset; *_count asks limit=0."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.client import payloads as p
+from tests.client.conftest import split_call
+from tests.oracle import requires_spec
+
+pytestmark = requires_spec
+
+
+def _datasets(n):
+    return [{**p.DATASET, "uid": f"da_{i}", "dataset_id": f"ds-{i}"} for i in range(n)]
+
+
+def test_dataset_iter_walks_every_page(api, portal):
+    items = _datasets(5)
+    api.expect("GET", "/datasets/", body=p.page(items[0:2], total=5, next_url="https://x/next"))
+    api.expect("GET", "/datasets/", body=p.page(items[2:4], total=5, next_url="https://x/next"))
+    api.expect("GET", "/datasets/", body=p.page(items[4:5], total=5))
+    got = [d.uid for d in portal.dataset_iter(page_size=2)]
+    assert got == [f"da_{i}" for i in range(5)]
+    assert [split_call(c)[2] for c in api.calls] == [
+        {"limit": ["2"], "offset": ["0"]}, {"limit": ["2"], "offset": ["2"]}, {"limit": ["2"], "offset": ["4"]},
+    ]
+
+
+def test_dataset_iter_default_page_size_is_1000(api, portal):
+    api.expect("GET", "/datasets/", body=p.page(_datasets(3)))
+    assert len(list(portal.dataset_iter())) == 3
+    assert split_call(api.calls[0])[2] == {"limit": ["1000"], "offset": ["0"]}
+
+
+def test_iter_clamps_page_size(api, portal):
+    api.expect("GET", "/harvesters/", body=p.page([p.HARVESTER]))
+    assert [h.uid for h in portal.harvester_iter(page_size=5000)] == ["hrv_ods"]
+    assert split_call(api.calls[0])[2]["limit"] == ["1000"]
+
+
+def test_iter_stops_on_an_empty_page_even_if_total_lies(api, portal):
+    api.expect("GET", "/datasets/", body=p.page(_datasets(2), total=10))
+    api.expect("GET", "/datasets/", body=p.page([], total=10))
+    assert len(list(portal.dataset_iter(page_size=2))) == 2
+    assert len(api.calls) == 2
+
+
+def test_iter_is_lazy(api, portal):
+    api.expect("GET", "/datasets/", body=p.page(_datasets(2), total=4))
+    iterator = portal.dataset_iter(page_size=2)
+    assert next(iterator).uid == "da_0"
+    assert len(api.calls) == 1
+
+
+def test_user_iter_keeps_filters_on_every_page(api, portal):
+    api.expect("GET", "/users/", body=p.page([p.USER], total=2))
+    api.expect("GET", "/users/", body=p.page([p.USER_2], total=2))
+    names = [u.username for u in portal.user_iter(search="a", permissions=["edit_dataset"], page_size=1)]
+    assert names == ["louise.data", "marc"]
+    assert [split_call(c)[2] for c in api.calls] == [
+        {"search": ["a"], "permissions": ["edit_dataset"], "limit": ["1"], "offset": ["0"]},
+        {"search": ["a"], "permissions": ["edit_dataset"], "limit": ["1"], "offset": ["1"]},
+    ]
+
+
+def test_group_iter(api, portal):
+    api.expect("GET", "/groups/", body=p.page([p.GROUP]))
+    assert [g.uid for g in portal.group_iter(sort="user_count")] == ["content_designers"]
+    assert split_call(api.calls[0])[2]["sort"] == ["user_count"]
+
+
+def test_studio_and_code_page_iter(api, portal):
+    api.expect("GET", "/studio_pages/", body=p.page([p.STUDIO_PAGE]))
+    api.expect("GET", "/code_editor_pages/", body=p.page([p.CODE_PAGE]))
+    assert [x.uid for x in portal.studio_page_iter()] == ["sp_abc"]
+    assert [x.slug for x in portal.code_page_iter()] == ["hello"]
+
+
+def test_page_object(api, portal):
+    api.expect("GET", "/datasets/", body=p.page(_datasets(2), total=7, next_url="https://x/?offset=2"))
+    page = portal.dataset_list(limit=2)
+    assert page.has_next and page.total_count == 7 and len(page) == 2
+    assert [d.uid for d in page] == ["da_0", "da_1"]
+
+
+@pytest.mark.parametrize("kwargs", [{"limit": 1001}, {"limit": -1}, {"offset": -5}])
+def test_out_of_range_paging_is_refused_locally(portal, kwargs):
+    with pytest.raises(ValueError):
+        portal.dataset_list(**kwargs)
+
+
+def test_bulk_delete_needs_exactly_one_selector(portal):
+    with pytest.raises(ValueError):
+        portal.code_page_bulk_delete()
+    with pytest.raises(ValueError):
+        portal.code_page_bulk_delete(slugs=["a"], search="b")
+
+
+def test_harvester_delete_needs_an_explicit_bool(portal):
+    with pytest.raises(TypeError):
+        portal.harvester_delete("hrv_ods", delete_attached_datasets="yes")
