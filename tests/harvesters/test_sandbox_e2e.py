@@ -1,0 +1,149 @@
+"""End to end over live HTTP against the sandbox portal: create → preview → start → idle with datasets attached,
+and the failing seeded harvester's errors. The job engine's worker steps and poller tick run in the test."""
+
+import datetime as dt
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from portaladmin.audit.models import AuditEvent
+from portaladmin.jobs import engine
+from portaladmin.jobs.models import Job, JobItem, JobStatus
+from portaladmin.portals.models import Role
+from portaladmin.sandbox import clock as sandbox_clock
+from portaladmin.sandbox.services import seed_portal
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+KEY = "sandbox-harvest-key-0123456789"
+
+
+class FakeClock:
+    def __init__(self):
+        self.current = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+    def __call__(self):
+        return self.current
+
+    def advance(self, seconds):
+        self.current += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(sandbox_clock, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def sandbox(live_server, clock, make_connection, make_user, no_enqueue):
+    seed_portal("hv", datasets=5, users=1, groups=0, harvesters=2, pages=0, api_key=KEY, reset=True)
+    conn = make_connection("demo", base_url=live_server.url + "/sandbox/hv", api_key=KEY)
+    operator = make_user("oscar", role=Role.OPERATOR, connection=conn)
+    return conn, operator
+
+
+def url(name, **kw):
+    return reverse(f"harvesters:{name}", kwargs={"conn": "demo", **kw})
+
+
+def run_worker_and_poller(job, clock, *, steps=6):
+    """What a worker and the beat-driven poller would do: send the item, then tick until it is done."""
+    engine.items_process(list(job.items.values_list("id", flat=True)))
+    for _ in range(steps):
+        job.refresh_from_db()
+        if not job.is_active:
+            break
+        clock.advance(1.5)
+        JobItem.objects.filter(job=job).update(next_poll_at=timezone.now() - timedelta(seconds=1))
+        for connection_id, ids in engine.poll_tick().items():
+            engine.poll_batch(connection_id=connection_id, item_ids=ids)
+    job.refresh_from_db()
+    return job
+
+
+def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client, clock):
+    conn, operator = sandbox
+    client.force_login(operator)
+    form = {"type": "ckan", "name": "City CKAN", "url": "https://ckan.city.example.org/api/3",
+            "delete_missing_datasets": "on", "forced_metas": "publisher = City"}
+
+    # preview of the unsaved configuration (against the saved ckan harvester): nothing is created
+    html = client.post(url("create_preview"), form, headers={"HX-Request": "true"}).content.decode()
+    assert "would be harvested" in html and "City CKAN — remote dataset 1" in html
+    listing = client.get(url("list")).content.decode()
+    assert "City CKAN" not in listing
+
+    # create
+    response = client.post(url("create"), form)
+    assert response.status_code == 302
+    uid = re.search(r"/harvesters/([^/]+)/$", response["Location"]).group(1)
+    detail = client.get(response["Location"]).content.decode()
+    assert "never run" in detail and "publisher: City" in detail
+
+    # preview on the edit form (unsaved_preview on this harvester)
+    html = client.post(url("edit_preview", uid=uid), form).content.decode()
+    assert re.search(r'data-total="5"', html)
+
+    # start as a job; the worker sends it, the poller watches it until idle
+    client.post(url("start", uid=uid))
+    job = Job.objects.get(kind="harvester.start")
+    job = run_worker_and_poller(job, clock)
+    assert job.status == JobStatus.SUCCEEDED
+    item = job.items.get()
+    assert item.remote_state == "idle" and item.seen_busy
+    assert item.details["harvested_datasets_count"] == 5
+
+    panel = client.get(url("job_status", uid=uid), {"was": "active"}, headers={"HX-Request": "true"})
+    assert panel.status_code == 286 and 'data-live="harvested">5<' in panel.content.decode()
+
+    detail = client.get(url("detail", uid=uid)).content.decode()
+    assert "<strong>5</strong> attached" in detail and 'data-health="ok"' in detail
+    attached = client.get(url("datasets", uid=uid), headers={"HX-Request": "true"}).content.decode()
+    assert attached.count("<li>") == 5 and f"{uid}-1" in attached
+
+    assert AuditEvent.objects.filter(action="harvester.create", outcome="success").count() == 1
+    assert AuditEvent.objects.filter(action="harvester.start", target=uid, outcome="success").count() == 1
+
+    # starting again while it runs is refused with a clear message and creates nothing
+    client.post(url("start", uid=uid))
+    job2 = Job.objects.filter(kind="harvester.start").exclude(pk=job.pk).get()
+    engine.items_process(list(job2.items.values_list("id", flat=True)))  # the portal now runs it
+    response = client.post(url("start", uid=uid))
+    assert "already running" in client.get(response["Location"]).content.decode()
+    assert Job.objects.filter(kind="harvester.start").count() == 2
+
+    # had the start reached the portal anyway, its 400 invalid_harvester_status becomes a clear item message
+    from portaladmin.jobs.services import harvester_action_start
+
+    job3 = harvester_action_start(actor=operator, action="start", targets={conn: [uid]})
+    engine.items_process(list(job3.items.values_list("id", flat=True)))
+    item3 = job3.items.get()
+    assert item3.status == "failed"
+    assert "refused it in its current state" in item3.message and "Invalid transition" in item3.message
+
+
+def test_failing_seeded_harvester_shows_its_errors(sandbox, client, clock):
+    conn, operator = sandbox
+    client.force_login(operator)
+    listing = client.get(url("list")).content.decode()
+    assert 'data-health="errors"' in listing and 'data-health="ok"' in listing
+    failing = "ods-harvester-2"
+
+    client.post(url("start", uid=failing))
+    job = run_worker_and_poller(Job.objects.get(kind="harvester.start"), clock)
+    assert job.status == JobStatus.FAILED
+    item = job.items.get()
+    assert "fatal error" in item.message
+    assert len(item.details["resource_errors"]) == 2
+
+    detail = client.get(url("detail", uid=failing)).content.decode()
+    assert "A fatal error occurred while harvesting" in detail
+    assert "Could not harvest the dataset: HTTP 404 on the remote resource." in detail
+    assert 'data-health="errors"' in detail
+    csv_text = client.get(url("errors_csv", uid=failing)).content.decode()
+    assert csv_text.count("resource,") == 2 and "harvester,," in csv_text
