@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class DatasetsConfig(AppConfig):
     name = "portaladmin.datasets"
     label = "datasets"
+
+    def ready(self) -> None:
+        from portaladmin.datasets.receivers import on_item_remote_state
+        from portaladmin.jobs.signals import item_remote_state
+
+        item_remote_state.connect(on_item_remote_state, dispatch_uid="datasets.snapshot_status")

@@ -1,0 +1,347 @@
+"""Input validation only (no remote calls). Remote validation errors are mapped back with apply_remote_errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from croniter import croniter
+from django import forms
+from django.conf import settings
+from django.core.validators import URLValidator
+from django.template.defaultfilters import filesizeformat
+
+from portaladmin.datasets.selectors import DEFAULT_SORT, SORTS, STATUS_FILTERS
+
+DATASET_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+LANGUAGES = [("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("it", "Italian"),
+             ("nl", "Dutch"), ("pt", "Portuguese"), ("ca", "Catalan"), ("eu", "Basque"), ("sv", "Swedish"),
+             ("ar", "Arabic")]
+EXTRACTORS = [("", "Guess from the file name"), ("csvfile", "CSV"), ("jsonfile", "JSON"), ("xlsfile", "Excel"),
+              ("geojson", "GeoJSON")]
+PERMISSIONS = [("explore_restricted_dataset", "Explore (restricted dataset)"), ("edit_dataset", "Edit"),
+               ("publish_dataset", "Publish"), ("manage_dataset", "Manage")]
+FIELD_CONFIG_TYPES = [("rename", "Rename"), ("type", "Type"), ("annotate", "Annotate"),
+                      ("description", "Description"), ("order", "Order"), ("delete", "Delete")]
+
+
+def apply_remote_errors(form: forms.Form, detail: Any, *, aliases: dict[str, str] | None = None,
+                        fallback: str = "") -> None:
+    """Put a PortalValidationError.detail ({field: [msg]} possibly nested) onto the form's fields."""
+    aliases = aliases or {}
+
+    def walk(value, path):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, [*path, str(key)])
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for inner in value:
+                walk(inner, path)
+        else:
+            messages = value if isinstance(value, list) else [value]
+            target = None
+            for name in reversed(path):  # the deepest name the form knows
+                name = aliases.get(name, name)
+                if name in form.fields:
+                    target = name
+                    break
+            text = "; ".join(str(m) for m in messages if m not in (None, ""))
+            if target is None and path:
+                text = f"{'.'.join(path)}: {text}"
+            form.add_error(target, text or fallback or "The portal refused this value.")
+
+    if not detail:
+        form.add_error(None, fallback or "The portal refused the request.")
+        return
+    walk(detail, [])
+
+
+# ---------------------------------------------------------------------------------------------- the list
+
+class DatasetListForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    published = forms.ChoiceField(required=False, choices=[("", "Published or not"), ("yes", "Published"),
+                                                           ("no", "Unpublished")])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status")] + [(s, s.replace("_", " "))
+                                                                                 for s in STATUS_FILTERS])
+    restricted = forms.ChoiceField(required=False, choices=[("", "Restricted or not"), ("yes", "Restricted"),
+                                                            ("no", "Not restricted")])
+    sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
+    page = forms.IntegerField(required=False, min_value=1)
+
+    def filters(self) -> dict:
+        """Selector arguments; invalid values are ignored (a shared URL never errors)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if not data:  # keep the valid parts of an invalid query
+            data = {}
+            for name, field in self.fields.items():
+                try:
+                    data[name] = field.clean(self.data.get(name, ""))
+                except forms.ValidationError:
+                    data[name] = None
+        tri = {"yes": True, "no": False}
+        return {"q": data.get("q") or "", "published": tri.get(data.get("published") or ""),
+                "status": data.get("status") or "", "restricted": tri.get(data.get("restricted") or ""),
+                "sort": data.get("sort") or DEFAULT_SORT}
+
+    def page_number(self) -> int:
+        try:
+            return max(1, int(self.data.get("page") or 1))
+        except (TypeError, ValueError):
+            return 1
+
+
+class BulkActionForm(forms.Form):
+    action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish")])
+    uid = forms.MultipleChoiceField(required=True, error_messages={"required": "Select at least one dataset."})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        uids = self.data.getlist("uid") if hasattr(self.data, "getlist") else self.data.get("uid", [])
+        self.fields["uid"].choices = [(u, u) for u in uids[:1000]]
+
+    def clean_uid(self):
+        uids = self.cleaned_data["uid"]
+        if len(uids) > 1000:
+            raise forms.ValidationError("Select at most 1,000 datasets at once.")
+        return uids
+
+
+# ---------------------------------------------------------------------------------------------- a dataset
+
+class DatasetCreateForm(forms.Form):
+    dataset_id = forms.CharField(max_length=100, help_text="Lower-case letters, digits, - and _.")
+    title = forms.CharField(max_length=255)
+    language = forms.ChoiceField(choices=LANGUAGES, initial="en")
+    description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    keywords = forms.CharField(required=False, max_length=1000, help_text="Comma-separated.")
+    is_restricted = forms.BooleanField(required=False, label="Restricted (visible only to users with a ruleset)")
+
+    def clean_dataset_id(self):
+        value = self.cleaned_data["dataset_id"].strip()
+        if not DATASET_ID_RE.match(value):
+            raise forms.ValidationError("Use lower-case letters, digits, - and _ only, starting with a letter or "
+                                        "digit (at most 100 characters).")
+        return value
+
+    def clean_keywords(self):
+        return [k.strip() for k in self.cleaned_data["keywords"].split(",") if k.strip()]
+
+
+class DeleteDatasetForm(forms.Form):
+    confirm = forms.CharField(max_length=255, label="Type the dataset_id to confirm")
+
+    def __init__(self, *args, dataset_id: str, **kwargs):
+        self.dataset_id = dataset_id
+        super().__init__(*args, **kwargs)
+
+    def clean_confirm(self):
+        if self.cleaned_data["confirm"].strip() != self.dataset_id:
+            raise forms.ValidationError(f"Type {self.dataset_id} exactly to delete this dataset.")
+        return self.cleaned_data["confirm"]
+
+
+def value_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return "list"
+    if isinstance(value, dict | list) or isinstance(value, int | float):
+        return "json"
+    return "text"
+
+
+def value_to_text(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "list":
+        return ", ".join(str(v) for v in value)
+    if kind == "json":
+        return json.dumps(value, ensure_ascii=False)
+    if kind == "bool":
+        return "true" if value else "false"
+    return str(value)
+
+
+def text_to_value(text: str, kind: str) -> Any:
+    text = text.strip()
+    if kind == "list":
+        return [v.strip() for v in text.split(",") if v.strip()]
+    if kind == "json":
+        if not text:
+            return None
+        return json.loads(text)
+    if kind == "bool":
+        return text.lower() in ("true", "1", "yes", "on")
+    return text if text else None
+
+
+class MetadataTemplateForm(forms.Form):
+    """One text input per field of a template; `kinds` says how to turn each back into a value."""
+
+    def __init__(self, *args, values: dict[str, Any], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kinds = {}
+        for name, value in values.items():
+            kind = value_kind(value)
+            self.kinds[name] = kind
+            widget = forms.Textarea(attrs={"rows": 2}) if kind == "json" or (
+                isinstance(value, str) and len(value) > 80) else forms.TextInput()
+            self.fields[name] = forms.CharField(required=False, label=name, initial=value_to_text(value, kind),
+                                                widget=widget, max_length=100000,
+                                                help_text={"list": "Comma-separated.", "json": "JSON.",
+                                                           "bool": "true or false."}.get(kind, ""))
+
+    def clean(self):
+        data = super().clean()
+        values = {}
+        for name, kind in self.kinds.items():
+            if name not in data:
+                continue
+            try:
+                values[name] = text_to_value(data[name] or "", kind)
+            except json.JSONDecodeError as exc:
+                self.add_error(name, f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+        self.values = values
+        return data
+
+
+class MetadataFieldForm(forms.Form):
+    value = forms.CharField(required=False, max_length=100000, widget=forms.Textarea(attrs={"rows": 2}))
+    kind = forms.ChoiceField(choices=[("text", "text"), ("list", "list"), ("json", "json"), ("bool", "bool")],
+                             initial="text")
+
+    def clean(self):
+        data = super().clean()
+        if "value" in data and "kind" in data:
+            try:
+                data["parsed"] = text_to_value(data["value"] or "", data["kind"])
+            except json.JSONDecodeError as exc:
+                self.add_error("value", f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+        return data
+
+
+# ---------------------------------------------------------------------------------------------- resources
+
+def check_upload(upload) -> None:
+    if upload is None:
+        raise forms.ValidationError("Choose a file to upload.")
+    limit = settings.PORTALADMIN_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        raise forms.ValidationError(f"This file is {filesizeformat(upload.size)}; the limit is "
+                                    f"{filesizeformat(limit)}. Split it or add it from a URL instead.")
+    if upload.size == 0:
+        raise forms.ValidationError("This file is empty.")
+
+
+class ResourceUrlForm(forms.Form):
+    url = forms.CharField(max_length=2000, label="URL", validators=[URLValidator(schemes=["http", "https"])])
+    title = forms.CharField(required=False, max_length=255)
+    extractor = forms.ChoiceField(required=False, choices=EXTRACTORS, label="Format")
+
+
+class ResourceUploadForm(forms.Form):
+    file = forms.FileField(allow_empty_file=True)
+    title = forms.CharField(required=False, max_length=255)
+    extractor = forms.ChoiceField(required=False, choices=EXTRACTORS, label="Format")
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        check_upload(upload)
+        return upload
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(allow_empty_file=True)
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        check_upload(upload)
+        return upload
+
+
+# ------------------------------------------------------------------------------------ processors and fields
+
+def _json_object(text: str, what: str) -> dict:
+    text = (text or "").strip() or "{}"
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") \
+            from None
+    if not isinstance(value, dict):
+        raise forms.ValidationError(f"{what} must be a JSON object, like {{\"name\": \"value\"}}.")
+    return value
+
+
+class ProcessorForm(forms.Form):
+    type = forms.CharField(max_length=100)
+    label = forms.CharField(required=False, max_length=255)
+    args = forms.CharField(required=False, label="Parameters (JSON object)", initial="{}",
+                           widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}))
+
+    def clean_type(self):
+        value = self.cleaned_data["type"].strip()
+        if not re.match(r"^[A-Za-z0-9_.-]+$", value):
+            raise forms.ValidationError("A processor type is a name like replace or geo_join.")
+        return value
+
+    def clean_args(self):
+        return _json_object(self.cleaned_data["args"], "The parameters")
+
+
+class FieldConfigForm(forms.Form):
+    type = forms.ChoiceField(choices=FIELD_CONFIG_TYPES)
+    label = forms.CharField(required=False, max_length=255)
+    params = forms.CharField(required=False, label="Parameters (JSON object)", initial="{}",
+                             widget=forms.Textarea(attrs={"rows": 4, "class": "mono"}),
+                             help_text='e.g. {"from_name": "a", "to_name": "b", "field_label": "B"} for rename.')
+
+    def clean_params(self):
+        return _json_object(self.cleaned_data["params"], "The parameters")
+
+    def body(self) -> dict:
+        data = self.cleaned_data
+        reserved = {"uid", "type", "label"}
+        return {**{k: v for k, v in data["params"].items() if k not in reserved}, "type": data["type"],
+                "label": data["label"] or data["type"]}
+
+
+class ScheduleForm(forms.Form):
+    cron = forms.CharField(max_length=100, label="Cron expression", help_text="minute hour day month weekday (UTC)")
+
+    def clean_cron(self):
+        value = " ".join(self.cleaned_data["cron"].split())
+        if len(value.split()) != 5 or not croniter.is_valid(value):
+            raise forms.ValidationError(f"{value!r} is not a valid cron expression: use five fields, "
+                                        "minute hour day month weekday, e.g. 0 3 * * *.")
+        return value
+
+
+# ---------------------------------------------------------------------------------------------- security
+
+class SecurityForm(forms.Form):
+    is_restricted = forms.BooleanField(required=False, label="Restricted")
+    is_data_visible = forms.BooleanField(required=False, label="Data visible by default")
+    filter_query = forms.CharField(required=False, max_length=2000, label="Default filter query")
+    visible_fields = forms.CharField(required=False, max_length=5000, help_text="Comma-separated; empty = all.")
+
+    def default_security(self) -> dict:
+        data = self.cleaned_data
+        fields = [f.strip() for f in data["visible_fields"].split(",") if f.strip()]
+        return {"is_data_visible": data["is_data_visible"], "filter_query": data["filter_query"],
+                "visible_fields": fields}
+
+
+class RulesetForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("user", "User"), ("group", "Group")])
+    principal = forms.CharField(max_length=150, label="Username or group uid")
+    permissions = forms.MultipleChoiceField(required=False, choices=PERMISSIONS,
+                                            widget=forms.CheckboxSelectMultiple)
+
+    def clean_principal(self):
+        value = self.cleaned_data["principal"].strip()
+        if not re.match(r"^[\w.@+-]+$", value):
+            raise forms.ValidationError("Letters, digits and . @ + - _ only.")
+        return value

@@ -1,0 +1,116 @@
+"""The catalogue list (served from the snapshot only: no remote call), refresh, bulk actions, create."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from portaladmin.core.htmx import is_partial, redirect, render_page, trigger
+from portaladmin.datasets.forms import BulkActionForm, DatasetCreateForm, DatasetListForm
+from portaladmin.datasets.selectors import SORTS, catalogue_sync_state, snapshot_list
+from portaladmin.datasets.services import catalogue_sync_request, dataset_action_start, dataset_create
+from portaladmin.datasets.views.common import list_url, portal_failure, tab_url
+from portaladmin.portals.client.errors import PortalError
+from portaladmin.portals.decorators import connection_view
+from portaladmin.portals.permissions import OPERATE, VIEW
+
+PAGE_SIZE = 50
+
+
+def _list_context(request, connection) -> dict:
+    form = DatasetListForm(request.GET)
+    filters = form.filters()
+    page = Paginator(snapshot_list(connection=connection, **filters), PAGE_SIZE).get_page(form.page_number())
+    params = {k: v for k, v in {"q": filters["q"], "published": request.GET.get("published", ""),
+                                "status": filters["status"], "restricted": request.GET.get("restricted", ""),
+                                "sort": filters["sort"] if filters["sort"] != "dataset_id" else ""}.items() if v}
+    base = urlencode({k: v for k, v in params.items() if k != "sort"})
+    sort_links = {}
+    for key in ("dataset_id", "title", "updated", "status"):
+        target = f"-{key}" if filters["sort"] == key else key
+        sort_links[key] = {"qs": urlencode({**params, "sort": target}),
+                           "dir": "asc" if filters["sort"] == key else "desc" if filters["sort"] == f"-{key}" else ""}
+    return {"connection": connection, "form": form, "filters": filters, "page_obj": page, "rows": page.object_list,
+            "querystring_base": urlencode(params) + "&" if params else "", "filter_qs": base,
+            "sort_links": sort_links, "sorts": SORTS, "sync": catalogue_sync_state(connection=connection)}
+
+
+@connection_view(VIEW)
+@require_GET
+@vary_on_headers("HX-Request")
+def dataset_list(request, connection):
+    return render_page(request, "datasets/list.html", _list_context(request, connection), partial="dataset-table")
+
+
+def _sync_fragment(request, connection):
+    state = catalogue_sync_state(connection=connection)
+    response = render_page(request, "datasets/list.html", {"connection": connection, "sync": state},
+                           partial="sync-status")
+    if not state["running"] and request.GET.get("was") == "running":
+        trigger(response, "catalogueSynced", {})
+    return response
+
+
+@connection_view(VIEW)
+@require_GET
+def sync_status(request, connection):
+    """Polled while a sync runs; when it ends, tells the table to reload (catalogueSynced)."""
+    return _sync_fragment(request, connection)
+
+
+@connection_view(VIEW)
+@require_POST
+def refresh(request, connection):
+    """Any member may refresh: it is a read of the portal, done in the background."""
+    catalogue_sync_request(connection=connection, actor=request.user)
+    messages.info(request, "The catalogue is being refreshed in the background.")
+    if is_partial(request):
+        return _sync_fragment(request, connection)
+    return redirect(request, list_url(connection))
+
+
+@connection_view(OPERATE)
+@require_POST
+def bulk_action(request, connection):
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return render_page(request, "datasets/list.html", {"connection": connection, "job": None},
+                           partial="bulk-result")
+    uids = form.cleaned_data["uid"]
+    rows = snapshot_list(connection=connection).filter(uid__in=uids).values_list("uid", "dataset_id")
+    targets = [{"target": uid, "label": dataset_id} for uid, dataset_id in rows]
+    if not targets:
+        messages.error(request, "None of the selected datasets is in the catalogue any more; refresh the list.")
+        return render_page(request, "datasets/list.html", {"connection": connection, "job": None},
+                           partial="bulk-result")
+    job = dataset_action_start(connection=connection, actor=request.user, action=form.cleaned_data["action"],
+                               targets=targets, request=request)
+    messages.success(request, f"{job.title}: started.")
+    if not is_partial(request):
+        return redirect(request, job.get_absolute_url())
+    return render_page(request, "datasets/list.html", {"connection": connection, "job": job}, partial="bulk-result")
+
+
+@connection_view(OPERATE)
+@require_http_methods(["GET", "POST"])
+def dataset_create_view(request, connection):
+    form = DatasetCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            dataset = dataset_create(connection=connection, actor=request.user, dataset_id=data["dataset_id"],
+                                     title=data["title"], language=data["language"],
+                                     description=data["description"], keywords=data["keywords"],
+                                     is_restricted=data["is_restricted"], request=request)
+        except PortalError as exc:
+            portal_failure(request, connection, exc, form=form)
+        else:
+            messages.success(request, f"Dataset {dataset.dataset_id} created.")
+            return redirect(request, tab_url(connection, dataset.uid))
+    return render_page(request, "datasets/create.html", {"connection": connection, "form": form},
+                       partial="create-form")

@@ -1,0 +1,383 @@
+"""The dataset page: tabs loaded on demand, and every write on a dataset and its parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import Http404
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from portaladmin.core.htmx import is_partial, redirect, render_page
+from portaladmin.datasets import forms as f
+from portaladmin.datasets import remote, services
+from portaladmin.datasets.selectors import snapshot_get
+from portaladmin.datasets.views.common import (
+    TAB_NAMES,
+    after_write,
+    list_url,
+    portal_failure,
+    render_tab,
+    tab_url,
+    write_failed,
+)
+from portaladmin.portals.client.errors import PortalError
+from portaladmin.portals.decorators import connection_view
+from portaladmin.portals.permissions import ADMIN, OPERATE, VIEW
+
+
+def _run(request, connection, uid: str, tab: str, action: Callable[[], object], *, success: str, form=None,
+         form_name: str = "", dataset_level: bool = False):
+    """Call one service; report a PortalError (form errors, message, dataset gone) or show the fresh tab."""
+    try:
+        action()
+    except PortalError as exc:
+        return write_failed(request, connection, uid, tab, exc, form=form, form_name=form_name,
+                            dataset_level=dataset_level)
+    return after_write(request, connection, uid, tab, success)
+
+
+def _invalid(request, connection, uid: str, tab: str, form, form_name: str):
+    return render_tab(request, connection, uid, tab, extra={form_name: form})
+
+
+def _label(connection, uid: str) -> str:
+    row = snapshot_get(connection=connection, uid=uid)
+    return row.dataset_id if row else uid
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+@connection_view(VIEW)
+@require_GET
+@vary_on_headers("HX-Request")
+def dataset_detail(request, connection, uid: str, tab: str = "overview"):
+    if tab not in TAB_NAMES:
+        raise Http404("No such tab.")
+    return render_tab(request, connection, uid, tab)
+
+
+@connection_view(VIEW)
+@require_GET
+def resource_preview(request, connection, uid: str, resource_uid: str):
+    try:
+        data = remote.resource_preview_read(connection=connection, uid=uid, resource_uid=resource_uid)
+    except PortalError as exc:
+        if portal_failure(request, connection, exc, uid=uid) == "gone":
+            return redirect(request, list_url(connection))
+        data = {"preview": None, "preview_rows": [], "preview_error": True}
+    ctx = {"connection": connection, "uid": uid, "resource_uid": resource_uid, **data,
+           "snapshot": snapshot_get(connection=connection, uid=uid)}
+    return render_page(request, "datasets/preview.html", ctx, partial="preview")
+
+
+@connection_view(VIEW)
+@require_GET
+def cron_preview(request, connection, uid: str):
+    """Next run times of a cron typed in the schedule form (local computation, no remote call)."""
+    form = f.ScheduleForm(request.GET)
+    runs = remote.next_runs(form.cleaned_data["cron"]) if form.is_valid() else []
+    return render_page(request, "datasets/tabs/schedules.html",
+                       {"connection": connection, "uid": uid, "schedule_form": form, "preview_runs": runs,
+                        "preview_only": True},
+                       partial="cron-preview")
+
+
+# ---------------------------------------------------------------------------------------------- actions
+
+@connection_view(OPERATE)
+@require_POST
+def dataset_action(request, connection, uid: str, action: str):
+    """publish / unpublish / publish_metadata / abort: a job whose progress shows inline."""
+    if action not in services.DATASET_ACTIONS:
+        raise Http404("No such action.")
+    job = services.dataset_action_start(connection=connection, actor=request.user, action=action,
+                                        targets=[{"target": uid, "label": _label(connection, uid)}], request=request)
+    messages.success(request, f"{job.title}: started.")
+    if not is_partial(request):
+        return redirect(request, job.get_absolute_url())
+    return render_page(request, "datasets/detail.html", {"connection": connection, "uid": uid, "job": job},
+                       partial="action-result")
+
+
+@connection_view(OPERATE)
+@require_POST
+def dataset_copy(request, connection, uid: str):
+    try:
+        copy = services.dataset_copy(connection=connection, actor=request.user, uid=uid,
+                                     label=_label(connection, uid), request=request)
+    except PortalError as exc:
+        return write_failed(request, connection, uid, "overview", exc, dataset_level=True)
+    messages.success(request, f"Copied to {copy.dataset_id}.")
+    return redirect(request, tab_url(connection, copy.uid))
+
+
+@connection_view(ADMIN)
+@require_POST
+def dataset_delete(request, connection, uid: str):
+    label = _label(connection, uid)
+    form = f.DeleteDatasetForm(request.POST, dataset_id=label)
+    if not form.is_valid():
+        return _invalid(request, connection, uid, "overview", form, "delete_form")
+    try:
+        services.dataset_delete(connection=connection, actor=request.user, uid=uid, label=label, request=request)
+    except PortalError as exc:
+        if portal_failure(request, connection, exc, uid=uid, dataset_level=True) == "gone":
+            return redirect(request, list_url(connection))
+        return render_tab(request, connection, uid, "overview")
+    messages.success(request, f"Dataset {label} deleted.")
+    return redirect(request, list_url(connection))
+
+
+# ---------------------------------------------------------------------------------------------- metadata
+
+@connection_view(OPERATE)
+@require_POST
+def metadata_template_edit(request, connection, uid: str, template: str):
+    try:
+        current = remote.metadata_read(connection=connection, uid=uid)["templates"].get(template)
+    except PortalError as exc:
+        return write_failed(request, connection, uid, "metadata", exc, dataset_level=True)
+    if current is None:
+        raise Http404("No such metadata template.")
+    form = f.MetadataTemplateForm(request.POST, values={k: v.value for k, v in current.items()},
+                                  prefix=f"t-{template}")
+    if not form.is_valid():
+        return render_tab(request, connection, uid, "metadata", extra={"bound_template": (template, form)})
+    try:
+        services.metadata_template_update(connection=connection, actor=request.user, uid=uid, template=template,
+                                          values=form.values, request=request)
+    except PortalError as exc:
+        if portal_failure(request, connection, exc, uid=uid, form=form, dataset_level=True) == "gone":
+            return redirect(request, list_url(connection))
+        return render_tab(request, connection, uid, "metadata", extra={"bound_template": (template, form)})
+    return after_write(request, connection, uid, "metadata", f"Metadata template {template} saved.")
+
+
+@connection_view(OPERATE)
+@require_POST
+def metadata_field_edit(request, connection, uid: str, template: str, field: str):
+    form = f.MetadataFieldForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{field}: " + " ".join(e for errs in form.errors.values() for e in errs))
+        return render_tab(request, connection, uid, "metadata")
+    return _run(request, connection, uid, "metadata",
+                lambda: services.metadata_field_update(connection=connection, actor=request.user, uid=uid,
+                                                       template=template, field=field,
+                                                       value=form.cleaned_data["parsed"], request=request),
+                success=f"{template}.{field} saved.", dataset_level=True)
+
+
+# ---------------------------------------------------------------------------------------------- resources
+
+@connection_view(OPERATE)
+@require_POST
+def resource_add_url(request, connection, uid: str):
+    form = f.ResourceUrlForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, connection, uid, "resources", form, "url_form")
+    d = form.cleaned_data
+    return _run(request, connection, uid, "resources",
+                lambda: services.resource_create_from_url(connection=connection, actor=request.user, uid=uid,
+                                                          url=d["url"], title=d["title"], extractor=d["extractor"],
+                                                          request=request),
+                success="Resource added.", form=form, form_name="url_form")
+
+
+@connection_view(OPERATE)
+@require_POST
+def resource_upload(request, connection, uid: str):
+    form = f.ResourceUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _invalid(request, connection, uid, "resources", form, "upload_form")
+    d = form.cleaned_data
+    upload = d["file"]
+    upload.seek(0)
+    return _run(request, connection, uid, "resources",
+                lambda: services.resource_create_from_upload(
+                    connection=connection, actor=request.user, uid=uid, file=upload.file, filename=upload.name,
+                    content_type=upload.content_type or "application/octet-stream", title=d["title"],
+                    extractor=d["extractor"], request=request),
+                success=f"{upload.name} uploaded and added as a resource.", form=form, form_name="upload_form")
+
+
+@connection_view(OPERATE)
+@require_POST
+def resource_delete(request, connection, uid: str, resource_uid: str):
+    return _run(request, connection, uid, "resources",
+                lambda: services.resource_delete(connection=connection, actor=request.user, uid=uid,
+                                                 resource_uid=resource_uid, request=request),
+                success="Resource deleted.")
+
+
+# ---------------------------------------------------------------------------------- processors and fields
+
+def _edit_invalid(request, connection, uid: str, tab: str, form):
+    """An inline edit (a row's parameters) failed validation: say why in a message, change nothing."""
+    messages.error(request, "Not saved: " + " ".join(f"{e}" for errs in form.errors.values() for e in errs))
+    return render_tab(request, connection, uid, tab)
+
+
+@connection_view(OPERATE)
+@require_POST
+def processor_save(request, connection, uid: str, processor_uid: str | None = None):
+    form = f.ProcessorForm(request.POST)
+    if not form.is_valid():
+        if processor_uid is not None:
+            return _edit_invalid(request, connection, uid, "processing", form)
+        return _invalid(request, connection, uid, "processing", form, "processor_form")
+    d = form.cleaned_data
+    if processor_uid is None:
+        def action():
+            return services.processor_create(connection=connection, actor=request.user, uid=uid, type=d["type"],
+                                             label=d["label"], args=d["args"], request=request)
+    else:
+        def action():
+            return services.processor_update(connection=connection, actor=request.user, uid=uid,
+                                             processor_uid=processor_uid, type=d["type"], label=d["label"],
+                                             args=d["args"], request=request)
+    return _run(request, connection, uid, "processing", action, success="Processor saved.",
+                form=form if processor_uid is None else None, form_name="processor_form")
+
+
+@connection_view(OPERATE)
+@require_POST
+def processor_delete(request, connection, uid: str, processor_uid: str):
+    return _run(request, connection, uid, "processing",
+                lambda: services.processor_delete(connection=connection, actor=request.user, uid=uid,
+                                                  processor_uid=processor_uid, request=request),
+                success="Processor deleted.")
+
+
+@connection_view(OPERATE)
+@require_POST
+def field_config_save(request, connection, uid: str, field_uid: str | None = None):
+    form = f.FieldConfigForm(request.POST)
+    if not form.is_valid():
+        if field_uid is not None:
+            return _edit_invalid(request, connection, uid, "processing", form)
+        return _invalid(request, connection, uid, "processing", form, "field_form")
+    if field_uid is None:
+        def action():
+            return services.field_config_create(connection=connection, actor=request.user, uid=uid,
+                                                body=form.body(), request=request)
+    else:
+        def action():
+            return services.field_config_update(connection=connection, actor=request.user, uid=uid,
+                                                field_uid=field_uid, body=form.body(), request=request)
+    return _run(request, connection, uid, "processing", action, success="Field configuration saved.",
+                form=form if field_uid is None else None, form_name="field_form")
+
+
+@connection_view(OPERATE)
+@require_POST
+def field_config_delete(request, connection, uid: str, field_uid: str):
+    return _run(request, connection, uid, "processing",
+                lambda: services.field_config_delete(connection=connection, actor=request.user, uid=uid,
+                                                     field_uid=field_uid, request=request),
+                success="Field configuration deleted.")
+
+
+# ---------------------------------------------------------------------------------- schedules and versions
+
+@connection_view(OPERATE)
+@require_POST
+def schedule_add(request, connection, uid: str):
+    form = f.ScheduleForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, connection, uid, "schedules", form, "schedule_form")
+    cron = form.cleaned_data["cron"]
+    return _run(request, connection, uid, "schedules",
+                lambda: services.schedule_create(connection=connection, actor=request.user, uid=uid, cron=cron,
+                                                 request=request),
+                success=f"Schedule {cron} added.", form=form, form_name="schedule_form")
+
+
+@connection_view(OPERATE)
+@require_POST
+def schedule_delete(request, connection, uid: str, schedule_uid: str):
+    return _run(request, connection, uid, "schedules",
+                lambda: services.schedule_delete(connection=connection, actor=request.user, uid=uid,
+                                                 schedule_uid=schedule_uid, request=request),
+                success="Schedule deleted.")
+
+
+@connection_view(OPERATE)
+@require_POST
+def version_restore(request, connection, uid: str, version_uid: str):
+    return _run(request, connection, uid, "versions",
+                lambda: services.version_restore(connection=connection, actor=request.user, uid=uid,
+                                                 version_uid=version_uid, request=request),
+                success="Version restored. Publish the dataset to apply it to the data.")
+
+
+# ---------------------------------------------------------------------------------------------- attachments
+
+@connection_view(OPERATE)
+@require_POST
+def attachment_upload(request, connection, uid: str):
+    form = f.AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _invalid(request, connection, uid, "attachments", form, "attachment_form")
+    upload = form.cleaned_data["file"]
+    upload.seek(0)
+    return _run(request, connection, uid, "attachments",
+                lambda: services.attachment_upload(connection=connection, actor=request.user, uid=uid,
+                                                   file=upload.file, filename=upload.name,
+                                                   content_type=upload.content_type or "application/octet-stream",
+                                                   request=request),
+                success=f"{upload.name} attached.", form=form, form_name="attachment_form")
+
+
+@connection_view(OPERATE)
+@require_POST
+def attachment_delete(request, connection, uid: str, attachment_uid: str):
+    return _run(request, connection, uid, "attachments",
+                lambda: services.attachment_delete(connection=connection, actor=request.user, uid=uid,
+                                                   attachment_uid=attachment_uid, request=request),
+                success="Attachment deleted.")
+
+
+# ---------------------------------------------------------------------------------------------- security
+
+@connection_view(ADMIN)
+@require_POST
+def security_update(request, connection, uid: str):
+    form = f.SecurityForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, connection, uid, "security", form, "security_form")
+    return _run(request, connection, uid, "security",
+                lambda: services.dataset_security_update(connection=connection, actor=request.user, uid=uid,
+                                                         is_restricted=form.cleaned_data["is_restricted"],
+                                                         default_security=form.default_security(),
+                                                         request=request),
+                success="Security saved.", form=form, form_name="security_form", dataset_level=True)
+
+
+@connection_view(ADMIN)
+@require_POST
+def ruleset_save(request, connection, uid: str, kind: str | None = None, principal: str | None = None):
+    data = request.POST.copy()
+    if kind and principal:  # editing: the target comes from the URL
+        data["kind"], data["principal"] = kind, principal
+    form = f.RulesetForm(data)
+    if not form.is_valid():
+        return _invalid(request, connection, uid, "security", form, "ruleset_form")
+    d = form.cleaned_data
+    return _run(request, connection, uid, "security",
+                lambda: services.ruleset_save(connection=connection, actor=request.user, uid=uid, kind=d["kind"],
+                                              principal=d["principal"], permissions=d["permissions"],
+                                              create=not (kind and principal), request=request),
+                success=f"Ruleset of {d['principal']} saved.", form=form, form_name="ruleset_form")
+
+
+@connection_view(ADMIN)
+@require_POST
+def ruleset_delete(request, connection, uid: str, kind: str, principal: str):
+    if kind not in ("user", "group"):
+        raise Http404("No such ruleset kind.")
+    return _run(request, connection, uid, "security",
+                lambda: services.ruleset_delete(connection=connection, actor=request.user, uid=uid, kind=kind,
+                                                principal=principal, request=request),
+                success=f"Ruleset of {principal} removed.")
