@@ -129,6 +129,17 @@ def test_code_list_filters_with_htmx_partial(client_as, cast, connection, loose_
     assert "<html" in full and ">team<" in full and ">budget<" not in full
 
 
+def test_history_restore_gets_the_whole_page_and_paging_keeps_the_filter(client_as, cast, connection, loose_api):
+    loose_api.expect("GET", "/code_editor_pages/?limit=1000&offset=0",
+                     body=paginated([code_page(f"page-{n:02}", title="A & B") for n in range(60)]))
+    c = client_as(cast["viewer"])
+    response = c.get(url("code-list", connection), {"q": "a & b"},
+                     headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    html = response.content.decode()
+    assert "<html" in html and "page-00" in html and "page-59" not in html
+    assert "?q=a+%26+b&amp;page=2" in html
+
+
 def test_list_shows_the_portal_error_instead_of_failing(client_as, cast, connection, loose_api):
     loose_api.expect("GET", "/studio_pages/?limit=1000&offset=0", status=404, body=NOT_FOUND)
     html = client_as(cast["viewer"]).get(url("list", connection)).content.decode()
