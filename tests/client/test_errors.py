@@ -214,3 +214,17 @@ def test_errors_survive_pickling(api, portal):
     assert type(clone) is PortalValidationError
     assert clone.detail == exc.value.detail
     assert str(clone) == str(exc.value)
+
+
+def test_tls_error_is_unavailable_and_not_retried(api, portal, sleeps):
+    api.add("GET", API + STATUS, body=requests.exceptions.SSLError("certificate verify failed"))
+    with pytest.raises(PortalUnavailable) as exc:
+        portal.dataset_status("da_abc123")
+    assert "TLS" in exc.value.message
+    assert len(api.calls) == 1 and sleeps == []
+
+
+def test_broken_off_answer_is_retried(api, portal):
+    api.add("GET", API + STATUS, body=requests.exceptions.ChunkedEncodingError("connection broken"))
+    api.expect("GET", STATUS, body=p.STATUS_IDLE)
+    assert portal.dataset_status("da_abc123").is_success

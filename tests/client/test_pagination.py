@@ -100,3 +100,34 @@ def test_bulk_delete_needs_exactly_one_selector(portal):
 def test_harvester_delete_needs_an_explicit_bool(portal):
     with pytest.raises(TypeError):
         portal.harvester_delete("hrv_ods", delete_attached_datasets="yes")
+
+
+def test_lists_without_paging_parameters_follow_next_links(portal):
+    # The spec gives /processors/ no limit/offset, yet the portal answers pages: follow `next` (not spec-checked:
+    # the portal's own next links carry paging parameters the spec does not list).
+    import responses
+
+    from tests.client.conftest import API
+
+    procs = [{**p.PROCESSOR, "uid": f"pr_{i}"} for i in range(3)]
+    with responses.RequestsMock() as mock:
+        url = API + "/datasets/da_abc123/processors/"
+        mock.add("GET", url, json=p.page(procs[:2], total=3, next_url=url + "?limit=2&offset=2"))
+        mock.add("GET", url, json=p.page(procs[2:], total=3))
+        page = portal.processor_list("da_abc123")
+        assert [x.uid for x in page] == ["pr_0", "pr_1", "pr_2"]
+        assert page.total_count == 3 and not page.has_next
+        assert split_call(mock.calls[1])[2] == {"limit": ["2"], "offset": ["2"]}
+
+
+def test_next_links_to_another_host_are_not_followed(portal):
+    import responses
+
+    from tests.client.conftest import API
+
+    with responses.RequestsMock() as mock:
+        mock.add("GET", API + "/groups/g/users/",
+                 json=p.page([p.USER], total=2, next_url="https://evil.example.org/api/automation/v1.0/x/"))
+        page = portal.group_member_list("g")
+        assert [u.username for u in page] == ["louise.data"]
+        assert len(mock.calls) == 1

@@ -120,6 +120,7 @@ def test_users_csv_export_is_streamed(local_portal):
     rest = b"".join(chunks)
     assert first + rest == csv
     assert local_portal.requests[-1]["path"].endswith("/users/export/?delimiter=%2C")
+    assert local_portal.requests[-1]["headers"]["Accept"] == "*/*"
     client.close()
 
 

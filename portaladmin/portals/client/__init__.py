@@ -64,9 +64,12 @@ _cache_lock = threading.Lock()
 def client_for(connection: Connection) -> PortalClient:
     """The pooled client of a connection profile, one per (process, connection, key, URL, timeouts)."""
     global _cache_pid
-    api_key = connection.api_key
-    key = (connection.pk, connection.api_key_fingerprint or crypto.fingerprint(api_key), connection.api_base,
-           tuple(connection.timeouts))
+    fingerprint = connection.api_key_fingerprint
+    api_key = None
+    if not fingerprint:
+        api_key = connection.api_key
+        fingerprint = crypto.fingerprint(api_key)
+    key = (connection.pk, fingerprint, connection.api_base, tuple(connection.timeouts))
     pid = os.getpid()
     with _cache_lock:
         if _cache_pid != pid:  # forked: never share the parent's sockets
@@ -76,8 +79,8 @@ def client_for(connection: Connection) -> PortalClient:
         if client is None:
             for old_key in [k for k in _cache if k[0] == connection.pk]:
                 _cache.pop(old_key)  # not closed: another thread may still be using it
-            client = PortalClient(base_url=connection.api_base, api_key=api_key, timeout=connection.timeouts,
-                                  name=connection.name or connection.slug)
+            client = PortalClient(base_url=connection.api_base, api_key=api_key or connection.api_key,
+                                  timeout=connection.timeouts, name=connection.name or connection.slug)
             _cache[key] = client
     return client
 

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 from django.conf import settings
@@ -306,8 +306,8 @@ class BaseClient:
                 return outcome
             if retryable and attempt < attempts - 1:
                 delay = self._delay(attempt, getattr(outcome, "retry_after", None))
-                logger.info("portal %s %s retry %d/%d in %.2fs (%s)", method, path, attempt + 1, attempts - 1,
-                            delay, outcome.status or type(outcome).__name__)
+                logger.info("portal %s %s %s retry %d/%d in %.2fs (%s)", self.name, method, path, attempt + 1,
+                            attempts - 1, delay, outcome.status or type(outcome).__name__)
                 sleep(delay)
                 continue
             raise outcome
@@ -332,14 +332,22 @@ class BaseClient:
         except requests.exceptions.Timeout:  # read timeout: the portal may still be working, do not repeat
             return self._log_failure(method, path, started, PortalTimeout(
                 f"{self.name} did not answer in time.", method=method, path=path)), False
+        except requests.exceptions.SSLError:  # a certificate problem does not fix itself: no retry
+            return self._log_failure(method, path, started, PortalUnavailable(
+                f"TLS error talking to {self.name} (certificate or protocol problem).", method=method,
+                path=path)), False
         except requests.exceptions.ConnectionError:
             return self._log_failure(method, path, started, PortalUnavailable(
                 f"Could not connect to {self.name}.", method=method, path=path)), True
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            return self._log_failure(method, path, started, PortalUnavailable(
+                f"{self.name} broke off its answer.", method=method, path=path)), True
         except requests.exceptions.RequestException as exc:
             raise PortalError(f"Request to {self.name} failed: {type(exc).__name__}.", method=method,
                               path=path) from None
         elapsed = (time.monotonic() - started) * 1000
-        logger.info("portal %s %s %s %.0fms", method, path, response.status_code, elapsed)
+        level = logging.WARNING if response.status_code >= 500 or response.status_code == 429 else logging.INFO
+        logger.log(level, "portal %s %s %s %s %.0fms", self.name, method, path, response.status_code, elapsed)
         if 200 <= response.status_code < 300:
             return response, False
         try:
@@ -349,7 +357,7 @@ class BaseClient:
 
     def _log_failure(self, method, path, started, error):
         elapsed = (time.monotonic() - started) * 1000
-        logger.warning("portal %s %s failed after %.0fms: %s", method, path, elapsed, error.message)
+        logger.warning("portal %s %s %s failed after %.0fms: %s", self.name, method, path, elapsed, error.message)
         return error
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
@@ -430,7 +438,7 @@ class BaseClient:
         return self._decode(response, "POST", path)
 
     def _stream(self, path: str, params: dict | None, chunk_size: int) -> Iterator[bytes]:
-        response = self._request("GET", path, params=params, stream=True)
+        response = self._request("GET", path, params=params, stream=True, headers={"Accept": "*/*"})
 
         def chunks() -> Iterator[bytes]:
             try:
@@ -473,6 +481,37 @@ class BaseClient:
                     return
             elif not page.next:
                 return
+
+    def _page_all(self, path: str, item: Callable[[Any], T], params: dict | None = None, *,
+                  max_pages: int = 1000) -> Page[T]:
+        """For lists whose spec operation takes no limit/offset: follow the portal's `next` links (only
+        when they stay under this client's base URL) and return every item in one Page."""
+        first = self._get(path, params)
+        page = Page.from_dict(first, item)
+        results = list(page.results)
+        next_url = page.next
+        for _ in range(max_pages):
+            if not next_url:
+                break
+            next_path, next_params = self._same_origin(next_url)
+            if next_path is None:
+                logger.warning("portal %s GET %s: ignoring a next link outside the API base", self.name, path)
+                break
+            following = Page.from_dict(self._get(next_path, next_params), item)
+            if not following.results:
+                break
+            results.extend(following.results)
+            next_url = following.next
+        return Page(total_count=max(page.total_count, len(results)), next=None, previous=None, results=results,
+                    raw=page.raw)
+
+    def _same_origin(self, url: str) -> tuple[str | None, dict | None]:
+        parts = urlsplit(url)
+        base = urlsplit(self.base_url)
+        if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith(
+                self._base_path + "/"):
+            return None, None
+        return parts.path[len(self._base_path):], parse_qs(parts.query) or None
 
     def _count(self, path: str, params: dict | None = None) -> int:
         return self._page(path, lambda x: x, params, limit=0, offset=None).total_count

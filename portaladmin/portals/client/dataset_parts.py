@@ -157,7 +157,7 @@ class ProcessingMixin:
     """Processors, field configurations and dataset schedules."""
 
     def processor_list(self, uid: str) -> Page[Processor]:
-        return self._page(self.path("datasets", uid, "processors"), Processor.from_dict, limit=None, offset=None)
+        return self._page_all(self.path("datasets", uid, "processors"), Processor.from_dict)
 
     def processor_get(self, uid: str, processor_uid: str) -> Processor:
         return Processor.from_dict(self._get(self.path("datasets", uid, "processors", processor_uid)))
@@ -177,7 +177,7 @@ class ProcessingMixin:
         return [Processor.from_dict(x) for x in items]
 
     def field_config_list(self, uid: str) -> Page[FieldConfig]:
-        return self._page(self.path("datasets", uid, "fields"), FieldConfig.from_dict, limit=None, offset=None)
+        return self._page_all(self.path("datasets", uid, "fields"), FieldConfig.from_dict)
 
     def field_config_get(self, uid: str, field_uid: str) -> FieldConfig:
         return FieldConfig.from_dict(self._get(self.path("datasets", uid, "fields", field_uid)))
@@ -244,8 +244,7 @@ class HistoryMixin:
     def feedback_list(self, uid: str, *, is_archived: bool | None = None, record_id: str | None = None,
                       sort: str | None = None) -> Page[Feedback]:
         params = {"is_archived": is_archived, "record_id": record_id, "sort": sort}
-        return self._page(self.path("datasets", uid, "feedbacks"), Feedback.from_dict, params,
-                          limit=None, offset=None)
+        return self._page_all(self.path("datasets", uid, "feedbacks"), Feedback.from_dict, params)
 
     def feedback_archive(self, uid: str, feedback_uid: str) -> Feedback:
         return Feedback.from_dict(self._post(self.path("datasets", uid, "feedbacks", feedback_uid, "archive")))

@@ -95,7 +95,7 @@ class GroupsMixin:
         self._delete(self.path("groups", group_uid))
 
     def group_member_list(self, group_uid: str) -> Page[User]:
-        return self._page(self.path("groups", group_uid, "users"), User.from_dict, limit=None, offset=None)
+        return self._page_all(self.path("groups", group_uid, "users"), User.from_dict)
 
     def group_member_add(self, group_uid: str, username: str) -> User:
         return User.from_dict(self._post(self.path("groups", group_uid, "users"), {"username": username}))
