@@ -73,6 +73,16 @@ def code_page_update(*, connection: Connection, actor, slug: str, body: dict, re
         return client_for(connection).code_page_update(slug, body)
 
 
+def code_page_save(*, connection: Connection, actor, slug: str | None, body: dict, request=None) -> CodePage:
+    """Create the page (slug None) or replace page `slug`; the answer's slug falls back to the one sent."""
+    if slug is None:
+        page = code_page_create(connection=connection, actor=actor, body=body, request=request)
+    else:
+        page = code_page_update(connection=connection, actor=actor, slug=slug, body=body, request=request)
+    page.slug = page.slug or body["slug"]
+    return page
+
+
 def code_page_archive(*, connection: Connection, actor, slug: str, request=None) -> None:
     with audit_remote_write(action="code_page.archive", actor=actor, connection=connection, target=slug,
                             request=request):

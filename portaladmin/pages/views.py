@@ -172,52 +172,52 @@ def code_detail(request, connection, slug):
 
 @connection_view(OPERATE)
 def code_create(request, connection):
-    return _code_form(request, connection, slug=None)
+    if request.method == "POST":
+        return _code_post(request, connection, slug=None)
+    return _code_form_page(request, connection, None, CodePageForm(), language_formset(initial=[{"language": "en"}]))
 
 
 @connection_view(OPERATE)
 def code_edit(request, connection, slug):
-    return _code_form(request, connection, slug=slug)
+    if request.method == "POST":
+        return _code_post(request, connection, slug=slug)
+    try:
+        row = _code_or_404(connection, slug)
+    except PortalError as exc:
+        messages.error(request, f"The portal could not be read: {exc}")
+        return redirect(request, _url("code-list", connection))
+    if row.page.is_archived:
+        messages.warning(request, "An archived page cannot be edited: unarchive it first.")
+        return redirect(request, _url("code-detail", connection, slug=slug))
+    p = row.page
+    form = CodePageForm(initial={"slug": p.slug, "description": p.description, "template": p.template or "",
+                                 "tags": ", ".join(p.tags), "is_restricted": bool(p.is_restricted)})
+    return _code_form_page(request, connection, slug, form, language_formset(initial=row.languages or [{"language": "en"}]))
 
 
-def _code_form(request, connection, *, slug: str | None):
-    """Create (slug None) or edit a code editor page; "add a language" re-displays the form with one more block."""
-    if request.method == "POST" and "add_language" in request.POST:
+def _code_post(request, connection, *, slug: str | None):
+    """Save (create when slug is None), or, for "add a language", show the form again with one more block."""
+    if "add_language" in request.POST:
         form = CodePageForm(initial=_posted_initial(request.POST))
         formset = language_formset(initial=posted_language_rows(request.POST), add=1)
-    elif request.method == "POST":
-        form, formset = CodePageForm(request.POST), language_formset(request.POST)
-        if form.is_valid() and formset.is_valid():
-            body = services.code_page_body(languages=formset.languages(), **form.cleaned_data)
-            try:
-                if slug is None:
-                    page = services.code_page_create(connection=connection, actor=request.user, body=body,
-                                                     request=request)
-                else:
-                    page = services.code_page_update(connection=connection, actor=request.user, slug=slug,
-                                                     body=body, request=request)
-            except PortalNotFound as exc:
-                raise Http404("No such code editor page on the portal.") from exc
-            except PortalError as exc:
-                apply_portal_errors(form, exc)
-            else:
-                messages.success(request, f"Code editor page {page.slug or body['slug']} saved.")
-                return redirect(request, _url("code-detail", connection, slug=page.slug or body["slug"]))
-    elif slug is None:
-        form, formset = CodePageForm(), language_formset(initial=[{"language": "en"}])
-    else:
+        return _code_form_page(request, connection, slug, form, formset)
+    form, formset = CodePageForm(request.POST), language_formset(request.POST)
+    if form.is_valid() and formset.is_valid():
+        body = services.code_page_body(languages=formset.languages(), **form.cleaned_data)
         try:
-            row = _code_or_404(connection, slug)
+            page = services.code_page_save(connection=connection, actor=request.user, slug=slug, body=body,
+                                           request=request)
+        except PortalNotFound as exc:
+            raise Http404("No such code editor page on the portal.") from exc
         except PortalError as exc:
-            messages.error(request, f"The portal could not be read: {exc}")
-            return redirect(request, _url("code-list", connection))
-        if row.page.is_archived:
-            messages.warning(request, "An archived page cannot be edited: unarchive it first.")
-            return redirect(request, _url("code-detail", connection, slug=slug))
-        p = row.page
-        form = CodePageForm(initial={"slug": p.slug, "description": p.description, "template": p.template or "",
-                                     "tags": ", ".join(p.tags), "is_restricted": bool(p.is_restricted)})
-        formset = language_formset(initial=row.languages or [{"language": "en"}])
+            apply_portal_errors(form, exc)
+        else:
+            messages.success(request, f"Code editor page {page.slug} saved.")
+            return redirect(request, _url("code-detail", connection, slug=page.slug))
+    return _code_form_page(request, connection, slug, form, formset)
+
+
+def _code_form_page(request, connection, slug, form, formset):
     ctx = {"connection": connection, "form": form, "formset": formset, "slug": slug, "creating": slug is None,
            "common_languages": COMMON_LANGUAGES, "all_languages": sorted(ISO_639_1 - set(COMMON_LANGUAGES))}
     return render(request, "pages/code_form.html", ctx)
