@@ -66,3 +66,22 @@ def test_error_answers_validate_against_default_error():
 def test_query_given_in_the_path():
     oracle.validate_request("GET", "/api/automation/v1.0/users/?sort=username&sort=last_name&limit=5")
     oracle.validate_request("DELETE", "/code_editor_pages/?slug=a&slug=b")
+
+
+def test_the_api_fixture_rejects_requests_that_drift_from_the_spec(portal):
+    # the SpecMock used by every client test validates each recorded request when the test ends
+    from tests.client.conftest import SpecMock
+
+    mock = SpecMock(assert_all_requests_are_fired=False)
+    with mock:
+        mock.add("GET", "https://data.example.org/api/automation/v1.0/datasets/", json=p.page([]))
+        portal.session.get("https://data.example.org/api/automation/v1.0/datasets/?colour=red", timeout=(1, 1))
+        with pytest.raises(AssertionError, match="unknown query parameter 'colour'"):
+            mock.check_calls()
+
+
+def test_the_api_fixture_rejects_canned_answers_that_drift_from_the_spec():
+    from tests.client.conftest import SpecMock
+
+    with SpecMock(assert_all_requests_are_fired=False) as mock, pytest.raises(AssertionError, match="status"):
+        mock.expect("GET", "/datasets/da_1/status/", body={"status": 42})

@@ -172,3 +172,17 @@ def test_requests_exceptions_not_leaking(api, portal):
     api.add("GET", API + "/datasets/", body=requests.exceptions.InvalidURL("bad"))
     with pytest.raises(client_pkg.PortalError):
         portal.dataset_count()
+
+
+def test_settings_fall_back_when_django_is_not_configured(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    class Unconfigured:
+        def __getattr__(self, name):
+            raise ImproperlyConfigured(name)
+
+    monkeypatch.setattr(base, "settings", Unconfigured())
+    client = PortalClient(base_url=PORTAL, api_key="k")
+    assert client.timeout == (5.0, 30.0)
+    assert client.max_retries == 3
+    assert client.allow_private is False

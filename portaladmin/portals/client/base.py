@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from requests.adapters import HTTPAdapter
 
 from portaladmin.core import netguard
@@ -54,6 +55,23 @@ GUARD_TTL = 10.0  # seconds an address check is trusted
 MAX_PAGE = 1000
 
 sleep = time.sleep  # patched in tests
+
+# Used only when Django settings are not configured (scripts, benchmarks); same values as settings.py.
+FALLBACK_SETTINGS = {
+    "PORTALS_CONNECT_TIMEOUT": 5.0,
+    "PORTALS_READ_TIMEOUT": 30.0,
+    "PORTALS_MAX_RETRIES": 3,
+    "PORTALS_RETRY_AFTER_CAP": 10.0,
+    "PORTALS_ALLOW_PRIVATE_NETWORKS": False,
+    "PORTALS_USER_AGENT": "portaladmin/0.1",
+}
+
+
+def setting(name: str):
+    try:
+        return getattr(settings, name)
+    except ImproperlyConfigured:
+        return FALLBACK_SETTINGS[name]
 
 
 class MissingTimeout(ValueError):
@@ -228,12 +246,12 @@ class BaseClient:
         self._base_path = parts.path
         self._api_key = api_key
         if timeout is None:
-            timeout = (settings.PORTALS_CONNECT_TIMEOUT, settings.PORTALS_READ_TIMEOUT)
+            timeout = (setting("PORTALS_CONNECT_TIMEOUT"), setting("PORTALS_READ_TIMEOUT"))
         connect, read = timeout
         if not connect or not read or connect <= 0 or read <= 0:
             raise ValueError("timeout must be a (connect, read) pair of positive numbers")
         self.timeout: tuple[float, float] = (float(connect), float(read))
-        self.user_agent = user_agent or settings.PORTALS_USER_AGENT
+        self.user_agent = user_agent or setting("PORTALS_USER_AGENT")
         self._max_retries = max_retries
         self._allow_private = allow_private
         self.name = name or self._host
@@ -274,11 +292,11 @@ class BaseClient:
 
     @property
     def max_retries(self) -> int:
-        return settings.PORTALS_MAX_RETRIES if self._max_retries is None else self._max_retries
+        return setting("PORTALS_MAX_RETRIES") if self._max_retries is None else self._max_retries
 
     @property
     def allow_private(self) -> bool:
-        return settings.PORTALS_ALLOW_PRIVATE_NETWORKS if self._allow_private is None else self._allow_private
+        return setting("PORTALS_ALLOW_PRIVATE_NETWORKS") if self._allow_private is None else self._allow_private
 
     # ------------------------------------------------------------------------------------------ requests
 
@@ -361,7 +379,7 @@ class BaseClient:
         return error
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
-        cap = float(settings.PORTALS_RETRY_AFTER_CAP)
+        cap = float(setting("PORTALS_RETRY_AFTER_CAP"))
         if retry_after is not None:
             return min(max(0.0, retry_after), cap)
         backoff = min(cap, BACKOFF_BASE * (2 ** attempt))
