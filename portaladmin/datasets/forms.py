@@ -26,35 +26,70 @@ FIELD_CONFIG_TYPES = [("rename", "Rename"), ("type", "Type"), ("annotate", "Anno
                       ("description", "Description"), ("order", "Order"), ("delete", "Delete")]
 
 
+_PREFIX = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$", re.S)
+
+
+def _peel(path: list[str], text: str) -> list[tuple[list[str], str]]:
+    """The client flattens nested details ("default: title: Too long."): recover (path, message) pairs."""
+    parts = text.split("; ")
+    if len(parts) > 1 and all(_PREFIX.match(p) for p in parts):
+        return [pair for part in parts for pair in _peel(path, part)]
+    match = _PREFIX.match(text)
+    if match:
+        return _peel([*path, match.group(1)], match.group(2))
+    return [(path, text)]
+
+
 def apply_remote_errors(form: forms.Form, detail: Any, *, aliases: dict[str, str] | None = None,
                         fallback: str = "") -> None:
-    """Put a PortalValidationError.detail ({field: [msg]} possibly nested) onto the form's fields."""
+    """Put a PortalValidationError.detail ({field: [msg]}, possibly nested or flattened) onto the form's fields.
+
+    Each message goes to the deepest name in its path that the form knows (aliases rename), else to the form."""
     aliases = aliases or {}
 
-    def walk(value, path):
+    def place(path: list[str], text: str) -> None:
+        for name in reversed(path):
+            name = aliases.get(name, name)
+            if name in form.fields:
+                form.add_error(name, text)
+                return
+        shown = [p for p in path if p not in ("__all__", "non_field_errors")]
+        form.add_error(None, f"{'.'.join(shown)}: {text}" if shown else text)
+
+    def walk(value: Any, path: list[str]) -> None:
         if isinstance(value, dict):
             for key, inner in value.items():
                 walk(inner, [*path, str(key)])
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        elif isinstance(value, list | tuple):
             for inner in value:
                 walk(inner, path)
-        else:
-            messages = value if isinstance(value, list) else [value]
-            target = None
-            for name in reversed(path):  # the deepest name the form knows
-                name = aliases.get(name, name)
-                if name in form.fields:
-                    target = name
-                    break
-            text = "; ".join(str(m) for m in messages if m not in (None, ""))
-            if target is None and path:
-                text = f"{'.'.join(path)}: {text}"
-            form.add_error(target, text or fallback or "The portal refused this value.")
+        elif value not in (None, ""):
+            for sub_path, text in _peel(path, str(value)):
+                place(sub_path, text)
 
     if not detail:
         form.add_error(None, fallback or "The portal refused the request.")
         return
     walk(detail, [])
+
+
+def remote_error_text(detail: Any, fallback: str) -> str:
+    """One readable line from a validation detail, for places without a form."""
+    lines: list[str] = []
+
+    def walk(value: Any, path: list[str]) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, [*path, str(key)])
+        elif isinstance(value, list | tuple):
+            for inner in value:
+                walk(inner, path)
+        elif value not in (None, ""):
+            shown = [p for p in path if p not in ("__all__", "non_field_errors", "value")]
+            lines.append(f"{'.'.join(shown)}: {value}" if shown else str(value))
+
+    walk(detail, [])
+    return " ".join(lines) or fallback
 
 
 # ---------------------------------------------------------------------------------------------- the list

@@ -62,7 +62,7 @@ def portal_failure(request, connection, exc: PortalError, *, uid: str | None = N
     if isinstance(exc, PortalConflict):
         messages.error(request, f"The portal refused this in the dataset's current state: {exc.message}")
     elif isinstance(exc, PortalValidationError):
-        messages.error(request, f"The portal refused this: {exc.message}")
+        messages.error(request, f"The portal refused this: {f.remote_error_text(exc.detail, exc.message)}")
     elif isinstance(exc, PortalAuthError):
         messages.error(request, "The portal refused the connection's API key for this"
                                 + (" (a permission is missing)." if exc.is_permission else "."))

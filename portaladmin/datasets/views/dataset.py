@@ -97,7 +97,7 @@ def dataset_action(request, connection, uid: str, action: str):
     messages.success(request, f"{job.title}: started.")
     if not is_partial(request):
         return redirect(request, job.get_absolute_url())
-    return render_page(request, "datasets/detail.html", {"connection": connection, "uid": uid, "job": job},
+    return render_page(request, "datasets/tabs/overview.html", {"connection": connection, "uid": uid, "job": job},
                        partial="action-result")
 
 
