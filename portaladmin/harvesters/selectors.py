@@ -18,7 +18,8 @@ from portaladmin.portals.client.errors import PortalError
 from portaladmin.portals.client.schemas import Dataset, Harvester, HarvesterErrors, HarvesterPreview, Schedule
 from portaladmin.portals.models import Connection
 
-HARVESTER_JOB_KINDS = ("harvester.start", "harvester.abort", "harvester.publish", "harvester.unpublish")
+HARVESTER_JOB_KINDS = ("harvester.start", "harvester.abort", "harvester.publish", "harvester.unpublish",
+                       "harvesters.publish_all", "harvesters.unpublish_all")
 ATTACHED_CACHE_SECONDS = 60
 
 

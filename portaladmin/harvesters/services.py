@@ -11,7 +11,7 @@ from django.db import transaction
 from portaladmin.audit.services import audit_remote_write
 from portaladmin.harvesters import selectors
 from portaladmin.jobs.models import Job
-from portaladmin.jobs.services import harvester_action_start
+from portaladmin.jobs.services import harvester_action_start, job_create
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.schemas import Harvester, HarvesterPreview, Schedule
 from portaladmin.portals.models import Connection
@@ -105,6 +105,7 @@ def harvester_schedule_delete(*, connection: Connection, actor, uid: str, reques
 
 
 # --- jobs -----------------------------------------------------------------------------------------
+PROGRESS_KINDS = {"publish": "harvesters.publish_all", "unpublish": "harvesters.unpublish_all"}
 ACTION_VERBS = {"start": "start", "abort": "abort", "publish": "publish the datasets of",
                 "unpublish": "unpublish the datasets of"}
 
@@ -119,8 +120,8 @@ def harvester_action(*, connection: Connection, actor, uid: str, action: str, re
         raise ValueError(action)
     active = selectors.harvester_active_job(connection=connection, uid=uid)
     if active is not None:
-        raise HarvesterActionRefused(f"A {active.kind.split('.')[-1]} job is already running for this harvester "
-                                     f"(job {active.pk}): wait for it to end, or cancel it.")
+        raise HarvesterActionRefused(f"A job is already running for this harvester (job {active.pk}: {active.title}): "
+                                     f"wait for it to end, or cancel it.")
     harvester = selectors.harvester_get(connection=connection, uid=uid)
     name = harvester.name or uid
     if action == "start" and not harvester.is_idle:
@@ -130,9 +131,11 @@ def harvester_action(*, connection: Connection, actor, uid: str, action: str, re
         raise HarvesterActionRefused(f"“{name}” is not running ({harvester.status}): there is nothing to abort.")
     if action in ("publish", "unpublish") and not harvester.attached_datasets_count:
         raise HarvesterActionRefused(f"“{name}” has no attached datasets to {action}.")
+    targets = {connection: [{"target": uid, "label": name, "payload": {"attached": harvester.attached_datasets_count}}]}
     with transaction.atomic():
-        job = harvester_action_start(actor=actor, action=action, request=request,
-                                     targets={connection: [{"target": uid, "label": name,
-                                                            "payload": {"attached": harvester.attached_datasets_count}}]})
+        if action in PROGRESS_KINDS:  # one order, then the poller watches the published count
+            job = job_create(kind=PROGRESS_KINDS[action], actor=actor, targets=targets, request=request)
+        else:
+            job = harvester_action_start(actor=actor, action=action, request=request, targets=targets)
     selectors.forget_attached(connection=connection, uid=uid)
     return job

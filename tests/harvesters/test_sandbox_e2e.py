@@ -109,6 +109,17 @@ def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client,
     assert AuditEvent.objects.filter(action="harvester.create", outcome="success").count() == 1
     assert AuditEvent.objects.filter(action="harvester.start", target=uid, outcome="success").count() == 1
 
+    # publish every attached dataset: one order, progress from the published count
+    client.post(url("publish", uid=uid))
+    publish = Job.objects.get(kind="harvesters.publish_all")
+    publish = run_worker_and_poller(publish, clock, steps=10)
+    assert publish.status == JobStatus.SUCCEEDED
+    pitem = publish.items.get()
+    assert pitem.message == "5 of 5 datasets published." and pitem.details["progress_total"] == 5
+    assert AuditEvent.objects.filter(action="harvester.publish", target=uid, outcome="success").count() == 1
+    panel = client.get(url("job_status", uid=uid), headers={"HX-Request": "true"}).content.decode()
+    assert 'data-progress="5/5"' in panel
+
     # starting again while it runs is refused with a clear message and creates nothing
     client.post(url("start", uid=uid))
     job2 = Job.objects.filter(kind="harvester.start").exclude(pk=job.pk).get()

@@ -194,3 +194,17 @@ def test_attached_datasets_by_preview_ids_or_explicit_reference(api, connection)
     selectors.harvester_attached_datasets(connection=connection, uid="ha_one")
     assert len(api.calls) == before
 
+
+
+@pytest.mark.parametrize("action, kind", [("publish", "harvesters.publish_all"), ("unpublish", "harvesters.unpublish_all"),
+                                          ("start", "harvester.start")])
+def test_each_action_uses_its_job_kind(api, connection, operator, no_enqueue, action, kind):
+    api.get(f"{API}/harvesters/ha_one/", json=harvester_json(status="idle"))
+    job = services.harvester_action(connection=connection, actor=operator, uid="ha_one", action=action)
+    assert job.kind == kind and job.total == 1
+
+
+def test_abort_of_a_running_harvester_is_a_job(api, connection, operator, no_enqueue):
+    api.get(f"{API}/harvesters/ha_one/", json=harvester_json(status="processing"))
+    job = services.harvester_action(connection=connection, actor=operator, uid="ha_one", action="abort")
+    assert job.kind == "harvester.abort"
