@@ -183,14 +183,17 @@ def _api_key(request: HttpRequest) -> str:
 
 
 def _authenticated(portal: SandboxPortal, key: str) -> bool:
+    """The portal's key or a key made with POST /apikeys/; a revoked key (even the seeded one) is refused."""
     if not key:
         return False
-    if portal.check_key(key):
-        return True
     from .models import SandboxObject, hash_key
-    return any(not o["data"].get("is_revoked") for o in
-               SandboxObject.objects.filter(portal=portal, kind="apikey").values("data")
-               if secrets.compare_digest(o["data"].get("_key_hash", ""), hash_key(key)))
+
+    hashed = hash_key(key)
+    matches = [d for d in SandboxObject.objects.filter(portal=portal, kind="apikey").values_list("data", flat=True)
+               if secrets.compare_digest(d.get("_key_hash", ""), hashed)]
+    if matches:
+        return any(not d.get("is_revoked") for d in matches)
+    return portal.check_key(key)
 
 
 def _match(method: str, path: str):
@@ -227,7 +230,7 @@ def _handle(request, portal_name, path, template, func, kwargs, path_matched) ->
         portal = SandboxPortal.objects.get(name=portal_name)
     except SandboxPortal.DoesNotExist:
         return not_found().response()
-    if not portal.check_key(_api_key(request)) and not _authenticated(portal, _api_key(request)):
+    if not _authenticated(portal, _api_key(request)):
         return ApiError(401, "unauthorized", "Authentication credentials were not provided or are invalid.").response()
     faulted = _fault(portal)
     if faulted is not None:
@@ -242,8 +245,11 @@ def _handle(request, portal_name, path, template, func, kwargs, path_matched) ->
     from .services import harvesters_settle
     harvesters_settle(portal, ctx.now)
     try:
-        with transaction.atomic():
+        if request.method == "GET":  # reads take no write lock (SQLite IMMEDIATE transactions)
             result = func(ctx, **kwargs)
+        else:
+            with transaction.atomic():
+                result = func(ctx, **kwargs)
     except ApiError as exc:
         return exc.response()
     except InvalidStatus as exc:

@@ -157,10 +157,13 @@ def harvesters_settle(portal: SandboxPortal, at: dt.datetime) -> None:
         if not done:
             continue
         with transaction.atomic():
+            claimed = SandboxHarvester.objects.filter(pk=hv.pk, run_at=hv.run_at).update(
+                status="idle", run_at=None, run_kind="", run_phases=[])
+            if not claimed:  # another request settled it first
+                continue
             if hv.run_kind == "start":
                 _harvest(portal, hv, end)
-            hv.status, hv.run_at, hv.run_kind, hv.run_phases = "idle", None, "", []
-            hv.save()
+                SandboxHarvester.objects.filter(pk=hv.pk).update(counters=hv.counters, errors=hv.errors)
 
 
 # ---------------------------------------------------------------- seeding

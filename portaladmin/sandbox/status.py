@@ -112,6 +112,17 @@ def dataset_settle(ds: SandboxDataset, at: dt.datetime) -> bool:
     return True
 
 
+SETTLED_FIELDS = ("status", "previous", "since", "is_published", "message", "records_errors", "params", "op", "op_at",
+                  "op_phases", "op_final")
+
+
+def dataset_settle_and_store(ds: SandboxDataset, at: dt.datetime) -> None:
+    """Settle a finished operation and store it, unless another request changed the operation meanwhile."""
+    op_at = ds.op_at
+    if dataset_settle(ds, at):
+        SandboxDataset.objects.filter(pk=ds.pk, op_at=op_at).update(**{f: getattr(ds, f) for f in SETTLED_FIELDS})
+
+
 def processing_seconds(portal: SandboxPortal, ds: SandboxDataset, at: dt.datetime) -> float:
     if ds.processing_seconds is not None:
         return float(ds.processing_seconds)

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from portaladmin.sandbox.services import seed_portal
-from tests.sandbox.conftest import SANDBOX_KEY, SandboxApi, new_dataset_body
+from tests.sandbox.helpers import SANDBOX_KEY, SandboxApi, new_dataset_body
 
 
 def first_uid(api) -> str:

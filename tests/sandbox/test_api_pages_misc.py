@@ -2,7 +2,7 @@
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.sandbox.conftest import SandboxApi
+from tests.sandbox.helpers import SandboxApi
 
 
 def test_studio_pages_crud_publish_and_rulesets(api):
@@ -84,3 +84,10 @@ def test_datasource_connections_and_assets(api):
     upload = SimpleUploadedFile("logo2.png", b"\x89PNG", content_type="image/png")
     added = api.call("POST", "/medias/images/", files={"file": upload}, check_request=False)
     assert added.status == 201 and added.json == {"url": "/assets/theme_image/logo2.png"}
+
+
+def test_revoking_the_seeded_key_locks_its_holder_out(api):
+    seeded_key = api.get("/apikeys/").json["results"][0]
+    assert seeded_key["label"] == "portaladmin (sandbox seed)"
+    assert api.post(f"/apikeys/{seeded_key['uid']}/revoke/", {}).status == 200
+    assert api.get("/datasets/").status == 401

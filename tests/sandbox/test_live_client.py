@@ -22,7 +22,7 @@ from portaladmin.sandbox.services import (
     set_faults,
 )
 from tests.oracle import spec_available, validate_response
-from tests.sandbox.conftest import new_dataset_body
+from tests.sandbox.helpers import new_dataset_body
 
 pytestmark = pytest.mark.live
 KEY = "live-sandbox-key-42"

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from portaladmin.sandbox.models import SandboxDataset, SandboxHarvester, SandboxObject, SandboxPortal
 from portaladmin.sandbox.services import request_counts, seed_portal
-from tests.sandbox.conftest import SandboxApi
+from tests.sandbox.helpers import SandboxApi
 
 
 def seed(*args) -> list[str]:

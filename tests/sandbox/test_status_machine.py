@@ -2,7 +2,7 @@
 
 from portaladmin.sandbox.models import SandboxDataset
 from portaladmin.sandbox.services import portal_datasets_with_fate, set_faults
-from tests.sandbox.conftest import new_dataset_body
+from tests.sandbox.helpers import new_dataset_body
 
 PUBLISH_MESSAGE = "Invalid precondition, dataset status is '{}' but must be one of 'idle, error, limit_reached'"
 

@@ -9,7 +9,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from .. import clock
 from ..api import Ctx, deleted, invalid, not_found, ok, page_bounds, paginate_list, paginated, route
 from ..models import SandboxDataset, SandboxObject
-from ..status import dataset_settle, dataset_start, dataset_status
+from ..status import dataset_settle_and_store, dataset_start, dataset_status
 from ..store import get_dataset, new_uid, obj_create, obj_get, objects, require_fields
 from .common import (
     DEFAULT_SECURITY,
@@ -124,8 +124,7 @@ for _op in ("publish", "unpublish", "abort", "publish_metadata"):
 def dataset_status_view(ctx: Ctx, dataset_uid):
     ds = get_dataset(ctx, dataset_uid)
     answer = dataset_status(ds, ctx.now)
-    if dataset_settle(ds, ctx.now):
-        ds.save()
+    dataset_settle_and_store(ds, ctx.now)
     return 200, answer
 
 
