@@ -1,0 +1,154 @@
+"""Against the sandbox portal over real HTTP (live_server): the whole life of a dataset, and the catalogue sync.
+
+The job engine's worker step and poller ticks run in the test (what a worker and beat would do)."""
+
+import datetime as dt
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from portaladmin.audit.models import AuditEvent
+from portaladmin.datasets.models import DatasetSnapshot
+from portaladmin.datasets.services import catalogue_sync_run
+from portaladmin.jobs import engine
+from portaladmin.jobs.models import Job, JobItem, JobStatus
+from portaladmin.portals.client import client_for
+from portaladmin.portals.models import Role
+from portaladmin.sandbox import clock as sandbox_clock
+from portaladmin.sandbox.services import request_counts, reset_request_log, seed_portal
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+KEY = "sandbox-datasets-key-0123456789"
+HX = {"HX-Request": "true"}
+
+
+class FakeClock:
+    def __init__(self):
+        self.current = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+    def __call__(self):
+        return self.current
+
+    def advance(self, seconds):
+        self.current += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(sandbox_clock, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def no_enqueue(monkeypatch):
+    from portaladmin.jobs import tasks
+
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks, "enqueue_process", lambda item_ids: sent.append(list(item_ids)))
+    return sent
+
+
+def url(name, **kw):
+    return reverse(f"datasets:{name}", kwargs={"conn": "demo", **kw})
+
+
+def run_worker_and_poller(job, clock, *, steps=12):
+    engine.items_process(list(job.items.values_list("id", flat=True)))
+    for _ in range(steps):
+        job.refresh_from_db()
+        if not job.is_active:
+            break
+        clock.advance(1.5)
+        JobItem.objects.filter(job=job).update(next_poll_at=timezone.now() - timedelta(seconds=1))
+        for connection_id, ids in engine.poll_tick().items():
+            engine.poll_batch(connection_id=connection_id, item_ids=ids)
+    job.refresh_from_db()
+    return job
+
+
+def test_create_edit_upload_publish_until_idle(live_server, clock, make_connection, make_user, no_enqueue, client):
+    seed_portal("dsl", datasets=2, users=1, groups=0, harvesters=0, pages=0, api_key=KEY, reset=True)
+    make_connection("demo", base_url=live_server.url + "/sandbox/dsl", api_key=KEY)
+    from portaladmin.portals.models import Connection
+
+    conn = Connection.objects.get(slug="demo")
+    client.force_login(make_user("oscar", role=Role.OPERATOR, connection=conn))
+
+    # create
+    response = client.post(url("create"), {"dataset_id": "river-levels", "title": "River levels", "language": "en",
+                                            "keywords": "water, river"})
+    assert response.status_code == 302
+    uid = re.search(r"/datasets/([^/]+)/$", response["Location"]).group(1)
+    row = DatasetSnapshot.objects.get(connection=conn, uid=uid)
+    assert row.dataset_id == "river-levels" and row.keywords == ["water", "river"]
+
+    # edit one metadata field, then a whole template with a remote validation error
+    html = client.post(url("metadata_field", uid=uid, template="default", field="title"),
+                       {"value": "River levels (daily)", "kind": "text"}, headers=HX).content.decode()
+    assert "default.title saved." in html and "River levels (daily)" in html
+    assert DatasetSnapshot.objects.get(uid=uid).title == "River levels (daily)"
+    html = client.post(url("metadata_template", uid=uid, template="default"),
+                       {"t-default-title": "River levels (daily)", "t-default-language": "xx",
+                        "t-default-modified": "2026-01-01T00:00:00Z", "t-default-keyword": "water"},
+                       headers=HX).content.decode()
+    assert "not a valid choice" in html  # the portal's error, on the language field
+
+    # upload a resource (streamed) and preview it
+    csv = SimpleUploadedFile("levels.csv", b"day,level\n2026-01-01,3.2\n2026-01-02,3.4\n", "text/csv")
+    html = client.post(url("resource_upload", uid=uid), {"file": csv}, headers=HX).content.decode()
+    assert "levels.csv uploaded" in html
+    resource_uid = client_for(conn).resource_list(uid).results[0].uid
+    preview = client.get(url("resource_preview", uid=uid, resource_uid=resource_uid), headers=HX).content.decode()
+    assert "3.4" in preview
+
+    # publish as a job; the poller's remote states reach the snapshot row
+    html = client.post(url("action", uid=uid, action="publish"), headers=HX).content.decode()
+    job = Job.objects.get(kind="dataset.publish")
+    assert f"job-status-{job.pk}" in html
+    job = run_worker_and_poller(job, clock)
+    assert job.status == JobStatus.SUCCEEDED
+    row = DatasetSnapshot.objects.get(uid=uid)
+    assert row.status == "idle" and row.is_published is True
+
+    overview = client.get(url("detail", uid=uid)).content.decode()
+    assert "badge badge-idle" in overview and "published" in overview
+    assert "/explore/dataset/river-levels/" in overview
+    for action in ("dataset.create", "dataset.metadata.update", "dataset.resource.upload", "dataset.publish"):
+        assert AuditEvent.objects.filter(action=action, outcome="success").exists(), action
+
+
+def test_5000_datasets_sync_in_5_list_requests_and_deleted_ones_disappear(live_server, make_connection):
+    seed_portal("dsbig", datasets=5000, users=0, groups=0, harvesters=0, pages=0, api_key=KEY, reset=True)
+    conn = make_connection("demo", base_url=live_server.url + "/sandbox/dsbig", api_key=KEY)
+    reset_request_log("dsbig")
+
+    sync = catalogue_sync_run(connection=conn)
+
+    assert sync.ok and sync.count == 5000
+    assert DatasetSnapshot.objects.filter(connection=conn).count() == 5000
+    assert request_counts("dsbig", method="GET", path_contains="/datasets/") <= 5
+    assert request_counts("dsbig") <= 5
+
+    # a dataset deleted on the portal disappears at the next sync
+    gone = DatasetSnapshot.objects.filter(connection=conn).order_by("dataset_id").first()
+    client_for(conn).dataset_delete(gone.uid)
+    sync = catalogue_sync_run(connection=conn)
+    assert sync.deleted == 1 and sync.count == 4999
+    assert not DatasetSnapshot.objects.filter(uid=gone.uid).exists()
+
+
+def test_list_view_over_the_sandbox_makes_no_remote_call(live_server, make_connection, make_user, client):
+    seed_portal("dsl2", datasets=30, users=0, groups=0, harvesters=0, pages=0, api_key=KEY, reset=True)
+    conn = make_connection("demo", base_url=live_server.url + "/sandbox/dsl2", api_key=KEY)
+    catalogue_sync_run(connection=conn)
+    reset_request_log("dsl2")
+    client.force_login(make_user("vera", role=Role.VIEWER, connection=conn))
+    assert client.get(url("list")).status_code == 200
+    assert client.get(url("list"), {"q": "1", "sort": "-title", "page": "1"}, headers=HX).status_code == 200
+    assert request_counts("dsl2") == 0
