@@ -16,6 +16,7 @@ import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection as db
 from django.db import transaction
@@ -293,6 +294,8 @@ def _send_one(kind, client, job, connection, item, token, sent_at) -> None:
         with audit_remote_write(action=kind.audit_action, actor=job.started_by, connection=connection,
                                 target=item.target, job_id=job.pk):
             result = kind.perform(client, item) or {}
+    except SoftTimeLimitExceeded:
+        raise  # the task ran out of time: like a crash, the lease expires and the sweeper takes it back
     except Exception as exc:  # noqa: BLE001 - classified below; every path records the item
         _send_failed(item, token, exc, connection)
         return
@@ -552,15 +555,18 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     from portaladmin.jobs.services import job_refresh
 
     now = now or timezone.now()
-    grace = timedelta(seconds=max(30, lease_seconds()))
+    grace = timedelta(seconds=float(getattr(settings, "JOBS_ENQUEUE_GRACE", 0) or max(30, lease_seconds())))
     touched: set[int] = set()
     counts = {"requeued": 0, "gave_up": 0, "cancelled": 0, "stuck": 0}
 
     # Leases that expired: the worker died or was killed mid-item. Give up after the last attempt.
     for item in JobItem.objects.filter(status=ItemStatus.RUNNING, lease_until__lt=now,
-                                       attempts__gte=max_attempts()).only("id", "job_id", "attempts"):
+                                       attempts__gte=max_attempts()).only("id", "job_id", "attempts", "action_sent",
+                                                                          "send_confirmed"):
         msg = (f"Gave up after {item.attempts} attempts: the worker stopped (crash or time limit) during each of "
                f"them.")
+        if item.action_sent and not item.send_confirmed:
+            msg += " The portal may have received the request: check the item there before retrying."
         if JobItem.objects.filter(pk=item.pk, status=ItemStatus.RUNNING, lease_until__lt=now).update(
                 status=ItemStatus.FAILED, message=msg, finished_at=now, lease_until=None, claim_token=""):
             counts["gave_up"] += 1
