@@ -14,8 +14,7 @@ from django.core.cache import cache
 
 from portaladmin.jobs.models import JOB_ACTIVE, Job, JobItem
 from portaladmin.portals.client import client_for
-from portaladmin.portals.client.errors import PortalError
-from portaladmin.portals.client.schemas import Dataset, Harvester, HarvesterErrors, HarvesterPreview, Schedule
+from portaladmin.portals.client.schemas import Harvester, HarvesterErrors, HarvesterPreview, Schedule
 from portaladmin.portals.models import Connection
 
 HARVESTER_JOB_KINDS = ("harvester.start", "harvester.abort", "harvester.publish", "harvester.unpublish",
@@ -122,58 +121,43 @@ def harvester_preview(*, connection: Connection, uid: str) -> HarvesterPreview:
     return client_for(connection).harvester_preview(uid)
 
 
-def _refers_to(value, uid: str) -> bool:
-    if isinstance(value, str):
-        return value == uid
-    if isinstance(value, dict):
-        return any(value.get(k) == uid for k in ("uid", "harvester_uid", "id", "value"))
-    return False
+def harvester_remote_ids(*, connection: Connection, uid: str, refresh: bool = False) -> set[str]:
+    """The remote ids the harvester's saved configuration lists (its preview; one GET, cached a minute)."""
+    key = f"harvesters:remote-ids:{connection.pk}:{uid}"
+    ids = None if refresh else cache.get(key)
+    if ids is None:
+        ids = {str(r.get("id")) for r in client_for(connection).harvester_preview(uid).results
+               if isinstance(r, dict) and r.get("id")}
+        cache.set(key, ids, ATTACHED_CACHE_SECONDS)
+    return ids
 
 
-def dataset_harvester_uid_matches(dataset: Dataset, uid: str) -> bool:
-    """Whether a dataset says it was created by harvester `uid`.
+@dataclass
+class AttachedDatasets:
+    rows: list  # DatasetSnapshot rows
+    synced_at: object = None  # when the catalogue snapshot was last synced (None: never)
+    sync_running: bool = False
 
-    GUESS: the spec's Dataset has no harvester field. Real portals and the sandbox may expose the link as a
-    top-level `harvester` / `harvester_uid`, or as a metadata value; accept any of these shapes.
+
+def harvester_attached_datasets(*, connection: Connection, uid: str, refresh: bool = False) -> AttachedDatasets:
+    """The catalogue's datasets attached to this harvester, from the datasets app's snapshot (no list call).
+
+    The spec gives no harvester → datasets link: a dataset counts as attached when its dataset_id is one of
+    the remote ids the harvester's preview lists (harvesters name the datasets they create after the remote
+    ids). Datasets removed from the source but kept on the portal are not found this way.
     """
-    raw = dataset.raw or {}
-    for key in ("harvester", "harvester_uid"):
-        if key in raw and _refers_to(raw[key], uid):
-            return True
-    for template in (raw.get("metadata") or {}).values():
-        if isinstance(template, dict):
-            for key in ("harvester", "harvester_uid"):
-                if key in template and _refers_to(template[key], uid):
-                    return True
-    return False
+    from portaladmin.datasets.selectors import catalogue_sync_state, snapshot_list
 
-
-def harvester_attached_datasets(*, connection: Connection, uid: str, refresh: bool = False) -> list[Dataset]:
-    """The catalogue's datasets attached to this harvester (one walk of the catalogue, cached a minute).
-
-    The spec gives no harvester → datasets link. A dataset counts as attached when it names the harvester
-    (see dataset_harvester_uid_matches) or when its dataset_id is one of the remote ids the harvester's preview
-    lists (harvesters name the datasets they create after the remote ids).
-    """
-    key = f"harvesters:attached:{connection.pk}:{uid}"
-    if not refresh:
-        cached = cache.get(key)
-        if cached is not None:
-            return cached
-    client = client_for(connection)
-    try:
-        remote_ids = {str(r.get("id")) for r in client.harvester_preview(uid).results
-                      if isinstance(r, dict) and r.get("id")}
-    except PortalError:
-        remote_ids = set()
-    found = [d for d in client.dataset_iter() if d.dataset_id in remote_ids or dataset_harvester_uid_matches(d, uid)]
-    found.sort(key=lambda d: d.dataset_id)
-    cache.set(key, found, ATTACHED_CACHE_SECONDS)
-    return found
+    remote_ids = harvester_remote_ids(connection=connection, uid=uid, refresh=refresh)
+    rows = list(snapshot_list(connection=connection, sort="dataset_id").filter(dataset_id__in=remote_ids))
+    state = catalogue_sync_state(connection=connection)
+    last_ok = state.get("last_ok")
+    return AttachedDatasets(rows=rows, synced_at=getattr(last_ok, "finished_at", None),
+                            sync_running=bool(state.get("running")))
 
 
 def forget_attached(*, connection: Connection, uid: str) -> None:
-    cache.delete(f"harvesters:attached:{connection.pk}:{uid}")
+    cache.delete(f"harvesters:remote-ids:{connection.pk}:{uid}")
 
 
 # --- local job state (never the portal) ------------------------------------------------------------

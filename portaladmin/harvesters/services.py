@@ -10,6 +10,7 @@ from django.db import transaction
 
 from portaladmin.audit.services import audit_remote_write
 from portaladmin.harvesters import selectors
+from portaladmin.harvesters.receivers import request_catalogue_sync
 from portaladmin.jobs.models import Job
 from portaladmin.jobs.services import harvester_action_start, job_create
 from portaladmin.portals.client import client_for
@@ -76,6 +77,8 @@ def harvester_delete(*, connection: Connection, actor, uid: str, delete_attached
                             request=request, extra={"delete_attached_datasets": delete_attached_datasets}):
         client_for(connection).harvester_delete(uid, delete_attached_datasets=delete_attached_datasets)
     selectors.forget_attached(connection=connection, uid=uid)
+    if delete_attached_datasets:
+        request_catalogue_sync(connection=connection, actor=actor)
 
 
 def harvester_schedule_save(*, connection: Connection, actor, uid: str, cron_schedule: str, timezone: str,

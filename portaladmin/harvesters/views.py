@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -13,7 +15,14 @@ from django_htmx.http import HttpResponseStopPolling
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger, with_messages
 from portaladmin.harvesters import selectors, services
 from portaladmin.harvesters.forms import HARVESTER_TYPES, DeleteForm, HarvesterForm, ScheduleForm, next_runs
-from portaladmin.portals.client.errors import PortalError, PortalNotFound, PortalValidationError
+from portaladmin.portals.client.errors import (
+    PortalAuthError,
+    PortalConflict,
+    PortalError,
+    PortalNotFound,
+    PortalUnavailable,
+    PortalValidationError,
+)
 from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import ADMIN, OPERATE, VIEW
 
@@ -28,6 +37,10 @@ def _detail_url(connection, uid: str) -> str:
 def _portal_message(exc: PortalError) -> str:
     if isinstance(exc, PortalNotFound):
         return "This harvester no longer exists on the portal."
+    if isinstance(exc, PortalUnavailable):
+        return f"The portal could not be reached or failed ({exc}); nothing was changed. Try again in a moment."
+    if isinstance(exc, PortalAuthError):
+        return f"The portal refused the connection's API key ({exc}): check the key's permissions."
     if getattr(exc, "error_code", None) == "invalid_harvester_status":
         return f"The portal refused it in the harvester's current state: {exc.message}"
     return f"The portal refused it: {exc}"
@@ -41,6 +54,29 @@ def _apply_field_errors(form, exc: PortalValidationError) -> None:
         form.add_error(field if field in form.fields else None, text if field in form.fields else f"{name}: {text}")
     if not detail:
         form.add_error(None, f"The portal refused it: {exc}")
+
+
+def portal_errors(view):
+    """A portal that fails (unreachable, key refused, 5xx) gives a clear message instead of a 500.
+
+    Sits under connection_view. 404 from the portal → our 404. HTMX requests get the message out of band.
+    """
+
+    @wraps(view)
+    def wrapper(request, connection, *args, **kwargs):
+        try:
+            return view(request, connection, *args, **kwargs)
+        except PortalNotFound:
+            raise Http404("No such harvester on this portal.") from None
+        except PortalError as exc:
+            messages.error(request, _portal_message(exc))
+            if is_partial(request):
+                response = HttpResponse("")
+                response["HX-Reswap"] = "none"
+                return with_messages(request, response)
+            return render(request, "harvesters/unavailable.html", {"connection": connection}, status=502)
+
+    return wrapper
 
 
 def _harvester_or_404(connection, uid):
@@ -65,17 +101,23 @@ def harvester_list(request, connection):
 
 @require_GET
 @connection_view(VIEW)
+@portal_errors
 def harvester_detail(request, connection, uid):
     harvester = _harvester_or_404(connection, uid)
     ctx = {"connection": connection, "h": harvester, "row": selectors.harvester_rows([harvester])[0],
-           "config": services.writable_body(harvester.raw), "error": "", "uid": uid, "datasets": None}
+           "config": services.writable_body(harvester.raw), "error": "", "uid": uid, "attached": None, "lazy": True}
     try:
         errors = selectors.harvester_errors(connection=connection, uid=uid)
         ctx.update(errors=errors, groups=selectors.errors_grouped(errors))
+    except PortalConflict:
+        ctx["errors_note"] = "The portal shows the errors once the current run is over."
+    except PortalError as exc:
+        ctx["errors_note"] = f"The errors could not be read: {exc}"
+    try:
         schedule = selectors.harvester_schedule(connection=connection, uid=uid)
         ctx.update(schedule=schedule, runs=_runs(schedule))
     except PortalError as exc:
-        ctx["error"] = f"Part of this page could not be read: {exc}"
+        ctx["schedule_note"] = f"The schedule could not be read: {exc}"
     ctx.update(_job_context(connection, uid))
     return render(request, T_DETAIL, ctx)
 
@@ -106,6 +148,7 @@ def _group_details(resource_errors):
 
 @require_GET
 @connection_view(VIEW)
+@portal_errors
 def harvester_job_status(request, connection, uid):
     """The live panel: job and item state from the database (the worker's poller reads the portal)."""
     ctx = {"connection": connection, "uid": uid, **_job_context(connection, uid)}
@@ -122,6 +165,7 @@ def harvester_job_status(request, connection, uid):
 
 @require_GET
 @connection_view(VIEW)
+@portal_errors
 def harvester_errors_csv(request, connection, uid):
     try:
         errors = selectors.harvester_errors(connection=connection, uid=uid)
@@ -134,14 +178,14 @@ def harvester_errors_csv(request, connection, uid):
 
 @require_GET
 @connection_view(VIEW)
+@portal_errors
 def harvester_datasets(request, connection, uid):
-    ctx = {"connection": connection, "uid": uid, "datasets": [], "error": ""}
+    ctx = {"connection": connection, "uid": uid, "attached": None, "error": "", "dataset_link": dataset_link_kind()}
     try:
-        ctx["datasets"] = selectors.harvester_attached_datasets(connection=connection, uid=uid,
+        ctx["attached"] = selectors.harvester_attached_datasets(connection=connection, uid=uid,
                                                                 refresh=bool(request.GET.get("refresh")))
     except PortalError as exc:
-        ctx["error"] = f"Could not read the catalogue: {exc}"
-    ctx["dataset_link"] = dataset_link_kind()
+        ctx["error"] = f"Could not read what this harvester lists: {exc}"
     return render(request, f"{T_DETAIL}#attached-datasets", ctx)
 
 
@@ -158,6 +202,7 @@ def dataset_link_kind() -> str:
 
 @require_GET
 @connection_view(VIEW)
+@portal_errors
 def harvester_saved_preview(request, connection, uid):
     ctx = {"connection": connection, "preview": None, "error": "", "saved": True}
     try:
@@ -169,6 +214,7 @@ def harvester_saved_preview(request, connection, uid):
 
 @require_http_methods(["GET", "POST"])
 @connection_view(OPERATE)
+@portal_errors
 def harvester_create(request, connection):
     form = HarvesterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -188,6 +234,7 @@ def harvester_create(request, connection):
 
 @require_http_methods(["GET", "POST"])
 @connection_view(OPERATE)
+@portal_errors
 def harvester_edit(request, connection, uid):
     current = _harvester_or_404(connection, uid)
     form = HarvesterForm(request.POST or None, initial=HarvesterForm.initial_from(current.raw), editing=True)
@@ -208,6 +255,7 @@ def harvester_edit(request, connection, uid):
 
 @require_POST
 @connection_view(OPERATE)
+@portal_errors
 def harvester_preview(request, connection, uid=None):
     """Preview the UNSAVED configuration in the form (unsaved_preview); nothing is saved."""
     current = _harvester_or_404(connection, uid) if uid else None
@@ -235,6 +283,7 @@ def harvester_preview(request, connection, uid=None):
 
 @require_POST
 @connection_view(OPERATE)
+@portal_errors
 def harvester_action(request, connection, uid, action):
     try:
         job = services.harvester_action(connection=connection, actor=request.user, uid=uid, action=action,
@@ -253,6 +302,7 @@ def harvester_action(request, connection, uid, action):
 
 @require_http_methods(["GET", "POST"])
 @connection_view(OPERATE)
+@portal_errors
 def harvester_schedule(request, connection, uid):
     harvester = _harvester_or_404(connection, uid)
     schedule = selectors.harvester_schedule(connection=connection, uid=uid)
@@ -276,6 +326,7 @@ def harvester_schedule(request, connection, uid):
 
 @require_POST
 @connection_view(OPERATE)
+@portal_errors
 def harvester_schedule_delete(request, connection, uid):
     try:
         deleted = services.harvester_schedule_delete(connection=connection, actor=request.user, uid=uid,
@@ -289,6 +340,7 @@ def harvester_schedule_delete(request, connection, uid):
 
 @require_http_methods(["GET", "POST"])
 @connection_view(ADMIN)
+@portal_errors
 def harvester_delete(request, connection, uid):
     harvester = _harvester_or_404(connection, uid)
     form = DeleteForm(request.POST or None, harvester_name=harvester.name or harvester.uid)

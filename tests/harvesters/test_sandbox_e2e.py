@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portaladmin.audit.models import AuditEvent
+from portaladmin.datasets.services import catalogue_sync_run
 from portaladmin.jobs import engine
 from portaladmin.jobs.models import Job, JobItem, JobStatus
 from portaladmin.portals.models import Role
@@ -66,7 +67,16 @@ def run_worker_and_poller(job, clock, *, steps=6):
     return job
 
 
-def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client, clock):
+@pytest.fixture
+def sync_requests(monkeypatch):
+    from portaladmin.datasets import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.catalogue_sync, "delay", lambda **kw: sent.append(kw))
+    return sent
+
+
+def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client, clock, sync_requests):
     conn, operator = sandbox
     client.force_login(operator)
     form = {"type": "ckan", "name": "City CKAN", "url": "https://ckan.city.example.org/api/3",
@@ -103,6 +113,9 @@ def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client,
 
     detail = client.get(url("detail", uid=uid)).content.decode()
     assert "<strong>5</strong> attached" in detail and 'data-health="ok"' in detail
+    # the finished job asked for a catalogue sync; run it as the worker would
+    assert len(sync_requests) == 1
+    catalogue_sync_run(connection=conn)
     attached = client.get(url("datasets", uid=uid), headers={"HX-Request": "true"}).content.decode()
     assert attached.count("<li>") == 5 and f"{uid}-1" in attached
 
@@ -138,7 +151,7 @@ def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client,
     assert "refused it in its current state" in item3.message and "Invalid transition" in item3.message
 
 
-def test_failing_seeded_harvester_shows_its_errors(sandbox, client, clock):
+def test_failing_seeded_harvester_shows_its_errors(sandbox, client, clock, sync_requests):
     conn, operator = sandbox
     client.force_login(operator)
     listing = client.get(url("list")).content.decode()

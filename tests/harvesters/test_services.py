@@ -177,23 +177,22 @@ def test_errors_grouped_by_message_and_csv_is_safe():
     assert "'=HYPERLINK" in text and "\n=" not in text
 
 
-def test_attached_datasets_by_preview_ids_or_explicit_reference(api, connection):
+def test_attached_datasets_come_from_the_snapshot_by_remote_id(api, connection, make_connection):
+    from portaladmin.datasets.models import DatasetSnapshot
+
     api.get(f"{API}/harvesters/ha_one/preview/",
             json={"total_count": 2, "results": [{"id": "r-1", "title": "", "description": ""},
                                                 {"id": "r-2", "title": "", "description": ""}]})
-
-    def ds(uid, dataset_id, **extra):
-        return {"uid": uid, "dataset_id": dataset_id, "is_published": False, "metadata": {}, **extra}
-
-    api.get(f"{API}/datasets/", json=page([ds("da_1", "r-2"), ds("da_2", "other"), ds("da_3", "r-1"),
-                                           ds("da_4", "x", harvester={"uid": "ha_one"})]))
-    found = selectors.harvester_attached_datasets(connection=connection, uid="ha_one")
-    assert [d.uid for d in found] == ["da_3", "da_1", "da_4"]
-    # cached: no second walk of the catalogue
-    before = len(api.calls)
+    other = make_connection("other")
+    for conn, uid, dataset_id in [(connection, "da_1", "r-2"), (connection, "da_2", "unrelated"),
+                                  (connection, "da_3", "r-1"), (other, "da_9", "r-1")]:
+        DatasetSnapshot.objects.create(connection=conn, uid=uid, dataset_id=dataset_id, title=dataset_id.upper())
+    attached = selectors.harvester_attached_datasets(connection=connection, uid="ha_one")
+    assert [d.uid for d in attached.rows] == ["da_3", "da_1"]
+    assert attached.synced_at is None
+    # the remote ids are cached: no second preview call, and no dataset list call at all
     selectors.harvester_attached_datasets(connection=connection, uid="ha_one")
-    assert len(api.calls) == before
-
+    assert [c.request.url.split("/v1.0")[1] for c in api.calls] == ["/harvesters/ha_one/preview/"]
 
 
 @pytest.mark.parametrize("action, kind", [("publish", "harvesters.publish_all"), ("unpublish", "harvesters.unpublish_all"),

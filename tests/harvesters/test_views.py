@@ -121,8 +121,11 @@ def test_errors_csv_download(portal, client_as, cast):
 def test_attached_datasets_link_into_the_catalogue(portal, client_as, cast):
     portal.get(f"{API}/harvesters/ha_one/preview/", json={"total_count": 1, "results": [
         {"id": "city-trees", "title": "Trees", "description": ""}]})
-    portal.get(f"{API}/datasets/", json=page([{"uid": "da_1", "dataset_id": "city-trees", "is_published": True,
-                                               "metadata": {"default": {"title": {"value": "Trees"}}}}]))
+    from portaladmin.datasets.models import DatasetSnapshot
+    from portaladmin.portals.models import Connection
+
+    DatasetSnapshot.objects.create(connection=Connection.objects.get(slug=SLUG), uid="da_1", dataset_id="city-trees",
+                                   title="Trees", is_published=True)
     html = client_as(cast["viewer"]).get(url("datasets", uid="ha_one"), headers={"HX-Request": "true"}).content.decode()
     assert "Trees" in html and "city-trees" in html and 'id="attached-datasets"' in html
     from portaladmin.harvesters.views import dataset_link_kind
@@ -287,3 +290,25 @@ def test_admin_deletes_with_the_chosen_flag(portal, client_as, cast, choice, fla
     response = client_as(cast["admin"]).post(url("delete", uid="ha_one"), {"attached": choice, "confirm_name": "City CKAN"})
     assert response.status_code == 302 and response["Location"] == url("list")
     assert AuditEvent.objects.filter(action="harvester.delete", outcome="success").count() == 1
+
+
+# --- the portal failing --------------------------------------------------------------------------------------
+def test_portal_down_gives_a_clear_page_not_a_500(api, client_as, cast, settings):
+    api.get(f"{API}/harvesters/ha_one/", status=503, json={"error_code": "internal_error", "message": "Down."})
+    response = client_as(cast["viewer"]).get(url("detail", uid="ha_one"))
+    assert response.status_code == 502
+    assert "nothing was changed" in response.content.decode()
+    htmx = client_as(cast["operator"]).get(url("edit", uid="ha_one"), headers={"HX-Request": "true"})
+    assert htmx.status_code == 200 and htmx["HX-Reswap"] == "none"
+    assert 'id="messages"' in htmx.content.decode() and "could not be reached or failed" in htmx.content.decode()
+    started = client_as(cast["operator"]).post(url("start", uid="ha_one"), headers={"HX-Request": "true"})
+    assert "nothing was changed" in started.content.decode() and Job.objects.count() == 0
+
+
+def test_errors_of_a_running_harvester_are_explained(api, client_as, cast):
+    api.get(f"{API}/harvesters/ha_one/", json=harvester_json(status="processing"))
+    api.get(f"{API}/harvesters/ha_one/errors/", status=400,
+            json={"error_code": "invalid_harvester_status", "message": "Harvester is processing"})
+    api.get(f"{API}/harvesters/ha_one/schedules/", json=page([]))
+    html = client_as(cast["viewer"]).get(url("detail", uid="ha_one")).content.decode()
+    assert "once the current run is over" in html and 'data-health="running"' in html
