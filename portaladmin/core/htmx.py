@@ -15,9 +15,9 @@ class HtmxHttpRequest(HttpRequest):
 
 
 def is_partial(request: HttpRequest) -> bool:
-    """HTMX requests get fragments; boosted navigation and plain requests get whole pages."""
+    """HTMX requests get fragments; boosted navigation, history restores and plain requests get whole pages."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
+    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
 
 
 def render_page(request: HttpRequest, template: str, context: dict, *, partial: str | None = None,

@@ -101,3 +101,9 @@ def test_audit_events_are_append_only(cast):
         event.save()
     with pytest.raises(ValueError):
         event.delete()
+
+
+def test_history_restore_gets_the_full_page(client_as, cast):
+    c = client_as(cast["superuser"])
+    html = c.get(reverse("audit:list"), headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}).content
+    assert b"<html" in html
