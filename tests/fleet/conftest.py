@@ -83,3 +83,34 @@ def figure(html: str, card: str, name: str) -> str:
     match = re.search(rf'data-figure="{name}"[^>]*><strong>([^<]*)</strong>', html[start:end])
     assert match, f"figure {name} missing on card {card}"
     return match.group(1)
+
+
+# --- sandbox portals over live HTTP --------------------------------------------------------------
+@pytest.fixture
+def sandbox_clock(monkeypatch):
+    """The sandbox's clock, frozen and advanced by hand (the live server runs in a thread of this process)."""
+    import datetime as dt
+
+    from portaladmin.sandbox import clock
+    from tests.sandbox.conftest import FakeClock
+
+    fake = FakeClock(dt.datetime.now(dt.UTC).replace(microsecond=0))
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def live_portal(transactional_db, live_server, sandbox_clock, make_connection):
+    """live_portal("alpha", datasets=40, ...) → a Connection to a freshly seeded sandbox portal."""
+    from portaladmin.portals.client import clear_client_cache
+    from portaladmin.sandbox.services import seed_portal
+
+    def make(name, *, key=None, **seed):
+        key = key or f"fleet-{name}-key-0123456789"
+        seed_portal(name, api_key=key, reset=True, **seed)
+        return make_connection(name, name=f"Portal {name}", base_url=f"{live_server.url}/sandbox/{name}",
+                               api_key=key)
+
+    clear_client_cache()
+    yield make
+    clear_client_cache()

@@ -1,0 +1,180 @@
+"""The cross-portal dataset board: search, filters, sorting and paging over 2 × 5,000 snapshot rows; bulk jobs."""
+
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from portaladmin.fleet.selectors import fleet_datasets
+from portaladmin.jobs.models import Job, JobItem
+from portaladmin.portals.models import Membership, Role
+
+N = 5000
+
+
+def status_of(i: int) -> str:
+    if i % 17 == 0:
+        return "error"
+    if i % 23 == 0:
+        return "limit_reached"
+    if i % 50 == 1:
+        return "processing"
+    return "idle"
+
+
+@pytest.fixture
+def estate(connection, other):
+    """demo and other, 5,000 datasets each, with statuses and publication following known rules."""
+    for conn in (connection, other):
+        _bulk(conn, N)
+    return connection, other
+
+
+@pytest.fixture
+def small_estate(connection, other):
+    """The same rules over 2 × 300 rows: enough for the bulk actions."""
+    for conn in (connection, other):
+        _bulk(conn, 300)
+    return connection, other
+
+
+def _bulk(conn, n):
+    from django.utils import timezone
+
+    from portaladmin.datasets.models import DatasetSnapshot
+
+    now = timezone.now()
+    rows = []
+    for i in range(n):
+        dataset_id = f"{conn.slug}-{i:05d}"
+        title = f"{'Air quality' if i % 10 == 3 else 'Budget'} {i}"
+        rows.append(DatasetSnapshot(connection=conn, uid=f"da_{conn.slug}_{i}", dataset_id=dataset_id, title=title,
+                                    search=f"{dataset_id} {title}".lower(), status=status_of(i),
+                                    is_published=i % 4 != 1, is_restricted=i % 11 == 0, synced_at=now))
+    DatasetSnapshot.objects.bulk_create(rows, batch_size=2000)
+
+
+def total_shown(html: str) -> int:
+    match = re.search(r'<span class="muted">([\d,]+) datasets?</span>', html)
+    assert match, "count missing"
+    return int(match.group(1).replace(",", ""))
+
+
+def expected(pred) -> set[str]:
+    return {f"da_{slug}_{i}" for slug in ("demo", "other") for i in range(N) if pred(slug, i)}
+
+
+def uids(qs) -> set[str]:
+    return set(qs.values_list("uid", flat=True))
+
+
+def test_all_datasets_in_error_on_any_portal(estate, cast, client_as):
+    root = cast["superuser"]
+    want = expected(lambda slug, i: status_of(i) == "error")
+    assert uids(fleet_datasets(user=root, status="error")) == want
+    html = client_as(root).get(reverse("fleet:datasets") + "?status=error").content.decode()
+    assert total_shown(html) == len(want) == 2 * len(range(0, N, 17))
+    assert re.findall(r'data-row="([^"]+)"', html)[0] == "demo:da_demo_0"  # sorted by dataset id
+    html = client_as(root).get(reverse("fleet:datasets") + "?status=error&sort=-dataset_id").content.decode()
+    assert re.findall(r'data-row="([^"]+)"', html)[0] == "other:da_other_4998"  # 4998 = 17 × 294
+
+
+def test_search_filters_and_connection(estate, cast):
+    root = cast["superuser"]
+    assert uids(fleet_datasets(user=root, q="air quality")) == expected(lambda s, i: i % 10 == 3)
+    assert uids(fleet_datasets(user=root, q="00042")) == {"da_demo_42", "da_other_42"}
+    assert uids(fleet_datasets(user=root, q="other-0004")) == expected(lambda s, i: s == "other" and 40 <= i < 50)
+    assert uids(fleet_datasets(user=root, status="busy", published=False)) == expected(
+        lambda s, i: status_of(i) == "processing" and i % 4 == 1)
+    assert uids(fleet_datasets(user=root, restricted=True, connection_slug="demo")) == expected(
+        lambda s, i: s == "demo" and i % 11 == 0)
+    assert uids(fleet_datasets(user=root, status="limit_reached", q="budget")) == expected(
+        lambda s, i: status_of(i) == "limit_reached" and i % 10 != 3)
+
+
+def test_sorting_and_paging(estate, cast, client_as):
+    c = client_as(cast["superuser"])
+    html = c.get(reverse("fleet:datasets") + "?sort=-dataset_id&page=2").content.decode()
+    rows = re.findall(r'data-row="([^"]+)"', html)
+    assert total_shown(html) == 2 * N and len(rows) == 50
+    # descending dataset ids: other-04999 … other-04950 on page 1, then other-04949 …
+    assert rows[0] == "other:da_other_4949" and rows[-1] == "other:da_other_4900"
+    html = c.get(reverse("fleet:datasets") + "?sort=dataset_id&connection=demo&q=budget&page=1").content.decode()
+    rows = re.findall(r'data-row="([^"]+)"', html)
+    assert rows[0] == "demo:da_demo_0" and all(r.startswith("demo:") for r in rows)
+    assert total_shown(html) == N - N // 10
+
+
+def test_viewer_sees_only_their_connections(estate, cast, client_as):
+    assert uids(fleet_datasets(user=cast["viewer"], q="00042")) == {"da_demo_42"}
+    html = client_as(cast["viewer"]).get(reverse("fleet:datasets") + "?connection=other").content.decode()
+    assert total_shown(html) == N  # an unknown/hidden connection filter falls back to every visible one
+    assert "other-0" not in html
+    assert uids(fleet_datasets(user=cast["outsider"])) == set()
+
+
+def test_a_shared_url_with_bad_values_does_not_error(small_estate, cast, client_as):
+    response = client_as(cast["viewer"]).get(reverse("fleet:datasets") + "?status=nope&sort=evil&page=x")
+    assert response.status_code == 200
+
+
+# --- bulk actions into one job ----------------------------------------------------------------------
+def post_bulk(c, data, **headers):
+    return c.post(reverse("fleet:datasets-bulk"), data, headers=headers)
+
+
+def test_bulk_across_connections_is_one_job(small_estate, cast, client_as):
+    demo, other = small_estate
+    c = client_as(cast["superuser"])
+    response = post_bulk(c, {"action": "publish", "sel": [f"{demo.pk}:da_demo_1", f"{other.pk}:da_other_5",
+                                                           f"{other.pk}:da_other_9"]})
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    assert job.kind == "dataset.publish" and job.total == 3
+    assert set(job.connections.values_list("slug", flat=True)) == {"demo", "other"}
+    assert set(JobItem.objects.values_list("target", "target_label")) == {
+        ("da_demo_1", "demo-00001"), ("da_other_5", "other-00005"), ("da_other_9", "other-00009")}
+
+
+def test_bulk_on_all_matching_rows(small_estate, cast, client_as):
+    c = client_as(cast["superuser"])
+    post_bulk(c, {"action": "unpublish", "scope": "all", "status": "error", "q": "air"})
+    job = Job.objects.get()
+    want = {f"da_{slug}_{i}" for slug in ("demo", "other") for i in range(300) if i % 17 == 0 and i % 10 == 3}
+    assert job.kind == "dataset.unpublish" and set(JobItem.objects.values_list("target", flat=True)) == want
+
+
+def test_bulk_refuses_rows_where_the_user_is_only_viewer(small_estate, cast, client_as):
+    demo, other = small_estate
+    operator = cast["operator"]
+    Membership.objects.create(user=operator, connection=other, role=Role.VIEWER)
+    c = client_as(operator)
+    response = post_bulk(c, {"action": "publish", "sel": [f"{demo.pk}:da_demo_1", f"{other.pk}:da_other_1"]})
+    assert response.status_code == 302
+    job = Job.objects.get()
+    assert list(JobItem.objects.values_list("target", flat=True)) == ["da_demo_1"]
+    texts = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("1 dataset(s) on Other portal refused: you are only a viewer there." in t for t in texts)
+    assert job.total == 1
+
+    # only viewer rows: nothing to start, 403 with the reason
+    response = post_bulk(c, {"action": "publish", "sel": [f"{other.pk}:da_other_1"]})
+    assert response.status_code == 403
+    assert b"only a viewer on Other portal" in response.content
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize("who, expected_status", [("viewer", 403), ("outsider", 404)])
+def test_bulk_by_lower_roles(small_estate, cast, client_as, who, expected_status):
+    demo, _ = small_estate
+    response = post_bulk(client_as(cast[who]), {"action": "publish", "sel": [f"{demo.pk}:da_demo_1"]})
+    assert response.status_code == expected_status
+    assert not Job.objects.exists()
+
+
+def test_bulk_without_selection_shows_a_message(small_estate, cast, client_as):
+    response = post_bulk(client_as(cast["operator"]), {"action": "publish"}, **{"HX-Request": "true"})
+    assert response.status_code == 200 and response["HX-Reswap"] == "none"
+    assert b"Select at least one dataset." in response.content
+    assert not Job.objects.exists()
