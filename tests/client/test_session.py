@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from portaladmin.portals import client as client_pkg
-from portaladmin.portals.client import PortalClient, base, clear_client_cache, client_for
+from portaladmin.portals.client import PortalClient, base, clear_client_cache, client_for, transport
 from tests.client import payloads as p
 from tests.client.conftest import API, PORTAL
 from tests.conftest import CANARY_KEY
@@ -181,7 +181,7 @@ def test_settings_fall_back_when_django_is_not_configured(monkeypatch):
         def __getattr__(self, name):
             raise ImproperlyConfigured(name)
 
-    monkeypatch.setattr(base, "settings", Unconfigured())
+    monkeypatch.setattr(transport, "settings", Unconfigured())
     client = PortalClient(base_url=PORTAL, api_key="k")
     assert client.timeout == (5.0, 30.0)
     assert client.max_retries == 3

@@ -1,0 +1,111 @@
+"""Studio pages, code editor pages, datasource connections, metadata templates and assets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._common import _b, _Base, _d, _i, _l, _opt_s, _raw_field, _s, _username
+
+
+@dataclass
+class StudioPage(_Base):
+    uid: str = ""
+    slug: str = ""
+    public: bool | None = None
+    contents: list = field(default_factory=list, repr=False)
+    first_published_at: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    created_by: str | None = None
+    raw: dict = _raw_field()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> StudioPage:
+        d = _d(data)
+        return cls(uid=_s(d.get("uid")), slug=_s(d.get("slug")), public=_b(d.get("public")),
+                   contents=_l(d.get("contents")), first_published_at=_opt_s(d.get("first_published_at")),
+                   created_at=_opt_s(d.get("created_at")), updated_at=_opt_s(d.get("updated_at")),
+                   created_by=_username(d.get("created_by")), raw=d)
+
+
+@dataclass
+class CodePage(_Base):
+    slug: str = ""
+    title: dict = field(default_factory=dict)
+    description: str = ""
+    content: dict = field(default_factory=dict, repr=False)
+    template: str | None = None
+    tags: list[str] = field(default_factory=list)
+    is_restricted: bool | None = None
+    is_archived: bool | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    raw: dict = _raw_field()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CodePage:
+        d = _d(data)
+        title = d.get("title")
+        title = title if isinstance(title, dict) else ({"": str(title)} if title else {})
+        return cls(slug=_s(d.get("slug")), title=title, description=_s(d.get("description")),
+                   content=_d(d.get("content")), template=_opt_s(d.get("template")),
+                   tags=[str(t) for t in _l(d.get("tags"))], is_restricted=_b(d.get("is_restricted")),
+                   is_archived=_b(d.get("is_archived")), created_at=_opt_s(d.get("created_at")),
+                   updated_at=_opt_s(d.get("updated_at")), raw=d)
+
+    @property
+    def display_title(self) -> str:
+        for value in self.title.values():
+            if value:
+                return str(value)
+        return self.slug
+
+
+@dataclass
+class DatasourceConnection(_Base):
+    uid: str = ""
+    type: str = ""
+    is_reusable: bool | None = None
+    dataset_count: int = 0
+    user_count: int = 0
+    group_count: int = 0
+    created_at: str | None = None
+    updated_at: str | None = None
+    raw: dict = _raw_field()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DatasourceConnection:
+        d = _d(data)
+        return cls(uid=_s(d.get("uid")), type=_s(d.get("type")), is_reusable=_b(d.get("is_reusable")),
+                   dataset_count=_i(d.get("dataset_count")), user_count=_i(d.get("user_count")),
+                   group_count=_i(d.get("group_count")), created_at=_opt_s(d.get("created_at")),
+                   updated_at=_opt_s(d.get("updated_at")), raw=d)
+
+
+@dataclass
+class MetadataTemplate(_Base):
+    name: str = ""
+    title: str = ""
+    type: str = ""
+    is_active: bool | None = None
+    is_system: bool | None = None
+    schema: list[dict] = field(default_factory=list, repr=False)
+    raw: dict = _raw_field()
+
+
+@dataclass
+class MetadataTemplateField(_Base):
+    name: str = ""
+    type: str = ""
+    label: str = ""
+    is_hidden: bool | None = None
+    requirement_level: str | None = None
+    choices: Any = None
+    raw: dict = _raw_field()
+
+
+@dataclass
+class Asset(_Base):
+    url: str = ""
+    raw: dict = _raw_field()
