@@ -28,7 +28,7 @@ def make_snapshots(db):
             dataset_id = f"{prefix}-{i:05d}"
             title = fields.get("title") or f"Dataset {i} of {connection.name}"
             rows.append(DatasetSnapshot(
-                connection=connection, uid=f"da_{connection.slug}_{i}", dataset_id=dataset_id, title=title,
+                connection=connection, uid=f"da_{prefix}_{i}", dataset_id=dataset_id, title=title,
                 search=f"{dataset_id} {title}".lower(), synced_at=now, updated_at=now - timedelta(minutes=i),
                 **{k: v for k, v in fields.items() if k != "title"}))
         DatasetSnapshot.objects.bulk_create(rows, batch_size=1000)

@@ -111,7 +111,7 @@ def stuck(connection, make_snapshots, make_harvester, make_job, cast):
 @pytest.mark.parametrize("who, buttons", [("viewer", False), ("operator", True), ("admin", True)])
 def test_watchdog_on_the_overview(client_as, cast, stuck, who, buttons):
     html = client_as(cast[who]).get(reverse("home")).content.decode()
-    assert 'data-stuck-dataset="da_demo_0"' in html
+    assert 'data-stuck-dataset="da_stuck_0"' in html
     assert 'data-stuck-harvester="hv-stuck"' in html
     assert f'data-stuck-job="{stuck["late"].pk}"' in html
     assert f'data-failed-job="{stuck["failed"].pk}"' in html
@@ -123,14 +123,14 @@ def test_watchdog_on_the_overview(client_as, cast, stuck, who, buttons):
 def test_watchdog_threshold_is_a_setting(client_as, cast, stuck, settings):
     settings.WATCHDOG_BUSY_MINUTES = 600
     html = client_as(cast["operator"]).get(reverse("home")).content.decode()
-    assert 'data-stuck-dataset="da_demo_0"' not in html and 'data-stuck-harvester="hv-stuck"' not in html
+    assert 'data-stuck-dataset="da_stuck_0"' not in html and 'data-stuck-harvester="hv-stuck"' not in html
 
 
 @pytest.mark.parametrize("who, expected", [("viewer", 403), ("outsider", 404), ("operator", 302), ("admin", 302)])
 def test_watchdog_posts_by_role(client_as, cast, connection, stuck, who, expected):
     c = client_as(cast[who])
     before = Job.objects.count()
-    urls = [reverse("fleet:watchdog-dataset-abort", kwargs={"conn": "demo", "uid": "da_demo_0"}),
+    urls = [reverse("fleet:watchdog-dataset-abort", kwargs={"conn": "demo", "uid": "da_stuck_0"}),
             reverse("fleet:watchdog-harvester-abort", kwargs={"conn": "demo", "uid": "hv-stuck"}),
             reverse("fleet:watchdog-job-retry", kwargs={"job_id": stuck["failed"].pk})]
     for url in urls:
@@ -151,7 +151,7 @@ def test_watchdog_cancel_by_role(client_as, cast, stuck, who, expected):
 
 
 def test_watchdog_get_is_not_allowed(client_as, cast, stuck):
-    url = reverse("fleet:watchdog-dataset-abort", kwargs={"conn": "demo", "uid": "da_demo_0"})
+    url = reverse("fleet:watchdog-dataset-abort", kwargs={"conn": "demo", "uid": "da_stuck_0"})
     assert client_as(cast["admin"]).get(url).status_code == 405
 
 
