@@ -106,3 +106,19 @@ def test_delete_needs_an_explicit_choice_and_the_name():
     assert not form.is_valid() and "exactly" in form.errors["confirm_name"][0]
     form = DeleteForm({"attached": "keep", "confirm_name": "City CKAN"}, harvester_name="City CKAN")
     assert form.is_valid() and form.delete_attached_datasets is False
+
+
+@pytest.mark.parametrize("harvester_type", ["arcgis", "ckan", "csw", "datajson", "ods", "socrata", "wfs", "omi_node"])
+def test_every_body_matches_the_spec(harvester_type):
+    from tests.oracle import spec_available, validate_request
+
+    if not spec_available():
+        pytest.skip("openapi.json not available")
+    form = HarvesterForm(form_data(type=harvester_type, metadata_only="" if harvester_type == "ods" else "on"))
+    assert form.is_valid(), form.errors
+    body = form.to_body()
+    assert validate_request("POST", "/harvesters/", json_body=body) == "/harvesters/"
+    assert validate_request("POST", "/harvesters/ha_1/unsaved_preview/", json_body=body)
+    assert validate_request("PUT", "/harvesters/ha_1/", json_body=body)
+    assert validate_request("POST", "/harvesters/ha_1/schedules/",
+                            json_body={"cron_schedule": "0 3 * * *", "timezone": "Europe/Paris"})

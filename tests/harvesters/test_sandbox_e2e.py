@@ -110,6 +110,7 @@ def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client,
 
     panel = client.get(url("job_status", uid=uid), {"was": "active"}, headers={"HX-Request": "true"})
     assert panel.status_code == 286 and 'data-live="harvested">5<' in panel.content.decode()
+    assert 'data-outcome="ok"' in panel.content.decode() and "jobFinished" in panel["HX-Trigger"]
 
     detail = client.get(url("detail", uid=uid)).content.decode()
     assert "<strong>5</strong> attached" in detail and 'data-health="ok"' in detail
@@ -165,6 +166,9 @@ def test_failing_seeded_harvester_shows_its_errors(sandbox, client, clock, sync_
     assert "fatal error" in item.message
     assert len(item.details["resource_errors"]) == 2
 
+    panel = client.get(url("job_status", uid=failing), headers={"HX-Request": "true"}).content.decode()
+    assert 'data-outcome="has_error"' in panel and "A fatal error occurred while harvesting" in panel
+    assert "Could not harvest the dataset" in panel  # the run's resource errors, grouped
     detail = client.get(url("detail", uid=failing)).content.decode()
     assert "A fatal error occurred while harvesting" in detail
     assert "Could not harvest the dataset: HTTP 404 on the remote resource." in detail
