@@ -105,6 +105,21 @@ def portal_api_key(portal: SandboxPortal) -> str | None:
         return None
 
 
+def set_dataset_behaviour(portal: str | SandboxPortal, uid: str, *, fate: str | None = None,
+                          processing_seconds: float | None = None) -> SandboxDataset:
+    """Make one dataset's next publishes end in `fate` (ok, error, limit_reached) and/or take
+    `processing_seconds` (overrides the portal's random range)."""
+    if fate is not None and fate not in ("ok", "error", "limit_reached"):
+        raise ValueError(f"unknown fate {fate!r}")
+    ds = SandboxDataset.objects.get(portal__name=str(portal), uid=uid)
+    if fate is not None:
+        ds.fate = fate
+    if processing_seconds is not None:
+        ds.processing_seconds = processing_seconds
+    ds.save(update_fields=["fate", "processing_seconds"])
+    return ds
+
+
 def portal_datasets_with_fate(portal: str | SandboxPortal, fate: str) -> list[str]:
     """uids of the seeded datasets whose next publish ends in `fate` (ok, error, limit_reached)."""
     return list(SandboxDataset.objects.filter(portal__name=str(portal), fate=fate).order_by("id")

@@ -3,11 +3,12 @@
 import csv
 import io
 import mimetypes
+import secrets
 
 from django.http import HttpResponse, HttpResponseRedirect
 
 from .. import clock
-from ..api import Ctx, deleted, invalid, not_found, ok, page_bounds, paginate_list, paginated, route
+from ..api import ApiError, Ctx, deleted, invalid, not_found, ok, page_bounds, paginate_list, paginated, route
 from ..models import SandboxDataset, SandboxObject
 from ..status import dataset_settle_and_store, dataset_start, dataset_status
 from ..store import get_dataset, new_uid, obj_create, obj_get, objects, require_fields
@@ -194,22 +195,22 @@ def metadata_template_put(ctx: Ctx, dataset_uid, template_name):
     return 200, body
 
 
-@route("GET", "/datasets/{dataset_uid}/metadata/{template_name}/{field_name}/")
-def metadata_field_get(ctx: Ctx, dataset_uid, template_name, field_name):
+@route("GET", "/datasets/{dataset_uid}/metadata/{template_name}/{template_field_name}/")
+def metadata_field_get(ctx: Ctx, dataset_uid, template_name, template_field_name):
     values = _template(ctx, get_dataset(ctx, dataset_uid), template_name)
-    if field_name not in values:
+    if template_field_name not in values:
         raise not_found()
-    return 200, values[field_name]
+    return 200, values[template_field_name]
 
 
-@route("PUT", "/datasets/{dataset_uid}/metadata/{template_name}/{field_name}/")
-def metadata_field_put(ctx: Ctx, dataset_uid, template_name, field_name):
+@route("PUT", "/datasets/{dataset_uid}/metadata/{template_name}/{template_field_name}/")
+def metadata_field_put(ctx: Ctx, dataset_uid, template_name, template_field_name):
     ds = get_dataset(ctx, dataset_uid, lock=True)
     values = dict(_template(ctx, ds, template_name))
     body = ctx.json()
     if "value" not in body:
         raise invalid({"value": ["This field is required."]})
-    values[field_name] = body
+    values[template_field_name] = body
     metadata = {**ds.data.get("metadata", {}), template_name: values}
     validate_metadata(metadata)
     ds.data = {**ds.data, "metadata": metadata}
@@ -217,15 +218,15 @@ def metadata_field_put(ctx: Ctx, dataset_uid, template_name, field_name):
     return 200, body
 
 
-@route("DELETE", "/datasets/{dataset_uid}/metadata/{template_name}/{field_name}/")
-def metadata_field_delete(ctx: Ctx, dataset_uid, template_name, field_name):
+@route("DELETE", "/datasets/{dataset_uid}/metadata/{template_name}/{template_field_name}/")
+def metadata_field_delete(ctx: Ctx, dataset_uid, template_name, template_field_name):
     ds = get_dataset(ctx, dataset_uid, lock=True)
     values = dict(_template(ctx, ds, template_name))
-    if field_name not in values:
+    if template_field_name not in values:
         raise not_found()
-    if template_name == "default" and field_name in ("title", "modified", "language"):
-        raise invalid({field_name: ["This metadata is required and cannot be deleted."]})
-    del values[field_name]
+    if template_name == "default" and template_field_name in ("title", "modified", "language"):
+        raise invalid({template_field_name: ["This metadata is required and cannot be deleted."]})
+    del values[template_field_name]
     ds.data = {**ds.data, "metadata": {**ds.data.get("metadata", {}), template_name: values}}
     dataset_changed(ctx, ds, ["metadata"])
     return deleted()
@@ -279,6 +280,7 @@ def file_download(ctx: Ctx, dataset_uid, file_uid):
 
 
 EXTRACTORS = [
+    {"type": "realtime", "label": "Realtime", "parameters": []},
     {"type": "csvfile", "label": "CSV File", "parameters": [
         {"type": "string", "is_mandatory": False, "name": "separator", "label": "Separator", "default": ";"},
         {"type": "string", "is_mandatory": False, "name": "encoding", "label": "Encoding", "default": "utf-8"}]},
@@ -420,19 +422,52 @@ def resource_unsaved_preview(ctx: Ctx, dataset_uid):
 def resource_guess_unsaved(ctx: Ctx, dataset_uid):
     get_dataset(ctx, dataset_uid)
     require_fields(ctx.json(), ("datasource",))
-    return 200, EXTRACTORS[:1]
+    return 200, [e for e in EXTRACTORS if e["type"] == "csvfile"]
 
 
 @route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/guess_extractors/")
 def resource_guess(ctx: Ctx, dataset_uid, resource_uid):
     obj_get(ctx.portal, "resource", resource_uid, get_dataset(ctx, dataset_uid).uid)
-    return 200, EXTRACTORS[:1]
+    return 200, [e for e in EXTRACTORS if e["type"] == "csvfile"]
 
 
 @route("POST", "/datasets/{dataset_uid}/resources/{resource_uid}/clean_cache/")
 def resource_clean_cache(ctx: Ctx, dataset_uid, resource_uid):
     obj_get(ctx.portal, "resource", resource_uid, get_dataset(ctx, dataset_uid).uid)
     return deleted()
+
+
+@route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/guess_extractors_params/")
+def resource_guess_params(ctx: Ctx, dataset_uid, resource_uid):
+    obj = obj_get(ctx.portal, "resource", resource_uid, get_dataset(ctx, dataset_uid).uid)
+    return 200, {"extractor": obj.data.get("type", "csvfile"), "params": {"separator": ";", "encoding": "utf-8"}}
+
+
+@route("POST", "/datasets/{dataset_uid}/resources/guess_extractor_params/")
+def resource_guess_params_unsaved(ctx: Ctx, dataset_uid):
+    get_dataset(ctx, dataset_uid)
+    body = ctx.json()
+    require_fields(body, ("type", "datasource"))
+    return 200, {"extractor": body["type"], "params": {"separator": ";", "encoding": "utf-8"}}
+
+
+def _realtime(action):
+    def handler(ctx: Ctx, dataset_uid, resource_uid):
+        ds = get_dataset(ctx, dataset_uid, lock=True)
+        obj = obj_get(ctx.portal, "resource", resource_uid, ds.uid)
+        if obj.data.get("type") != "realtime":
+            raise ApiError(400, "invalid_dataset_status", f"The resource is not a realtime resource: cannot {action}.")
+        changes = {"enable": {"enabled": True}, "disable": {"enabled": False},
+                   "renew_api_key": {"push_api_key": secrets.token_hex(16)}}.get(action, {})
+        obj.data = {**obj.data, "params": {**obj.data.get("params", {}), **changes},
+                    "updated_at": clock.iso(ctx.now)}
+        obj.save(update_fields=["data"])
+        return 200, _resource_json(ctx, obj.data)
+    return handler
+
+
+for _action_name in ("recover", "delete_recover_data", "enable", "disable", "renew_api_key"):
+    route("POST", f"/datasets/{{dataset_uid}}/resources/{{resource_uid}}/{_action_name}/")(_realtime(_action_name))
 
 
 @route("GET", "/extractors/")

@@ -592,25 +592,25 @@ def template_fields(ctx: Ctx, template_name):
     return paginate_list(ctx, obj_get(ctx.portal, "template", template_name).data.get("schema", []))
 
 
-def _template_field(ctx, template_name, field_name) -> dict:
+def _template_field(ctx, template_name, template_field_name) -> dict:
     for f in obj_get(ctx.portal, "template", template_name).data.get("schema", []):
-        if f["name"] == field_name:
+        if f["name"] == template_field_name:
             return f
     raise not_found()
 
 
-@route("GET", "/metadata/templates/{template_name}/fields/{field_name}/")
-def template_field(ctx: Ctx, template_name, field_name):
-    return 200, _template_field(ctx, template_name, field_name)
+@route("GET", "/metadata/templates/{template_name}/fields/{template_field_name}/")
+def template_field(ctx: Ctx, template_name, template_field_name):
+    return 200, _template_field(ctx, template_name, template_field_name)
 
 
-@route("GET", "/metadata/templates/{template_name}/fields/{field_name}/suggest/")
-def template_field_suggest(ctx: Ctx, template_name, field_name):
-    _template_field(ctx, template_name, field_name)
+@route("GET", "/metadata/templates/{template_name}/fields/{template_field_name}/suggest/")
+def template_field_suggest(ctx: Ctx, template_name, template_field_name):
+    _template_field(ctx, template_name, template_field_name)
     query = (ctx.param("query") or "").lower()
     seen: list[str] = []
     for ds in SandboxDataset.objects.filter(portal=ctx.portal).order_by("id")[:2000]:
-        value = ds.data.get("metadata", {}).get(template_name, {}).get(field_name, {}).get("value")
+        value = ds.data.get("metadata", {}).get(template_name, {}).get(template_field_name, {}).get("value")
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, str) and v not in seen and query in v.lower():
                 seen.append(v)
