@@ -12,7 +12,7 @@ from portaladmin.audit.services import audit_remote_write
 from portaladmin.harvesters import selectors
 from portaladmin.harvesters.receivers import request_catalogue_sync
 from portaladmin.jobs.models import Job
-from portaladmin.jobs.services import harvester_action_start, job_create
+from portaladmin.jobs.services import job_create
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.schemas import Harvester, HarvesterPreview, Schedule
 from portaladmin.portals.models import Connection
@@ -108,9 +108,11 @@ def harvester_schedule_delete(*, connection: Connection, actor, uid: str, reques
 
 
 # --- jobs -----------------------------------------------------------------------------------------
-PROGRESS_KINDS = {"publish": "harvesters.publish_all", "unpublish": "harvesters.unpublish_all"}
-ACTION_VERBS = {"start": "start", "abort": "abort", "publish": "publish the datasets of",
-                "unpublish": "unpublish the datasets of"}
+# publish / unpublish: one order, then the poller watches the published count (see jobs_kinds.py)
+ACTION_KINDS = {"start": "harvester.start", "abort": "harvester.abort", "publish": "harvesters.publish_all",
+                "unpublish": "harvesters.unpublish_all"}
+ACTION_TITLES = {"start": "Harvest with", "abort": "Abort", "publish": "Publish the datasets of",
+                 "unpublish": "Unpublish the datasets of"}
 
 
 def harvester_action(*, connection: Connection, actor, uid: str, action: str, request=None) -> Job:
@@ -119,7 +121,7 @@ def harvester_action(*, connection: Connection, actor, uid: str, action: str, re
     Refuses (HarvesterActionRefused, nothing created) when another harvester job is active, when starting a busy
     harvester or aborting an idle one; the portal would answer 400 invalid_harvester_status.
     """
-    if action not in ACTION_VERBS:
+    if action not in ACTION_KINDS:
         raise ValueError(action)
     active = selectors.harvester_active_job(connection=connection, uid=uid)
     if active is not None:
@@ -136,9 +138,7 @@ def harvester_action(*, connection: Connection, actor, uid: str, action: str, re
         raise HarvesterActionRefused(f"“{name}” has no attached datasets to {action}.")
     targets = {connection: [{"target": uid, "label": name, "payload": {"attached": harvester.attached_datasets_count}}]}
     with transaction.atomic():
-        if action in PROGRESS_KINDS:  # one order, then the poller watches the published count
-            job = job_create(kind=PROGRESS_KINDS[action], actor=actor, targets=targets, request=request)
-        else:
-            job = harvester_action_start(actor=actor, action=action, request=request, targets=targets)
+        job = job_create(kind=ACTION_KINDS[action], actor=actor, targets=targets, request=request,
+                         title=f"{ACTION_TITLES[action]} “{name}”")
     selectors.forget_attached(connection=connection, uid=uid)
     return job

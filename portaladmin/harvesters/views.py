@@ -319,9 +319,13 @@ def harvester_schedule(request, connection, uid):
         else:
             messages.success(request, "Schedule saved.")
             return redirect(request, _detail_url(connection, uid))
-    runs = form.next_runs() if form.is_bound and form.is_valid() else _runs(schedule)
+    if form.is_bound and form.is_valid():
+        runs, runs_tz = form.next_runs(), form.cleaned_data["timezone"]
+    else:
+        runs, runs_tz = _runs(schedule), (schedule.timezone if schedule else None) or "UTC"
     return render_page(request, T_SCHEDULE, {"connection": connection, "h": harvester, "form": form,
-                                             "schedule": schedule, "runs": runs}, partial="schedule-form")
+                                             "schedule": schedule, "runs": runs, "runs_tz": runs_tz},
+                       partial="schedule-form")
 
 
 @require_POST

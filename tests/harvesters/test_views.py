@@ -74,6 +74,7 @@ def test_viewer_sees_no_action_buttons(portal, client_as, cast):
 def test_operator_sees_actions_but_not_delete(portal, client_as, cast):
     html = client_as(cast["operator"]).get(url("detail", uid="ha_one")).content.decode()
     assert url("start", uid="ha_one") in html and url("edit", uid="ha_one") in html
+    assert url("abort", uid="ha_one") not in html  # idle: nothing to abort
     assert url("delete", uid="ha_one") not in html
     assert url("delete", uid="ha_one") in client_as(cast["admin"]).get(url("detail", uid="ha_one")).content.decode()
 
@@ -99,6 +100,7 @@ def test_list_shows_portal_errors_clearly(api, client_as, cast):
 def test_detail_shows_counts_schedule_and_grouped_errors(portal, client_as, cast):
     html = client_as(cast["viewer"]).get(url("detail", uid="ha_one")).content.decode()
     assert "30 2 * * *" in html and "Europe/Paris" in html and "Next runs" in html
+    assert "02:30 CE" in html  # CET or CEST: next runs in the schedule's own time zone
     assert "HTTP 404" in html and "r1, r2" in html and "Bad licence" in html
     assert url("errors_csv", uid="ha_one") in html
     assert "tags:env" in html  # configuration
