@@ -105,7 +105,8 @@ def harvester_list(request, connection):
 def harvester_detail(request, connection, uid):
     harvester = _harvester_or_404(connection, uid)
     ctx = {"connection": connection, "h": harvester, "row": selectors.harvester_rows([harvester])[0],
-           "config": services.writable_body(harvester.raw), "error": "", "uid": uid, "attached": None, "lazy": True}
+           "config": services.writable_body(harvester.raw), "error": "", "uid": uid, "attached": None, "lazy": True,
+           "editable": harvester.type in HARVESTER_TYPES}
     try:
         errors = selectors.harvester_errors(connection=connection, uid=uid)
         ctx.update(errors=errors, groups=selectors.errors_grouped(errors))
@@ -237,6 +238,10 @@ def harvester_create(request, connection):
 @portal_errors
 def harvester_edit(request, connection, uid):
     current = _harvester_or_404(connection, uid)
+    if current.type not in HARVESTER_TYPES:
+        messages.error(request, f"portaladmin does not edit {current.type or 'this type of'} harvesters: "
+                                "change it on the portal. You can still run, schedule and delete it here.")
+        return redirect(request, _detail_url(connection, uid))
     form = HarvesterForm(request.POST or None, initial=HarvesterForm.initial_from(current.raw), editing=True)
     if request.method == "POST" and form.is_valid():
         try:

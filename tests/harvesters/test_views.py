@@ -314,3 +314,15 @@ def test_errors_of_a_running_harvester_are_explained(api, client_as, cast):
     api.get(f"{API}/harvesters/ha_one/schedules/", json=page([]))
     html = client_as(cast["viewer"]).get(url("detail", uid="ha_one")).content.decode()
     assert "once the current run is over" in html and 'data-health="running"' in html
+
+
+def test_types_this_panel_does_not_configure_are_not_editable(api, client_as, cast):
+    api.get(f"{API}/harvesters/ha_ftp/", json=harvester_json(uid="ha_ftp", type="ftp", host="ftp.example.org"))
+    api.get(f"{API}/harvesters/ha_ftp/errors/", json={"harvester": None, "resources": {}})
+    api.get(f"{API}/harvesters/ha_ftp/schedules/", json=page([]))
+    client = client_as(cast["operator"])
+    html = client.get(url("detail", uid="ha_ftp")).content.decode()
+    assert url("edit", uid="ha_ftp") not in html and url("start", uid="ha_ftp") in html
+    response = client.get(url("edit", uid="ha_ftp"))
+    assert response.status_code == 302 and response["Location"] == url("detail", uid="ha_ftp")
+    assert not any(c.request.method == "PUT" for c in api.calls)
