@@ -38,6 +38,27 @@ def audit_record(*, action: str, actor=None, connection=None, target: str = "", 
     return event
 
 
+def audit_record_many(events: list[dict]) -> list[AuditEvent]:
+    """Several events in one INSERT (e.g. the rows of one bulk request); each dict takes audit_record's arguments
+    (action, actor, connection, target, outcome, error, job_id, extra). Errors are redacted the same way."""
+    rows = []
+    for ev in events:
+        actor, connection, extra = ev.get("actor"), ev.get("connection"), ev.get("extra") or {}
+        error = ev.get("error") or ""
+        error_text = redact(str(error))[:1000] if error else ""
+        outcome = ev.get("outcome", Outcome.SUCCESS)
+        rows.append(AuditEvent(
+            actor=actor, actor_name=getattr(actor, "username", "") or extra.get("username", ""),
+            connection=connection, connection_name=getattr(connection, "name", ""), action=ev["action"],
+            target=str(ev.get("target", ""))[:255],
+            outcome=outcome if not error_text or outcome != Outcome.SUCCESS else Outcome.FAILURE,
+            error=error_text, ip=ev.get("ip"), job_id=ev.get("job_id"), extra=extra))
+    created = AuditEvent.objects.bulk_create(rows, batch_size=500)
+    if created:
+        logger.info("audit %s × %d", created[0].action, len(created))
+    return created
+
+
 def audit_remote_write(*, action: str, actor, connection, target: str = "", request=None, job_id=None,
                        extra: dict | None = None):
     """Context manager for a remote write: records success, or failure with the redacted error, then re-raises."""

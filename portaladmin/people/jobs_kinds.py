@@ -24,9 +24,8 @@ def _results(items: list, answers: list) -> dict[int, ItemResult]:
         if answer is None:
             continue  # the engine records "the portal's answer did not mention this item"
         if answer.ok:
-            user = answer.user
-            details = {"username": user.username} if user is not None and user.username else {}
-            results[item.pk] = ItemResult(ok=True, message="", details=details)
+            # no per-row details on success: the engine records a chunk's successes with one UPDATE
+            results[item.pk] = ItemResult(ok=True, message="")
         else:
             error = answer.error if isinstance(answer.error, dict | str | list) else str(answer.error)
             results[item.pk] = ItemResult(ok=False, message=answer.message or "The portal refused it.",
