@@ -3,7 +3,7 @@
 import json
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django_htmx.http import HttpResponseClientRedirect
@@ -43,9 +43,7 @@ def redirect(request: HttpRequest, url: str) -> HttpResponse:
     """A redirect that HTMX follows as a navigation (never a bare 302 to an HTMX request)."""
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(url)
-    response = HttpResponse(status=302)
-    response["Location"] = url
-    return response
+    return HttpResponseRedirect(url)
 
 
 def trigger(response: HttpResponse, event: str, detail: dict | None = None) -> HttpResponse:
