@@ -12,6 +12,17 @@ app.autodiscover_tasks()
 
 
 @app.on_after_configure.connect
+def _broker_folders(sender, **kwargs):
+    # The embedded filesystem broker needs its folders before the first message.
+    from pathlib import Path
+
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if key in options:
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@app.on_after_configure.connect
 def _jobs_periodic_tasks(sender, **kwargs):
     # jobs: the batched status poller (every JOBS_POLL_INTERVAL s) and the sweeper (lost/expired work).
     from django.conf import settings
