@@ -607,14 +607,16 @@ def template_field(ctx: Ctx, template_name, template_field_name):
 @route("GET", "/metadata/templates/{template_name}/fields/{template_field_name}/suggest/")
 def template_field_suggest(ctx: Ctx, template_name, template_field_name):
     _template_field(ctx, template_name, template_field_name)
-    query = (ctx.param("query") or "").lower()
+    if ctx.param("query") is None:
+        raise invalid({"query": ["This query parameter is required."]})
+    query = ctx.param("query").lower()
     seen: list[str] = []
     for ds in SandboxDataset.objects.filter(portal=ctx.portal).order_by("id")[:2000]:
         value = ds.data.get("metadata", {}).get(template_name, {}).get(template_field_name, {}).get("value")
         for v in value if isinstance(value, list) else [value]:
             if isinstance(v, str) and v not in seen and query in v.lower():
                 seen.append(v)
-    count = int(ctx.param("count") or 10)
+    count = int(ctx.param("count")) if (ctx.param("count") or "").isdigit() else 10
     return 200, {"hits": [{"value": v} for v in seen[:count]], "nb_hits": len(seen), "query": query}
 
 
