@@ -149,6 +149,8 @@ class DatasetCreateForm(forms.Form):
     dataset_id = forms.CharField(max_length=100, help_text="Lower-case letters, digits, - and _.")
     title = forms.CharField(max_length=255)
     language = forms.ChoiceField(choices=LANGUAGES, initial="en")
+    modified = forms.DateTimeField(required=False, help_text="When the data last changed (UTC, e.g. 2026-01-31 "
+                                                            "08:00); empty = now.")
     description = forms.CharField(required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
     keywords = forms.CharField(required=False, max_length=1000, help_text="Comma-separated.")
     is_restricted = forms.BooleanField(required=False, label="Restricted (visible only to users with a ruleset)")

@@ -50,7 +50,7 @@ class DatasetSnapshot(models.Model):
     updated_at = models.DateTimeField(null=True, blank=True)  # remote: configuration last edited
     synced_at = models.DateTimeField(default=timezone.now)  # last time this row was written from the portal
     # Lower-cased "dataset_id title keywords": search is a plain LIKE '%q%' on one column.
-    search = models.TextField(blank=True, default="")
+    search = models.CharField(max_length=1000, blank=True, default="")
 
     class Meta:
         ordering = ["dataset_id"]
@@ -63,6 +63,8 @@ class DatasetSnapshot(models.Model):
             models.Index(fields=["connection", "is_published", "dataset_id"], name="snapshot_conn_published"),
             models.Index(fields=["connection", "is_restricted", "dataset_id"], name="snapshot_conn_restricted"),
             models.Index(fields=["status"], name="snapshot_status"),  # cross-portal status boards
+            # Covering index for searches: LIKE '%word%' scans this narrow index instead of the table.
+            models.Index(fields=["connection", "search"], name="snapshot_conn_search"),
         ]
 
     def __str__(self) -> str:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger
 from portaladmin.datasets.forms import BulkActionForm, DatasetCreateForm, DatasetListForm
-from portaladmin.datasets.selectors import SORTS, catalogue_sync_state, snapshot_list
+from portaladmin.datasets.models import SnapshotStatus
+from portaladmin.datasets.selectors import SORTS, catalogue_sync_state, snapshot_list, snapshot_page
 from portaladmin.datasets.services import catalogue_sync_request, dataset_action_start, dataset_create
 from portaladmin.datasets.views.common import list_url, portal_failure, tab_url
 from portaladmin.portals.client.errors import PortalError
@@ -19,12 +20,29 @@ from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import OPERATE, VIEW
 
 PAGE_SIZE = 50
+STATUS_LABELS = dict(SnapshotStatus.choices)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _rows(page) -> list[dict]:
+    """Plain dicts for the table: the template only prints strings (50 rows × 7 cells stay cheap to render)."""
+    rows = []
+    for row in page.object_list:
+        updated = timezone.localtime(row.updated_at).strftime("%Y-%m-%d %H:%M") if row.updated_at else ""
+        rows.append({"uid": row.uid, "dataset_id": row.dataset_id, "title": _cut(row.title, 90),
+                     "keywords": _cut(", ".join(row.keywords or []), 80), "status": row.status,
+                     "status_label": STATUS_LABELS.get(row.status, row.status), "publication": row.publication,
+                     "access": "restricted" if row.is_restricted else "public", "updated": updated})
+    return rows
 
 
 def _list_context(request, connection) -> dict:
     form = DatasetListForm(request.GET)
     filters = form.filters()
-    page = Paginator(snapshot_list(connection=connection, **filters), PAGE_SIZE).get_page(form.page_number())
+    page = snapshot_page(connection=connection, page=form.page_number(), per_page=PAGE_SIZE, **filters)
     params = {k: v for k, v in {"q": filters["q"], "published": request.GET.get("published", ""),
                                 "status": filters["status"], "restricted": request.GET.get("restricted", ""),
                                 "sort": filters["sort"] if filters["sort"] != "dataset_id" else ""}.items() if v}
@@ -34,7 +52,7 @@ def _list_context(request, connection) -> dict:
         target = f"-{key}" if filters["sort"] == key else key
         sort_links[key] = {"qs": urlencode({**params, "sort": target}),
                            "dir": "asc" if filters["sort"] == key else "desc" if filters["sort"] == f"-{key}" else ""}
-    return {"connection": connection, "form": form, "filters": filters, "page_obj": page, "rows": page.object_list,
+    return {"connection": connection, "form": form, "list_url": list_url(connection), "filters": filters, "page_obj": page, "rows": _rows(page),
             "querystring_base": urlencode(params) + "&" if params else "", "filter_qs": base,
             "sort_links": sort_links, "sorts": SORTS, "sync": catalogue_sync_state(connection=connection)}
 
@@ -104,7 +122,7 @@ def dataset_create_view(request, connection):
         data = form.cleaned_data
         try:
             dataset = dataset_create(connection=connection, actor=request.user, dataset_id=data["dataset_id"],
-                                     title=data["title"], language=data["language"],
+                                     title=data["title"], language=data["language"], modified=data["modified"],
                                      description=data["description"], keywords=data["keywords"],
                                      is_restricted=data["is_restricted"], request=request)
         except PortalError as exc:

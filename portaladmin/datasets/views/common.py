@@ -129,6 +129,10 @@ def after_write(request, connection, uid: str, tab: str, message: str = "") -> H
     """Success: the refreshed tab for HTMX, a redirect to it otherwise (post/redirect/get)."""
     if message:
         messages.success(request, message)
+    try:  # the catalogue row follows portaladmin's own writes (updated_at, title …)
+        snapshot_refresh(connection=connection, uid=uid, with_status=False)
+    except PortalError:
+        pass  # the write succeeded; the next sync catches up
     if is_partial(request):
         return render_tab(request, connection, uid, tab)
     return redirect(request, tab_url(connection, uid, tab))
