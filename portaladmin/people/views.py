@@ -48,6 +48,12 @@ def _apply_portal_errors(form, exc: PortalError) -> None:
             form.add_error(field if field in form.fields else None, text)
 
 
+def _partial(request, name: str) -> str | None:
+    """The fragment to render for HTMX, except on a history restore (htmx then needs the whole page)."""
+    htmx = getattr(request, "htmx", None)
+    return None if htmx and htmx.history_restore_request else name
+
+
 def _query_without(request, *names: str) -> str:
     query = request.GET.copy()
     for name in names:
@@ -71,7 +77,7 @@ def user_list(request, connection: Connection):
         error = str(exc)
     ctx = {"form": form, "page": page, "error": error, "query": _query_without(request, "offset"),
            "export_form": ExportForm()}
-    return render_page(request, "people/users.html", ctx, partial="user-table")
+    return render_page(request, "people/users.html", ctx, partial=_partial(request, "user-table"))
 
 
 @connection_view(VIEW)
@@ -342,7 +348,7 @@ def group_list(request, connection: Connection):
     except PortalError as exc:
         error = str(exc)
     ctx = {"form": form, "page": page, "error": error, "query": _query_without(request, "offset")}
-    return render_page(request, "people/groups.html", ctx, partial="group-table")
+    return render_page(request, "people/groups.html", ctx, partial=_partial(request, "group-table"))
 
 
 @require_http_methods(["GET", "POST"])

@@ -180,3 +180,23 @@ def test_batch_add_chunk_and_recovery_through_user_groups(api, connection, oscar
     assert items["cid"].status == ItemStatus.FAILED and "does not exist" in items["cid"].message
     assert AuditEvent.objects.filter(action="group.member_add", job_id=job.pk).count() == 2
     assert Job.objects.get(pk=job.pk).status == "partially_failed"
+
+
+def test_retry_failed_rows_sends_exactly_the_failed_rows_again(api, connection, oscar, small_chunks, no_enqueue,
+                                                               django_capture_on_commit_callbacks):
+    from portaladmin.jobs.services import job_retry_failed
+
+    portal = InvitePortal(api, members=["old@example.org"])
+    job = start_invite(oscar, connection, ["a@example.org", "old@example.org", "b@example.org"], no_enqueue,
+                       django_capture_on_commit_callbacks)
+    run_all(list(no_enqueue))
+    no_enqueue.clear()
+    portal.members.discard("old@example.org")  # someone removed the account on the portal meanwhile
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = job_retry_failed(job=Job.objects.get(pk=job.pk), actor=oscar)
+    assert retry.total == 1 and retry.items.get().payload == {"email": "old@example.org"}
+    run_all(no_enqueue)
+    assert Job.objects.get(pk=retry.pk).status == "succeeded"
+    assert portal.sent.count("old@example.org") == 2 and portal.sent.count("a@example.org") == 1
+    failure = AuditEvent.objects.get(action="user.invite", job_id=job.pk, outcome="failure")
+    assert failure.target == "old@example.org" and "already a member" in failure.error

@@ -242,3 +242,59 @@ def test_provision_item_error_is_shown_on_the_form(cast, client_as, connection, 
     response = client_as(cast["operator"]).post(f"/c/{connection.slug}/users/provision/",
                                                 {"email": "zoe@example.org", "identity_provider": "saml"})
     assert response.status_code == 200 and "Already used." in response.content.decode()
+
+
+def test_history_restore_gets_the_whole_page(cast, client_as, connection, portal_api):
+    response = client_as(cast["viewer"]).get(f"/c/{connection.slug}/users/", headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in response.content.decode()
+
+
+def test_invite_on_several_connections_offers_only_those_where_you_operate(cast, client_as, connection, api,
+                                                                          make_connection, no_enqueue,
+                                                                          django_capture_on_commit_callbacks):
+    from portaladmin.portals.models import Membership, Role
+
+    other = make_connection("other", base_url="https://other.example.org")
+    watched = make_connection("watched", base_url="https://watched.example.org")
+    Membership.objects.create(user=cast["operator"], connection=other, role=Role.OPERATOR)
+    Membership.objects.create(user=cast["operator"], connection=watched, role=Role.VIEWER)
+    api.get(API + "/groups/", json=paginated([]))
+    api.get("https://other.example.org/api/automation/v1.0/groups/", json=paginated([]))
+    client = client_as(cast["operator"])
+    form = main(client.get(f"/c/{connection.slug}/users/invite/"))
+    assert "Other" in form and "Watched" not in form
+    # a connection where the user is only a viewer cannot be slipped in
+    refused = client.post(f"/c/{connection.slug}/users/invite/", {"text": "a@example.org", "also": [watched.pk]})
+    assert refused.status_code == 200 and "Select a valid choice" in refused.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = _confirm(client, client.post(f"/c/{connection.slug}/users/invite/",
+                                              {"text": "a@example.org\nb@example.org", "also": [other.pk]}))
+    assert job.total == 4 and set(job.connections.values_list("slug", flat=True)) == {"demo", "other"}
+    assert len(no_enqueue) == 2  # one chunk per connection
+
+
+def test_operator_who_lost_the_role_on_a_target_cannot_confirm(cast, client_as, connection, api, make_connection,
+                                                              no_enqueue):
+    from portaladmin.portals.models import Membership, Role
+
+    other = make_connection("other", base_url="https://other.example.org")
+    membership = Membership.objects.create(user=cast["operator"], connection=other, role=Role.OPERATOR)
+    api.get(API + "/groups/", json=paginated([]))
+    api.get("https://other.example.org/api/automation/v1.0/groups/", json=paginated([]))
+    client = client_as(cast["operator"])
+    response = client.post(f"/c/{connection.slug}/users/invite/", {"text": "a@example.org", "also": [other.pk]})
+    membership.role = Role.VIEWER
+    membership.save()
+    preview = client.get(response["Location"]).content.decode()
+    confirm = re.search(r'action="([^"]+/confirm/)"', preview).group(1)
+    assert client.post(confirm).status_code == 403
+    assert not Job.objects.exists()
+
+
+def _confirm(client, response):
+    assert response.status_code == 302, response.content.decode()[:1500]
+    preview = client.get(response["Location"]).content.decode()
+    confirm = re.search(r'action="([^"]+/confirm/)"', preview).group(1)
+    done = client.post(confirm)
+    return Job.objects.get(pk=int(re.search(r"/jobs/(\d+)/", done["Location"]).group(1))), preview
