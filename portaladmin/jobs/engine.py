@@ -269,6 +269,7 @@ def _process_group(items: list[JobItem], token: str) -> None:
             _after_send(item, token, kind, sent_at=item.sent_at or now,
                         message="An earlier attempt reached the portal; not sent again.")
         elif verdict == Verdict.NOT_SENT or kind.idempotent:
+            item.resending = True  # a conflict now most likely means the earlier attempt got through after all
             to_send.append(item)
         else:
             _finish(item, ItemStatus.FAILED, "The worker stopped during the request, and the portal cannot tell "
@@ -297,6 +298,10 @@ def _send_one(kind, client, job, connection, item, token, sent_at) -> None:
     except SoftTimeLimitExceeded:
         raise  # the task ran out of time: like a crash, the lease expires and the sweeper takes it back
     except Exception as exc:  # noqa: BLE001 - classified below; every path records the item
+        if isinstance(exc, PortalConflict) and getattr(item, "resending", False) and kind.pollable:
+            _after_send(item, token, kind, sent_at=item.sent_at or sent_at,
+                        message="The portal is already processing it: an earlier attempt got through.")
+            return
         _send_failed(item, token, exc, connection)
         return
     _after_send(item, token, kind, sent_at=sent_at, message=result.get("message", ""),

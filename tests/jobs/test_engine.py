@@ -206,3 +206,19 @@ def test_multi_connection_job_is_one_job(operator, make_connection, no_enqueue, 
     assert job.connection is None and set(job.connections.all()) == {connection, other}
     assert job.total == 3 and len(no_enqueue) == 3
     assert set(Connection.objects.filter(job_items__job=job).distinct()) == {connection, other}
+
+
+def test_resend_that_meets_a_busy_dataset_watches_it_instead_of_failing(start_job, portal):
+    # a 5xx whose request was applied anyway, and a check that still saw the old idle (the publish race)
+    item = start_job(["da_1"]).items.get()
+    portal.fail_next("dataset_publish", PortalUnavailable("gateway timeout", status=504))
+    engine.items_process([item.pk])
+    portal.set("da_1", "idle", since=timezone.now() - timedelta(hours=1))
+    portal.on_publish = None
+    expire(item)
+    JobItem.objects.filter(pk=item.pk).update(next_poll_at=None)
+    # the re-send meets the publish that did get through
+    portal.fail_next("dataset_publish", PortalConflict("dataset status is 'queued'", status=400))
+    engine.items_process([item.pk])
+    item.refresh_from_db()
+    assert item.status == ItemStatus.WAITING and "earlier attempt got through" in item.message
