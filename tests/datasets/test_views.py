@@ -480,3 +480,57 @@ def test_security_and_rulesets(api, client_as, cast, make_snapshot):
     assert "Ruleset of bob saved." in r2.content.decode()
     bad = client.post(url("ruleset_add", uid="da_1"), {"kind": "user", "principal": "bad name!"}, headers=HX)
     assert "Letters, digits" in bad.content.decode()
+
+
+def test_large_upload_streams_from_the_temporary_file(api, client_as, cast, make_snapshot, settings, monkeypatch):
+    import os
+
+    from portaladmin.datasets import services
+
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # anything bigger goes to a temporary file on disk
+    make_snapshot("da_1", "trees")
+    register_reads(api)
+    seen = {}
+    original = services.resource_create_from_upload
+
+    def spy(**kwargs):
+        handle = kwargs["file"]
+        seen["on_disk"] = os.path.exists(getattr(handle, "name", "") or "")
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "resource_create_from_upload", spy)
+    upload = api.post(f"{API}/datasets/da_1/resources/files/", json={"uid": "fi_1", "filename": "big.csv"})
+    api.post(f"{API}/datasets/da_1/resources/", status=201, json={"uid": "re_2", "type": "csvfile", "title": "t"})
+    content = b"a,b\n" + b"1,2\n" * 1000
+    response = client_as(cast["operator"]).post(url("resource_upload", uid="da_1"),
+                                                {"file": SimpleUploadedFile("big.csv", content, "text/csv")},
+                                                headers=HX)
+    assert "big.csv uploaded" in response.content.decode()
+    assert seen["on_disk"]  # Django's temporary upload file is what the client streams from
+    body = upload.calls[0].request.body
+    assert b"1,2\n1,2" in (body if isinstance(body, bytes) else body.encode())
+
+
+def test_create_page_full_and_partial(client_as, cast):
+    client = client_as(cast["operator"])
+    full = client.get(url("create"))
+    part = client.get(url("create"), headers=HX)
+    assert b"<html" in full.content and b"<html" not in part.content and b'id="create-form"' in part.content
+    assert client_as(cast["viewer"]).get(url("create")).status_code == 403
+
+
+def test_portal_unavailable_on_a_tab_says_so(api, client_as, cast, make_snapshot, settings):
+    settings.PORTALS_MAX_RETRIES = 0
+    make_snapshot("da_1", "trees")
+    api.get(f"{API}/datasets/da_1/versions/", status=503, json={"error_code": "unavailable", "message": "down"})
+    response = client_as(cast["viewer"]).get(tab_url("versions"), headers=HX)
+    body = response.content.decode()
+    assert response.status_code == 200 and "could not be loaded" in body and "unavailable right now" in body
+    assert DatasetSnapshot.objects.filter(uid="da_1").exists()
+
+
+def test_bulk_without_htmx_redirects_to_the_job(client_as, cast, make_snapshot):
+    make_snapshot("da_1", "trees")
+    response = client_as(cast["operator"]).post(url("bulk"), {"action": "unpublish", "uid": ["da_1"]})
+    assert response.status_code == 302 and response["Location"] == Job.objects.get().get_absolute_url()
+    assert client_as(cast["operator"]).post(url("bulk"), {"action": "publish"}).status_code == 302

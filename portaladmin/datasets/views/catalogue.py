@@ -97,6 +97,8 @@ def bulk_action(request, connection):
     form = BulkActionForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        if not is_partial(request):
+            return redirect(request, list_url(connection))
         return render_page(request, "datasets/list.html", {"connection": connection, "job": None},
                            partial="bulk-result")
     uids = form.cleaned_data["uid"]
@@ -104,6 +106,8 @@ def bulk_action(request, connection):
     targets = [{"target": uid, "label": dataset_id} for uid, dataset_id in rows]
     if not targets:
         messages.error(request, "None of the selected datasets is in the catalogue any more; refresh the list.")
+        if not is_partial(request):
+            return redirect(request, list_url(connection))
         return render_page(request, "datasets/list.html", {"connection": connection, "job": None},
                            partial="bulk-result")
     job = dataset_action_start(connection=connection, actor=request.user, action=form.cleaned_data["action"],
