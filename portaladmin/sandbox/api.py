@@ -59,7 +59,7 @@ class Ctx:
     request: HttpRequest
     portal: SandboxPortal
     now: object
-    username: str = "sandbox-admin"
+    username: str = "admin"  # the seeded domain administrator, owner of the seeded key
     _body: object = field(default=None)
 
     def json(self, kind=dict):

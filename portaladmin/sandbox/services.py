@@ -184,12 +184,29 @@ def harvesters_settle(portal: SandboxPortal, at: dt.datetime) -> None:
 # ---------------------------------------------------------------- seeding
 
 _ALPHABET = string.ascii_lowercase + string.digits
-_rng_state: dict = {}
+_SYSTEM_RNG = random.SystemRandom()
 
 
 def _uid(prefix: str) -> str:
-    rng = _rng_state.get("rng") or random.Random()  # noqa: S311 - identifiers, not secrets
-    return prefix + "_" + "".join(rng.choice(_ALPHABET) for _ in range(6))
+    return prefix + "_" + "".join(_SYSTEM_RNG.choice(_ALPHABET) for _ in range(6))
+
+
+def _missing(count: int, existing: set[str], key_of) -> list[int]:
+    """Indexes n (0, 1, …) whose key_of(n) is not in `existing`, enough to bring the total up to `count`.
+
+    Seeding is idempotent and tops up: objects deleted since the last run leave gaps that are filled by
+    later indexes, never by a key that is still there."""
+    wanted = count - len(existing)
+    found, n = [], 0
+    while len(found) < wanted and n < count * 4 + 100:
+        if key_of(n) not in existing:
+            found.append(n)
+        n += 1
+    return found
+
+
+def _item_rng(portal, kind: str, n: int) -> random.Random:
+    return random.Random(f"{portal.name}:{portal.seed}:{kind}:{n}")  # noqa: S311 - demo content
 
 
 def _metadata(title, keywords, publisher, license_id, theme, modified):
@@ -271,13 +288,11 @@ def seed_portal(name: str, *, datasets: int = 20, users: int = 8, groups: int = 
                 setattr(portal, field, value)
         portal.request_counter = 0
         portal.save()
-        _rng_state["rng"] = random.Random(f"{name}:{portal.seed}:{reset}:{now.timestamp()}")  # noqa: S311
-        rng = random.Random(f"{name}:{portal.seed}")  # noqa: S311 - deterministic demo content
         _seed_templates(portal, now)
         _seed_apikey(portal, key, now)
-        _seed_users(portal, users, rng, now)
-        _seed_groups(portal, groups, rng, now)
-        _seed_datasets(portal, datasets, rng, now)
+        _seed_users(portal, users, now)
+        _seed_groups(portal, groups, now)
+        _seed_datasets(portal, datasets, now)
         _seed_harvesters(portal, harvesters, now)
         _seed_pages(portal, pages, now)
         _seed_misc(portal, now)
@@ -318,18 +333,26 @@ def _seed_apikey(portal, key, now):
         by="admin"))
 
 
-def _seed_users(portal, count, rng, now):
+def _username(n: int) -> str:
+    if n == 0:
+        return "admin"
+    first, last = FIRST[n % len(FIRST)], LAST[(n * 7) % len(LAST)]
+    return f"{first.lower().replace('é', 'e').replace('è', 'e')}.{last.lower()}{n}"
+
+
+def _seed_users(portal, count, now):
     from .handlers.people import PERMISSIONS, user_data
 
-    have = SandboxObject.objects.filter(portal=portal, kind="user").count()
+    existing = set(SandboxObject.objects.filter(portal=portal, kind="user").values_list("key", flat=True))
     rows = []
-    for n in range(have, count):
+    for n in _missing(count, existing, _username):
+        rng = _item_rng(portal, "user", n)
         if n == 0:
             data = user_data("admin", f"admin@{portal.name}.example.org", first_name="Ada", last_name="Admin",
                              permissions=list(PERMISSIONS), at=now - dt.timedelta(days=400))
         else:
+            username = _username(n)
             first, last = FIRST[n % len(FIRST)], LAST[(n * 7) % len(LAST)]
-            username = f"{first.lower().replace('é', 'e').replace('è', 'e')}.{last.lower()}{n}"
             perms = sorted(rng.sample(USER_PERMS, rng.randint(0, 3)))
             data = user_data(username, f"{username}@{portal.name}.example.org", first_name=first, last_name=last,
                              permissions=perms, at=now - dt.timedelta(days=rng.randint(1, 700)))
@@ -338,7 +361,7 @@ def _seed_users(portal, count, rng, now):
     SandboxObject.objects.bulk_create(rows)
 
 
-def _seed_groups(portal, count, rng, now):
+def _seed_groups(portal, count, now):
     from .handlers.people import group_data
 
     have = set(SandboxObject.objects.filter(portal=portal, kind="group").values_list("key", flat=True))
@@ -351,6 +374,7 @@ def _seed_groups(portal, count, rng, now):
             uid, title = f"{uid}_{n // len(GROUPS) + 1}", f"{title} {n // len(GROUPS) + 1}"
         if uid in have:
             continue
+        rng = _item_rng(portal, "group", n)
         rows.append(SandboxObject(portal=portal, kind="group", key=uid,
                                   data=group_data(uid, title, description=f"The {title.lower()} team.",
                                                   permissions=perms, at=now, by="admin")))
@@ -360,10 +384,11 @@ def _seed_groups(portal, count, rng, now):
     SandboxObject.objects.bulk_create(members, ignore_conflicts=True)
 
 
-def _seed_datasets(portal, count, rng, now):
-    have = SandboxDataset.objects.filter(portal=portal, harvester_uid="").count()
+def _seed_datasets(portal, count, now):
+    existing = set(SandboxDataset.objects.filter(portal=portal, harvester_uid="").values_list("dataset_id", flat=True))
     rows, children = [], []
-    for n in range(have, count):
+    for n in _missing(count, existing, lambda n: f"{portal.name}-{n + 1:05d}"):
+        rng = _item_rng(portal, "dataset", n)
         subject, place = SUBJECTS[n % len(SUBJECTS)], PLACES[(n // len(SUBJECTS)) % len(PLACES)]
         title = f"{subject.capitalize()} — {place}" + (f" ({n // (len(SUBJECTS) * len(PLACES)) + 1})"
                                                         if n >= len(SUBJECTS) * len(PLACES) else "")
@@ -427,10 +452,14 @@ def _dataset_parts(portal, uid, n, at):
 
 
 def _seed_harvesters(portal, count, now):
-    have = SandboxHarvester.objects.filter(portal=portal).count()
-    for n in range(have, count):
+    existing = set(SandboxHarvester.objects.filter(portal=portal).values_list("uid", flat=True))
+
+    def uid_of(n):
+        return f"{HARVESTER_TYPES[n % len(HARVESTER_TYPES)][0]}-harvester-{n + 1}"
+
+    for n in _missing(count, existing, uid_of):
         type_, url = HARVESTER_TYPES[n % len(HARVESTER_TYPES)]
-        uid = f"{type_}-harvester-{n + 1}"
+        uid = uid_of(n)
         stamp = clock.iso(now - dt.timedelta(days=30))
         hv = SandboxHarvester.objects.create(
             portal=portal, uid=uid, status="idle", fails=(n == count - 1 and count > 1), remote_count=3 + n % 4,
@@ -449,11 +478,16 @@ def _seed_harvesters(portal, count, now):
 def _seed_pages(portal, count, now):
     from .handlers.misc import code_page_data, studio_page_data
 
-    have_studio = SandboxObject.objects.filter(portal=portal, kind="studio_page").count()
-    have_code = SandboxObject.objects.filter(portal=portal, kind="code_page").count()
+    studio = {o.data.get("slug") for o in SandboxObject.objects.filter(portal=portal, kind="studio_page")}
+    code = set(SandboxObject.objects.filter(portal=portal, kind="code_page").values_list("key", flat=True))
     studio_count, code_count = count // 2, count - count // 2
+
+    def code_slug(n):
+        slug = ["home", "about", "contact", "faq", "api", "news", "partners", "legal"][n % 8]
+        return slug if n < 8 else f"{slug}-{n // 8 + 1}"
+
     rows = []
-    for n in range(have_studio, studio_count):
+    for n in _missing(studio_count, studio, lambda n: f"dashboard-{n + 1}"):
         uid = _uid("sp")
         data = studio_page_data(uid, f"dashboard-{n + 1}", f"Dashboard {n + 1}", public_=n % 2 == 0, at=now,
                                 by="admin")
@@ -461,9 +495,8 @@ def _seed_pages(portal, count, now):
             data["contents"].append({**data["contents"][0], "version_name": "published"})
             data["first_published_at"] = data["created_at"]
         rows.append(SandboxObject(portal=portal, kind="studio_page", key=uid, data=data))
-    for n in range(have_code, code_count):
-        slug = ["home", "about", "contact", "faq", "api", "news", "partners", "legal"][n % 8]
-        slug = slug if n < 8 else f"{slug}-{n // 8 + 1}"
+    for n in _missing(code_count, code, code_slug):
+        slug = code_slug(n)
         rows.append(SandboxObject(portal=portal, kind="code_page", key=slug, data=code_page_data(
             slug, slug.replace("-", " ").title(), tags=["sandbox"], at=now, by="admin", restricted=n % 3 == 2)))
     SandboxObject.objects.bulk_create(rows)

@@ -104,3 +104,18 @@ def test_settings_page_lists_portals_and_saves_faults(client, make_user, db):
     assert request_counts("page") == 1
     assert client.post("/sandbox/page/reset-log/").status_code == 302
     assert request_counts("page") == 0
+
+
+def test_refresh_after_deletions_fills_the_gaps_without_duplicates(db, client, sandbox_clock):
+    seed_portal("gaps", datasets=10, users=5, pages=4, api_key="gaps-key")
+    api = SandboxApi(client, "gaps", "gaps-key")
+    third = api.get("/datasets/", query={"dataset_id": "gaps-00003"}).json["results"][0]["uid"]
+    api.delete(f"/datasets/{third}/")
+    victim = [u["username"] for u in api.get("/users/").json["results"]][2]
+    api.delete(f"/users/{victim}/")
+    api.delete("/code_editor_pages/home/")
+    seed_portal("gaps", datasets=10, users=5, pages=4)  # same fake time: nothing may collide
+    ids = [d["dataset_id"] for d in api.get("/datasets/", query={"limit": 100}).json["results"]
+           if d["dataset_id"].startswith("gaps-")]
+    assert len(ids) == len(set(ids)) == 10 and "gaps-00003" in ids
+    assert counts("gaps") == {"datasets": 10, "users": 5, "groups": 3, "harvesters": 2, "pages": 4}
