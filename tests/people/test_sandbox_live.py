@@ -88,18 +88,20 @@ def test_invite_50_with_mixed_results(client, live_conn, operator, no_enqueue, s
 
 
 def test_batch_add_to_a_group(client, live_conn, operator, no_enqueue):
-    group_uid = portal_groups()[0]
-    users = list(SandboxObject.objects.filter(portal__name=NAME, kind="user").order_by("id"))
-    in_group = set(SandboxObject.objects.filter(portal__name=NAME, kind="member", parent=group_uid)
-                   .values_list("key", flat=True))
-    outside = [u for u in users if u.key not in in_group]
-    assert len(outside) >= 3
-    lines = [outside[0].key, outside[1].data["email"].upper(), outside[2].key, "ghost-user", outside[0].key]
-    lines += [sorted(in_group)[0]] if in_group else []
     client.force_login(operator)
+    created = client.post(reverse("people:group_create", kwargs={"conn": live_conn.slug}), {"title": "Newcomers"})
+    group_uid = re.search(r"/groups/([^/]+)/$", created["Location"]).group(1)
+    users = list(SandboxObject.objects.filter(portal__name=NAME, kind="user").order_by("id"))
+    member = users[3]
+    client.post(reverse("people:group_member_add", kwargs={"conn": live_conn.slug, "group_uid": group_uid}),
+                {"username": member.key})
+    outside = [u for u in users if u.key != member.key]
+    lines = [outside[0].key, outside[1].data["email"].upper(), outside[2].key, "ghost-user", outside[0].key,
+             member.key]
     url = reverse("people:group_batch_add", kwargs={"conn": live_conn.slug, "group_uid": group_uid})
     job, preview = confirm_preview(client, client.post(url, {"text": "\n".join(lines)}))
     assert "3</strong> to send" in preview and "No user “ghost-user”" in preview
+    assert "Already a member of this group." in preview and "Same user as line 1." in preview
     run_job(no_enqueue)
     job.refresh_from_db()
     assert job.kind == "group.batch_add" and job.status == "succeeded" and job.succeeded_count == 3
