@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Max, Q, QuerySet, Window
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -223,14 +224,50 @@ def watchdog(*, user, now: datetime | None = None, limit: int = 50) -> Watchdog:
 
 # --- the cross-portal dataset board ---------------------------------------------------------------------
 def fleet_datasets(*, user, connection_slug: str = "", q: str = "", status: str = "",
-                   published: bool | None = None, restricted: bool | None = None,
-                   sort: str = "dataset_id") -> QuerySet[DatasetSnapshot]:
-    """Every visible connection's snapshot in one searchable, filterable, sortable queryset."""
-    connections = connections_visible_to(user)
-    if connection_slug:
-        connections = connections.filter(slug=connection_slug)
+                   published: bool | None = None, restricted: bool | None = None, sort: str = "dataset_id",
+                   connections: list[Connection] | None = None) -> QuerySet[DatasetSnapshot]:
+    """Every visible connection's snapshot in one searchable, filterable, sortable queryset.
+
+    `connections`: the user's visible connections when the caller already has them (saves the subquery).
+    """
+    if connections is None:
+        connections = list(connections_visible_to(user))
+    connections = [c.pk for c in connections if not connection_slug or c.slug == connection_slug]
     return snapshot_list_across(connections=connections, q=q, published=published, status=status,
                                 restricted=restricted, sort=sort)
+
+
+BOARD_FIELDS = ("uid", "dataset_id", "title", "status", "status_message", "is_published", "is_restricted",
+                "updated_at", "connection_id", "connection__slug", "connection__name", "connection__base_url")
+
+
+def fleet_dataset_page(*, user, page: int | str = 1, per_page: int = 50, connections=None, **filters) -> Page:
+    """One page of fleet_datasets() in two queries: the page's ids with the total (a window count), its rows.
+
+    The sort runs over (sort keys, id) only, never whole rows, so a deep page of 10,000 rows stays cheap, and
+    the total comes with the ids (COUNT(*) OVER ()), so the filter is evaluated once. Only the rows shown are
+    then read, with their connection. A page past the end falls back to a count and the last page.
+    """
+    qs = fleet_datasets(user=user, connections=connections, **filters)
+    try:
+        number = max(1, int(page))
+    except (TypeError, ValueError):
+        number = 1
+    ids_qs = qs.annotate(fleet_total=Window(Count("id"))).values_list("id", "fleet_total")
+    found = list(ids_qs[(number - 1) * per_page:number * per_page])
+    if found:
+        count = found[0][1]
+    else:
+        count = qs.count() if number > 1 else 0
+        if count:
+            number = -(-count // per_page)
+            found = list(ids_qs[(number - 1) * per_page:number * per_page])
+    paginator = Paginator(qs.values_list("id", flat=True), per_page)
+    paginator.__dict__["count"] = count  # Paginator.count is a cached_property: already counted
+    ids = [row[0] for row in found]
+    rows = {r.id: r for r in DatasetSnapshot.objects.filter(id__in=ids).select_related("connection")
+            .only(*BOARD_FIELDS)} if ids else {}
+    return Page([rows[i] for i in ids if i in rows], number, paginator)
 
 
 # --- the harvester health board -------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -91,19 +90,19 @@ def watchdog_job_cancel(request, job_id: int):
 
 
 # --- the cross-portal dataset board ---------------------------------------------------------------
-def _board_query(request):
-    connections = list(connections_visible_to(request.user).order_by("name"))
-    form = FleetDatasetFilterForm(request.GET or None, connections=connections)
-    filters = form.filters()
-    qs = selectors.fleet_datasets(user=request.user, **filters)
-    return connections, form, filters, qs
-
-
 @require_GET
 def datasets_board(request):
     started = time.perf_counter()
-    connections, form, filters, qs = _board_query(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(form.page_number())
+    connections = list(connections_visible_to(request.user).order_by("name"))
+    form = FleetDatasetFilterForm(request.GET or None, connections=connections)
+    filters = form.filters()
+    page = selectors.fleet_dataset_page(user=request.user, page=form.page_number(), per_page=PAGE_SIZE,
+                                        connections=connections, **filters)
+    detail_urls = {c.pk: reverse("datasets:detail", kwargs={"conn": c.slug, "uid": "UID"}) for c in connections}
+    list_urls = {c.pk: reverse("datasets:list", kwargs={"conn": c.slug}) for c in connections}
+    for row in page.object_list:  # reversed once per connection, not twice per row
+        row.detail_url = detail_urls[row.connection_id].replace("/UID/", f"/{row.uid}/")
+        row.list_url = list_urls[row.connection_id]
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
