@@ -1,6 +1,7 @@
 """The sandbox API entry point: routing by the spec's path templates, auth, faults, errors, pagination, log."""
 
 import json
+import logging
 import re
 import secrets
 import time
@@ -19,6 +20,7 @@ from . import clock
 from .models import SandboxPortal, SandboxRequestCount
 from .status import InvalidStatus, _rng
 
+logger = logging.getLogger(__name__)
 ROUTES: list[tuple[str, str, re.Pattern, int, Callable]] = []
 
 
@@ -254,6 +256,9 @@ def _handle(request, portal_name, path, template, func, kwargs, path_matched) ->
         return exc.response()
     except InvalidStatus as exc:
         return ApiError(400, exc.error_code, exc.message).response()
+    except Exception:  # a sandbox bug still answers like the real API's 500, and is logged
+        logger.exception("sandbox %s %s failed", request.method, template)
+        return ApiError(500, "internal_error", "A server error occurred.").response()
     if isinstance(result, HttpResponse):
         return result
     status, body = result

@@ -1,0 +1,35 @@
+"""Garbage in: every write route answers a JSON 4xx in the spec's error shape, never a crash."""
+
+import re
+
+import pytest
+
+from portaladmin.sandbox import handlers  # noqa: F401  (registers the routes)
+from portaladmin.sandbox.api import ROUTES
+
+BODIES = [[], "text", 42, {"unexpected": {"deeply": [1, 2]}}, {"type": 5, "title": [], "metadata": "x",
+                                                               "user": "admin", "group": 3, "slug": ""}]
+
+
+def concrete(api, template: str) -> str:
+    """Fill a route template with ids that exist on the seeded portal."""
+    uid = api.get("/datasets/", query={"limit": 1}).json["results"][0]["uid"]
+    harvester = api.get("/harvesters/").json["results"][0]["uid"]
+    studio = api.get("/studio_pages/").json["results"][0]["uid"]
+    values = {"dataset_uid": uid, "harvester_uid": harvester, "studio_page_uid": studio, "page_slug": "home",
+              "group_uid": "analysts", "username": "admin", "template_name": "default",
+              "template_field_name": "title", "connection_uid": "co_sandbx"}
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "zz_unknown"), template)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT"])
+def test_write_routes_refuse_garbage_without_crashing(api, method):
+    for route_method, template, *_ in ROUTES:
+        if route_method != method:
+            continue
+        path = concrete(api, template)
+        for body in BODIES:
+            answer = api.call(method, path, json_body=body, check_request=False, check_response=False)
+            assert answer.status < 500, (method, template, body, answer)
+            if answer.status >= 400:
+                assert answer.json["error_code"] and answer.json["message"], (method, template, body)
