@@ -152,3 +152,45 @@ def test_groups_create_edit_delete_and_export(client, live_conn, make_user):
     export = client.get(reverse("people:users_export", kwargs={"conn": live_conn.slug}) + "?delimiter=%3B")
     body = b"".join(export.streaming_content).decode()
     assert body.splitlines()[0].startswith("username;email")
+
+
+def test_portal_errors_on_half_the_requests_nothing_lost_nothing_sent_twice(client, live_conn, operator, no_enqueue,
+                                                                            settings):
+    """The sandbox answers about half the requests with 5xx/429 (before acting). Every row still ends with a
+    result, and each address reaches the portal once (a second send would answer "already a member")."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portaladmin.jobs.models import JobItem
+    from portaladmin.portals.models import Connection
+    from portaladmin.sandbox.services import set_faults
+
+    settings.INVITE_CHUNK_SIZE = 10
+    settings.JOBS_MAX_ATTEMPTS = 12
+    emails = [f"flaky{i}@example.org" for i in range(60)]
+    client.force_login(operator)
+    response = client.post(reverse("people:invite", kwargs={"conn": live_conn.slug}), {"text": "\n".join(emails)})
+    job, _ = confirm_preview(client, response)
+    set_faults(NAME, error_rate=0.35, throttle_rate=0.15, retry_after=1, seed=7)
+    for _ in range(60):
+        run_job(no_enqueue)
+        job.refresh_from_db()
+        if not job.is_active:
+            break
+        # time travel: retry times and the rate-limit pause are over; the sweeper rings again
+        past = timezone.now() - timedelta(seconds=1)
+        JobItem.objects.filter(job=job, status=ItemStatus.PENDING).update(next_poll_at=past)
+        Connection.objects.filter(pk=live_conn.pk).update(paused_until=None)
+        engine.sweep()
+    job.refresh_from_db()
+    assert not job.is_active, job.status
+    assert request_counts(NAME, status=500) + request_counts(NAME, status=502) + request_counts(NAME, status=503) > 0
+    assert request_counts(NAME, status=429) > 0
+    users = portal_users()
+    for item in job.items.all():
+        assert item.status in (ItemStatus.SUCCEEDED, ItemStatus.FAILED) and item.message, (item.target, item.status)
+        assert "already a member" not in item.message  # never sent twice
+        if item.status == ItemStatus.SUCCEEDED:
+            assert item.target in users
+    assert job.succeeded_count == 60, [(i.target, i.message) for i in job.items.filter(status=ItemStatus.FAILED)]
