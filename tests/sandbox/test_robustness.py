@@ -33,3 +33,14 @@ def test_write_routes_refuse_garbage_without_crashing(api, method):
             assert answer.status < 500, (method, template, body, answer)
             if answer.status >= 400:
                 assert answer.json["error_code"] and answer.json["message"], (method, template, body)
+
+
+def test_unknown_ids_answer_not_found_everywhere(api):
+    for method, template, *_ in ROUTES:
+        if "{" not in template or method == "POST" and template.endswith("/search_key/"):
+            continue
+        path = re.sub(r"\{(\w+)\}", "zz_unknown", template)
+        body = {} if method in ("POST", "PUT") else None
+        answer = api.call(method, path, json_body=body, check_request=False)
+        assert answer.status == 404, (method, template, answer)
+        assert answer.json == {"error_code": "not_found", "message": "Not found."}
