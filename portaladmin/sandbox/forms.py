@@ -9,6 +9,12 @@ class FaultSettingsForm(forms.ModelForm):
         fields = ["latency_ms", "error_rate", "throttle_rate", "retry_after", "seed", "publish_race_seconds",
                   "queue_seconds", "processing_seconds_min", "processing_seconds_max", "deleting_seconds",
                   "aborting_seconds", "harvest_seconds"]
+        labels = {"latency_ms": "Added latency (ms)", "error_rate": "Share of 5xx answers (0–1)",
+                  "throttle_rate": "Share of 429 answers (0–1)", "retry_after": "Retry-After of 429s (s)",
+                  "seed": "Fault RNG seed", "publish_race_seconds": "Publish race: old status kept (s)",
+                  "queue_seconds": "Queued (s)", "processing_seconds_min": "Processing, min (s)",
+                  "processing_seconds_max": "Processing, max (s)", "deleting_seconds": "Deleting (s)",
+                  "aborting_seconds": "Aborting (s)", "harvest_seconds": "Harvester processing (s)"}
 
     def clean(self):
         data = super().clean()
