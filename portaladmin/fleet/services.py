@@ -153,7 +153,9 @@ def fleet_dataset_bulk(*, actor, action: str, rows: list[tuple[int, str]] | None
     outcome = BulkOutcome()
     visible = {c.pk: c for c in connections_visible_to(actor)}
     if queryset is not None:
-        found = list(queryset.values_list("connection_id", "uid", "dataset_id")[:BULK_LIMIT])
+        found = list(queryset.values_list("connection_id", "uid", "dataset_id")[:BULK_LIMIT + 1])
+        if len(found) > BULK_LIMIT:
+            raise ValueError(f"At most {BULK_LIMIT:,} datasets per job: narrow the filters first.")
     else:
         wanted = defaultdict(set)
         for conn_id, uid in rows or []:

@@ -126,14 +126,18 @@ def datasets_bulk(request):
             messages.error(request, error)
         return _reswap_messages(request)
     data = form.cleaned_data
-    if data.get("scope") == "all":
-        filter_form = FleetDatasetFilterForm(request.POST, connections=connections_visible_to(request.user))
-        outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
-                                              queryset=selectors.fleet_datasets(user=request.user,
-                                                                                **filter_form.filters()))
-    else:
-        outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
-                                              rows=services.parse_selection(data["sel"]))
+    try:
+        if data.get("scope") == "all":
+            filter_form = FleetDatasetFilterForm(request.POST, connections=connections_visible_to(request.user))
+            matching = selectors.fleet_datasets(user=request.user, **filter_form.filters())
+            outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
+                                                  queryset=matching)
+        else:
+            outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
+                                                  rows=services.parse_selection(data["sel"]))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return _reswap_messages(request)
     for name, n in sorted(outcome.refused.items()):
         messages.warning(request, f"{n} dataset(s) on {name} refused: you are only a viewer there.")
     if outcome.missing:

@@ -178,3 +178,12 @@ def test_bulk_without_selection_shows_a_message(small_estate, cast, client_as):
     assert response.status_code == 200 and response["HX-Reswap"] == "none"
     assert b"Select at least one dataset." in response.content
     assert not Job.objects.exists()
+
+
+def test_bulk_on_all_refuses_more_than_the_limit(small_estate, cast, client_as, monkeypatch):
+    from portaladmin.fleet import services
+
+    monkeypatch.setattr(services, "BULK_LIMIT", 100)
+    response = post_bulk(client_as(cast["superuser"]), {"action": "publish", "scope": "all"})
+    assert response.status_code == 302 and not Job.objects.exists()
+    assert any("At most 100 datasets per job" in str(m) for m in get_messages(response.wsgi_request))
