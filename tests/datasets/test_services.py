@@ -218,3 +218,13 @@ def test_apply_status_updates_one_row(connection, make_snapshot):
                                           is_published=False) == 1
     row = DatasetSnapshot.objects.get(uid="da_1")
     assert row.status == "processing" and row.status_since == now and row.is_published is False
+
+
+def test_sync_history_is_pruned(api, connection):
+    now = timezone.now()
+    CatalogueSync.objects.bulk_create([CatalogueSync(connection=connection, requested_at=now, started_at=now,
+                                                     finished_at=now) for _ in range(60)])
+    api.get(f"{API}/datasets/", json=page_json([]))
+    latest = services.catalogue_sync_run(connection=connection)
+    assert CatalogueSync.objects.filter(connection=connection).count() == 50
+    assert CatalogueSync.objects.filter(pk=latest.pk).exists()

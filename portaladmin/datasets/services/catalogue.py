@@ -164,11 +164,20 @@ def catalogue_sync_run(*, connection: Connection, sync: CatalogueSync | None = N
     sync.deleted = deleted
     sync.pages = max(1, -(-len(seen) // PAGE_SIZE))
     sync.save(update_fields=["finished_at", "count", "created", "deleted", "pages"])
+    _prune_history(connection)
     if connection.last_dataset_count != len(seen):
         Connection.objects.filter(pk=connection.pk).update(last_dataset_count=len(seen))
     logger.info("catalogue sync of %s: %d datasets, %d new, %d gone", connection.slug, len(seen), sync.created,
                 deleted)
     return sync
+
+
+def _prune_history(connection: Connection, keep: int = 50) -> None:
+    """Keep the last `keep` sync records of a connection (the periodic sync adds ~100 a day)."""
+    old = list(CatalogueSync.objects.filter(connection=connection, finished_at__isnull=False)
+               .order_by("-requested_at", "-id").values_list("id", flat=True)[keep:keep + 500])
+    if old:
+        CatalogueSync.objects.filter(id__in=old).delete()
 
 
 def _delete_stale(connection: Connection, marker: datetime) -> tuple[int, dict]:
