@@ -96,3 +96,39 @@ def test_overview_harvester_figure_matches_the_board(cast, connection, make_harv
     assert figure(html, "demo", "harvesters-with-errors") == "2"
     assert 'href="/fleet/harvesters/?connection=demo&amp;health=errors"' in html
     assert len(fleet_harvesters(user=cast["viewer"], connection_slug="demo", health="errors")) == 2
+
+
+@pytest.mark.live
+def test_watchdog_abort_of_a_stuck_harvester_end_to_end(live_portal, sandbox_clock, make_user, client_as, settings,
+                                                        monkeypatch):
+    """A busy harvester shows on the overview; one click starts a harvester.abort job that really stops it."""
+    from portaladmin.jobs import engine, tasks
+    from portaladmin.jobs.models import Job, JobItem
+    from portaladmin.portals.client import client_for
+    from portaladmin.portals.models import Membership, Role
+    from portaladmin.sandbox.services import set_faults
+
+    monkeypatch.setattr(tasks, "enqueue_process", lambda item_ids: None, raising=False)
+    settings.WATCHDOG_BUSY_MINUTES = 0
+    alpha = live_portal("alpha", datasets=1, harvesters=2, users=1, groups=0, pages=0)
+    set_faults("alpha", harvest_seconds=600)
+    operator = make_user("oscar")
+    Membership.objects.create(user=operator, connection=alpha, role=Role.OPERATOR)
+    uid = client_for(alpha).harvester_list(limit=1).results[0].uid
+    client_for(alpha).harvester_start(uid)
+    sandbox_clock.advance(5)
+    harvester_snapshot_refresh(connection=alpha)
+    c = client_as(operator)
+    html = c.get(reverse("home")).content.decode()
+    assert f'data-stuck-harvester="{uid}"' in html and ">Abort</button>" in html
+
+    response = c.post(reverse("fleet:watchdog-harvester-abort", kwargs={"conn": "alpha", "uid": uid}))
+    job = Job.objects.get(kind="harvester.abort")
+    assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
+    item = JobItem.objects.get(job=job)
+    engine.items_process([item.pk])
+    sandbox_clock.advance(30)
+    engine.poll_batch(connection_id=alpha.pk, item_ids=[item.pk])
+    job.refresh_from_db()
+    assert job.status == "succeeded", JobItem.objects.get(pk=item.pk).message
+    assert client_for(alpha).harvester_get(uid).is_idle
