@@ -187,3 +187,40 @@ def test_bulk_on_all_refuses_more_than_the_limit(small_estate, cast, client_as, 
     response = post_bulk(client_as(cast["superuser"]), {"action": "publish", "scope": "all"})
     assert response.status_code == 302 and not Job.objects.exists()
     assert any("At most 100 datasets per job" in str(m) for m in get_messages(response.wsgi_request))
+
+
+@pytest.mark.live
+def test_bulk_publish_across_two_live_portals_runs_as_one_job(live_portal, sandbox_clock, make_user, client_as,
+                                                              monkeypatch):
+    from portaladmin.datasets.models import DatasetSnapshot
+    from portaladmin.datasets.services import catalogue_sync_run
+    from portaladmin.jobs import engine, tasks
+    from portaladmin.sandbox.models import SandboxDataset
+
+    monkeypatch.setattr(tasks, "enqueue_process", lambda item_ids: None, raising=False)
+    alpha = live_portal("alpha", datasets=12, harvesters=0, users=1, groups=0, pages=0)
+    beta = live_portal("beta", datasets=12, harvesters=0, users=1, groups=0, pages=0)
+    for conn in (alpha, beta):
+        catalogue_sync_run(connection=conn)
+    root = make_user("root", superuser=True)
+    picks = {name: list(SandboxDataset.objects.filter(portal__name=name, is_published=False, fate="ok")
+                        .order_by("id").values_list("uid", flat=True)[:2]) for name in ("alpha", "beta")}
+    sel = [f"{alpha.pk}:{u}" for u in picks["alpha"]] + [f"{beta.pk}:{u}" for u in picks["beta"]]
+
+    client_as(root).post(reverse("fleet:datasets-bulk"), {"action": "publish", "sel": sel})
+    job = Job.objects.get()
+    assert job.total == 4 and job.connection is None
+    engine.items_process(list(JobItem.objects.filter(job=job).values_list("id", flat=True)))
+    for _ in range(6):  # the batched poller, tick by tick, on the sandbox's clock
+        sandbox_clock.advance(1.5)
+        for conn in (alpha, beta):
+            ids = list(JobItem.objects.filter(job=job, connection=conn, status="waiting").values_list("id", flat=True))
+            if ids:
+                engine.poll_batch(connection_id=conn.pk, item_ids=ids)
+    job.refresh_from_db()
+    assert job.status == "succeeded", list(JobItem.objects.values_list("message", flat=True))
+    for name in ("alpha", "beta"):
+        assert SandboxDataset.objects.filter(uid__in=picks[name], is_published=True).count() == 2
+    # the datasets app's receiver copied the final state onto the snapshot rows the board reads
+    rows = DatasetSnapshot.objects.filter(uid__in=picks["alpha"] + picks["beta"])
+    assert {r.status for r in rows} == {"idle"} and all(r.is_published for r in rows)
