@@ -1,8 +1,4 @@
-"""Reads for the fleet pages: the overview cards, the watchdog, the boards and the person look-up.
-
-Everything except person_lookup() reads the local database only (catalogue snapshots, harvester snapshots,
-jobs, audit): the overview refreshes every 15 s and must never wait for a portal.
-"""
+"""The overview: cards with their figures (aggregate queries over every connection) and the watchdog."""
 
 from __future__ import annotations
 
@@ -11,17 +7,14 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Q, QuerySet, Window
+from django.db.models import Count, Max, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from portaladmin.audit.models import AuditEvent
 from portaladmin.datasets.models import BUSY_STATUSES, DatasetSnapshot
-from portaladmin.datasets.selectors import snapshot_list_across
 from portaladmin.fleet.models import HARVESTER_BUSY, HarvesterRefresh, HarvesterSnapshot
-from portaladmin.fleet.parallel import Outcome, fan_out
 from portaladmin.jobs.models import JOB_ACTIVE, Job, JobStatus
 from portaladmin.portals.models import Connection, Role
 from portaladmin.portals.permissions import connections_visible_to, role_for
@@ -220,167 +213,3 @@ def watchdog(*, user, now: datetime | None = None, limit: int = 50) -> Watchdog:
                   .order_by("-finished_at", "-pk")[:limit])
     return Watchdog(threshold_minutes=minutes, datasets=datasets, harvesters=harvesters, stuck_jobs=stuck,
                     failed_jobs=failed)
-
-
-# --- the cross-portal dataset board ---------------------------------------------------------------------
-def fleet_datasets(*, user, connection_slug: str = "", q: str = "", status: str = "",
-                   published: bool | None = None, restricted: bool | None = None, sort: str = "dataset_id",
-                   connections: list[Connection] | None = None) -> QuerySet[DatasetSnapshot]:
-    """Every visible connection's snapshot in one searchable, filterable, sortable queryset.
-
-    `connections`: the user's visible connections when the caller already has them (saves the subquery).
-    """
-    if connections is None:
-        connections = list(connections_visible_to(user))
-    connections = [c.pk for c in connections if not connection_slug or c.slug == connection_slug]
-    return snapshot_list_across(connections=connections, q=q, published=published, status=status,
-                                restricted=restricted, sort=sort)
-
-
-BOARD_FIELDS = ("uid", "dataset_id", "title", "status", "status_message", "is_published", "is_restricted",
-                "updated_at", "connection_id", "connection__slug", "connection__name", "connection__base_url")
-
-
-def fleet_dataset_page(*, user, page: int | str = 1, per_page: int = 50, connections=None, **filters) -> Page:
-    """One page of fleet_datasets() in two queries: the page's ids with the total (a window count), its rows.
-
-    The sort runs over (sort keys, id) only, never whole rows, so a deep page of 10,000 rows stays cheap, and
-    the total comes with the ids (COUNT(*) OVER ()), so the filter is evaluated once. Only the rows shown are
-    then read, with their connection. A page past the end falls back to a count and the last page.
-    """
-    qs = fleet_datasets(user=user, connections=connections, **filters)
-    try:
-        number = max(1, int(page))
-    except (TypeError, ValueError):
-        number = 1
-    ids_qs = qs.annotate(fleet_total=Window(Count("id"))).values_list("id", "fleet_total")
-    found = list(ids_qs[(number - 1) * per_page:number * per_page])
-    if found:
-        count = found[0][1]
-    else:
-        count = qs.count() if number > 1 else 0
-        if count:
-            number = -(-count // per_page)
-            found = list(ids_qs[(number - 1) * per_page:number * per_page])
-    paginator = Paginator(qs.values_list("id", flat=True), per_page)
-    paginator.__dict__["count"] = count  # Paginator.count is a cached_property: already counted
-    ids = [row[0] for row in found]
-    rows = {r.id: r for r in DatasetSnapshot.objects.filter(id__in=ids).select_related("connection")
-            .only(*BOARD_FIELDS)} if ids else {}
-    return Page([rows[i] for i in ids if i in rows], number, paginator)
-
-
-# --- the harvester health board -------------------------------------------------------------------
-HEALTH_FILTERS = ("errors", "running", "ok", "never")
-
-
-def fleet_harvesters(*, user, connection_slug: str = "", health: str = "", q: str = "") -> list[HarvesterSnapshot]:
-    connections = connections_visible_to(user)
-    if connection_slug:
-        connections = connections.filter(slug=connection_slug)
-    qs = HarvesterSnapshot.objects.filter(connection__in=connections).select_related("connection")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(uid__icontains=q) | Q(type__icontains=q))
-    if health == "errors":
-        qs = qs.filter(Q(has_error=True) | Q(resource_errors_count__gt=0))  # the overview's figure, exactly
-    elif health == "running":
-        qs = qs.filter(status__in=HARVESTER_BUSY)
-    rows = list(qs.order_by("connection__name", "name", "uid"))
-    if health in ("ok", "never"):
-        rows = [r for r in rows if r.health == health]
-    return rows
-
-
-@dataclass
-class ErrorGroup:
-    message: str
-    occurrences: int = 0  # resources (or harvester runs) with this message
-    harvesters: list[HarvesterSnapshot] = field(default_factory=list)
-
-
-def harvester_error_groups(rows: list[HarvesterSnapshot], *, limit: int = 50) -> list[ErrorGroup]:
-    """The error messages of every harvester, grouped by text across connections, most frequent first."""
-    groups: dict[str, ErrorGroup] = {}
-
-    def add(message: str, harvester: HarvesterSnapshot, n: int = 1) -> None:
-        text = (message or "").strip() or "(no message)"
-        group = groups.setdefault(text, ErrorGroup(text))
-        group.occurrences += n
-        if harvester not in group.harvesters:
-            group.harvesters.append(harvester)
-
-    for row in rows:
-        if row.error_message:
-            add(row.error_message, row)
-        for message in (row.resource_errors or {}).values():
-            add(str(message), row)
-        if row.has_error and not row.error_message and not row.resource_errors:
-            add("The last run hit an error (no message from the portal).", row)
-    return sorted(groups.values(), key=lambda g: (-g.occurrences, g.message))[:limit]
-
-
-def harvester_refresh_states(*, user) -> list[HarvesterRefresh | Connection]:
-    """One entry per visible connection: its HarvesterRefresh, or the Connection when never refreshed."""
-    connections = list(connections_visible_to(user).order_by("name"))
-    refs = {r.connection_id: r for r in HarvesterRefresh.objects.filter(connection__in=connections)}
-    states = []
-    for conn in connections:
-        ref = refs.get(conn.pk) or HarvesterRefresh(connection=conn)
-        ref.connection = conn
-        states.append(ref)
-    return states
-
-
-# --- people across portals (remote, parallel and bounded) --------------------------------------------
-@dataclass
-class PersonMatch:
-    username: str
-    email: str
-    name: str
-    is_active: bool | None
-    permissions: list[str]
-    groups: list[dict]  # {"uid", "title"}
-    last_seen_at: str | None
-
-
-@dataclass
-class PersonResult:
-    connection: Connection
-    role: Role | None
-    matches: list[PersonMatch] = field(default_factory=list)
-    error: str = ""
-
-    @property
-    def can_offboard(self) -> bool:
-        return self.role == Role.ADMIN
-
-
-def _matches(user, query: str) -> bool:
-    q = query.strip().lower()
-    return q in ((user.username or "").lower(), (user.email or "").lower())
-
-
-def _lookup_one(query: str):
-    def call(client) -> list[PersonMatch]:
-        found = [u for u in client.user_list(search=query, limit=100) if _matches(u, query)]
-        titles: dict[str, str] = {}
-        if any(u.groups for u in found):
-            try:
-                titles = {g.uid: g.title for g in client.group_iter()}
-            except Exception:  # noqa: BLE001 - titles are a nicety; uids still show
-                titles = {}
-        return [PersonMatch(username=u.username, email=u.email,
-                            name=" ".join(p for p in (u.first_name, u.last_name) if p) or u.display_name,
-                            is_active=u.is_active, permissions=sorted(u.permissions),
-                            groups=[{"uid": g.get("uid", ""), "title": g.get("title") or titles.get(g.get("uid"), "")}
-                                    for g in u.groups],
-                            last_seen_at=u.last_seen_at) for u in found]
-    return call
-
-
-def person_lookup(*, user, query: str) -> list[PersonResult]:
-    """Look a person up by e-mail or username on every visible connection at once (bounded, per-call timeout)."""
-    connections = list(connections_visible_to(user).order_by("name", "pk"))
-    outcomes: list[Outcome] = fan_out(connections, _lookup_one(query))
-    return [PersonResult(connection=o.connection, role=role_for(user, o.connection), matches=o.value or [],
-                         error=o.error) for o in outcomes]
