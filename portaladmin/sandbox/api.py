@@ -184,18 +184,45 @@ def _api_key(request: HttpRequest) -> str:
     return request.GET.get("apikey", "")
 
 
-def _authenticated(portal: SandboxPortal, key: str) -> bool:
-    """The portal's key or a key made with POST /apikeys/; a revoked key (even the seeded one) is refused."""
+def _authenticated(portal: SandboxPortal, key: str) -> tuple[bool, set[str] | None]:
+    """(accepted, permissions). The portal's key has every permission; a key made with POST /apikeys/ has
+    its own permissions; a revoked key (even the seeded one) is refused."""
     if not key:
-        return False
+        return False, None
     from .models import SandboxObject, hash_key
 
     hashed = hash_key(key)
     matches = [d for d in SandboxObject.objects.filter(portal=portal, kind="apikey").values_list("data", flat=True)
                if secrets.compare_digest(d.get("_key_hash", ""), hashed)]
     if matches:
-        return any(not d.get("is_revoked") for d in matches)
-    return portal.check_key(key)
+        live = [d for d in matches if not d.get("is_revoked")]
+        return bool(live), (set(live[0].get("permissions", [])) if live else None)
+    return portal.check_key(key), None
+
+
+_DOMAIN = ("/users/", "/groups/", "/apikeys/", "/metadata/templates/", "/medias/", "/datasource_connections/")
+_DATASET_ACTIONS = ("/publish/", "/unpublish/", "/abort/", "/publish_metadata/")
+
+
+def required_permissions(method: str, template: str) -> set[str]:
+    """What a key needs for an operation (edit_domain grants everything). Reads of datasets and pages are free."""
+    if template.startswith(_DOMAIN):
+        return {"edit_domain"}
+    if method == "GET":
+        return set()
+    if template.startswith("/harvesters/"):
+        return {"create_dataset", "edit_dataset", "publish_dataset"}
+    if template.startswith(("/studio_pages/", "/code_editor_pages/")):
+        if "/security/" in template:
+            return {"manage_page"}
+        return {"create_page"} if method == "POST" and template.count("/") == 2 else {"edit_page"}
+    if template == "/datasets/":
+        return {"create_dataset"}
+    if template.endswith(_DATASET_ACTIONS):
+        return {"publish_dataset"}
+    if "/security/" in template:
+        return {"manage_dataset"}
+    return {"edit_dataset"}
 
 
 def _match(method: str, path: str):
@@ -232,11 +259,17 @@ def _handle(request, portal_name, path, template, func, kwargs, path_matched) ->
         portal = SandboxPortal.objects.get(name=portal_name)
     except SandboxPortal.DoesNotExist:
         return not_found().response()
-    if not _authenticated(portal, _api_key(request)):
+    accepted, permissions = _authenticated(portal, _api_key(request))
+    if not accepted:
         return ApiError(401, "unauthorized", "Authentication credentials were not provided or are invalid.").response()
     faulted = _fault(portal)
     if faulted is not None:
         return faulted
+    if template and permissions is not None and "edit_domain" not in permissions:
+        missing = required_permissions(request.method, template) - permissions
+        if missing:
+            return ApiError(403, "permission_denied", "You do not have permission to perform this action "
+                            f"(missing: {', '.join(sorted(missing))}).").response()
     if func is None:
         if path_matched:
             return ApiError(405, "method_not_allowed", f'Method "{request.method}" not allowed.').response()

@@ -91,3 +91,18 @@ def test_revoking_the_seeded_key_locks_its_holder_out(api):
     assert seeded_key["label"] == "portaladmin (sandbox seed)"
     assert api.post(f"/apikeys/{seeded_key['uid']}/revoke/", {}).status == 200
     assert api.get("/datasets/").status == 401
+
+
+def test_keys_made_with_limited_permissions_get_403_beyond_them(api, client):
+    uid = api.get("/datasets/", query={"limit": 1}).json["results"][0]["uid"]
+    editor_key = api.post("/apikeys/", {"label": "editor", "permissions": ["edit_dataset"]}).json["key"]
+    editor = SandboxApi(client, "acme", editor_key)
+    assert editor.get(f"/datasets/{uid}/").status == 200
+    assert editor.put(f"/datasets/{uid}/metadata/default/publisher/", {"value": "Me"}).status == 200
+    refused = editor.post(f"/datasets/{uid}/publish/")
+    assert refused.status == 403 and refused.json["error_code"] == "permission_denied"
+    assert "publish_dataset" in refused.json["message"]
+    assert editor.get("/users/").status == 403
+    assert editor.post("/studio_pages/", {"slug": "nope"}).status == 403
+    admin_key = api.post("/apikeys/", {"label": "admin", "permissions": ["edit_domain"]}).json["key"]
+    assert SandboxApi(client, "acme", admin_key).post(f"/datasets/{uid}/publish/").status == 200

@@ -149,6 +149,12 @@ def test_errors_map_to_the_client_exceptions(client, live_server):
     assert "metadata" in invalid.value.detail
     with pytest.raises(PortalAuthError):
         PortalClient(base_url=f"{live_server.url}/sandbox/live", api_key="wrong").dataset_count()
+    limited = client.apikey_create(label="readonly", permissions=["explore_restricted_dataset"])
+    reader = PortalClient(base_url=f"{live_server.url}/sandbox/live", api_key=limited.key)
+    assert reader.dataset_count() > 0
+    with pytest.raises(PortalAuthError) as forbidden:
+        reader.dataset_publish(client.dataset_list(limit=1).results[0].uid)
+    assert forbidden.value.is_permission and forbidden.value.status == 403
     with pytest.raises(PortalValidationError) as last_admin:
         client.user_delete("admin")
     assert "only domain administrator" in last_admin.value.message
