@@ -7,6 +7,7 @@ Per-row and per-connection roles are checked in the services (403 on posts by lo
 from __future__ import annotations
 
 import time
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -165,11 +166,8 @@ def harvesters_board(request):
     connections = list(connections_visible_to(request.user).order_by("name"))
     form = HarvesterFilterForm(request.GET or None, connections=connections)
     rows = selectors.fleet_harvesters(user=request.user, **form.filters())
-    roles = _roles(request.user, connections)
     ctx = {"form": form, "rows": rows, "groups": selectors.harvester_error_groups(rows),
-           "refreshes": selectors.harvester_refresh_states(user=request.user),
-           "operate_on": {pk for pk, r in roles.items() if ROLE_RANK.get(r, 0) >= ROLE_RANK[Role.OPERATOR]},
-           "watchdog_minutes": selectors.watchdog_minutes()}
+           "refreshes": selectors.harvester_refresh_states(user=request.user)}
     return render_page(request, "fleet/harvesters.html", ctx, partial="harvester-board")
 
 
@@ -181,7 +179,7 @@ def harvesters_refresh(request):
     if not refreshed:
         raise Http404("No such connection.")
     messages.info(request, f"Refreshing the harvesters of {len(refreshed)} connection(s) in the background.")
-    return redirect(request, reverse("fleet:harvesters") + (f"?connection={slug}" if slug else ""))
+    return redirect(request, reverse("fleet:harvesters") + (f"?{urlencode({'connection': slug})}" if slug else ""))
 
 
 # --- people across portals ----------------------------------------------------------------------------
@@ -202,7 +200,7 @@ def people_offboard(request):
     form = OffboardForm(request.POST)
     if not form.is_valid() or not form.accounts():
         messages.error(request, "Select at least one portal to offboard from.")
-        return redirect(request, reverse("fleet:people") + f"?q={form.data.get('person', '')}")
+        return redirect(request, reverse("fleet:people") + "?" + urlencode({"q": form.data.get("person", "")}))
     job = services.person_offboard_start(actor=request.user, accounts=form.accounts(),
                                          label=form.cleaned_data.get("person") or "", request=request)
     messages.success(request, f"Offboarding started as job #{job.pk}.")
