@@ -334,7 +334,11 @@ def test_metadata_field_edit_and_remote_validation(api, client_as, cast, make_sn
         "error_code": "validation_error", "message": "Invalid", "detail": {"value": ["Too short."]}})
     response = client_as(cast["operator"]).post(url("metadata_field", uid="da_1", template="default", field="title"),
                                                 {"value": "T", "kind": "text"}, headers=HX)
-    assert "Too short." in response.content.decode()
+    body = response.content.decode()
+    assert '<ul class="errorlist"><li>Too short.</li></ul>' in body and 'aria-invalid="true"' in body
+    bad = client_as(cast["operator"]).post(url("metadata_field", uid="da_1", template="default", field="title"),
+                                           {"value": "{nope", "kind": "json"}, headers=HX).content.decode()
+    assert "Not valid JSON" in bad
 
 
 def test_metadata_template_edit_maps_errors_on_the_template_form(api, client_as, cast, make_snapshot):

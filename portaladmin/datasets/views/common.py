@@ -44,7 +44,7 @@ def tab_url(connection, uid: str, tab: str = "overview") -> str:
 
 
 def portal_failure(request, connection, exc: PortalError, *, uid: str | None = None, form=None,
-                   dataset_level: bool = False) -> str:
+                   dataset_level: bool = False, aliases: dict[str, str] | None = None) -> str:
     """Report a PortalError as a message (or as form errors). Returns GONE when the dataset itself is gone."""
     if isinstance(exc, PortalNotFound) and uid:
         if dataset_level or dataset_gone(connection=connection, uid=uid):
@@ -57,7 +57,7 @@ def portal_failure(request, connection, exc: PortalError, *, uid: str | None = N
         messages.error(request, "That item no longer exists on the portal (deleted meanwhile?). Nothing was changed.")
         return "error"
     if isinstance(exc, PortalValidationError) and form is not None:
-        apply_remote_errors(form, exc.detail, fallback=exc.message)
+        apply_remote_errors(form, exc.detail, fallback=exc.message, aliases=aliases)
         return "form"
     if isinstance(exc, PortalConflict):
         messages.error(request, f"The portal refused this in the dataset's current state: {exc.message}")

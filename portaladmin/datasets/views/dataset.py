@@ -159,14 +159,21 @@ def metadata_template_edit(request, connection, uid: str, template: str):
 @require_POST
 def metadata_field_edit(request, connection, uid: str, template: str, field: str):
     form = f.MetadataFieldForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"{field}: " + " ".join(e for errs in form.errors.values() for e in errs))
-        return render_tab(request, connection, uid, "metadata")
-    return _run(request, connection, uid, "metadata",
-                lambda: services.metadata_field_update(connection=connection, actor=request.user, uid=uid,
-                                                       template=template, field=field,
-                                                       value=form.cleaned_data["parsed"], request=request),
-                success=f"{template}.{field} saved.", dataset_level=True)
+    if form.is_valid():
+        try:
+            services.metadata_field_update(connection=connection, actor=request.user, uid=uid, template=template,
+                                           field=field, value=form.cleaned_data["parsed"], request=request)
+        except PortalError as exc:
+            # the portal's errors for this value land under this field's input
+            if portal_failure(request, connection, exc, uid=uid, form=form, dataset_level=True,
+                              aliases={field: "value", template: "value"}) == "gone":
+                return redirect(request, list_url(connection))
+        else:
+            return after_write(request, connection, uid, "metadata", f"{template}.{field} saved.")
+    errors = [e for errs in form.errors.values() for e in errs]
+    return render_tab(request, connection, uid, "metadata",
+                      extra={"field_error": {"template": template, "field": field, "errors": errors,
+                                             "value": request.POST.get("value", "")}})
 
 
 # ---------------------------------------------------------------------------------------------- resources
