@@ -51,3 +51,32 @@ def require_fields(body: dict, names: tuple[str, ...]) -> None:
 
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "bad_request", message)
+
+
+STR_LIST = "list of strings"
+STR_MAP = "object of strings"
+_MESSAGES = {str: "Not a valid string.", bool: "Must be a valid boolean.", int: "A valid integer is required.",
+             dict: "Expected an object.", list: "Expected a list of items.", STR_LIST: "Expected a list of strings.",
+             STR_MAP: "Expected an object whose values are strings."}
+
+
+def _is(value, expected) -> bool:
+    if expected == STR_LIST:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if expected == STR_MAP:
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, expected)
+
+
+def check_types(body: dict, expected: dict, *, nullable: tuple[str, ...] = ()) -> None:
+    """400 validation_error for fields present with the wrong JSON type (like the real API's serializers)."""
+    errors = {}
+    for name, kind in expected.items():
+        if name not in body or (body[name] is None and name in nullable):
+            continue
+        if not _is(body[name], kind):
+            errors[name] = [_MESSAGES[kind]]
+    if errors:
+        raise invalid(errors)

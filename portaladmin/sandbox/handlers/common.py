@@ -6,8 +6,13 @@ from .. import clock
 from ..api import Ctx, deleted, invalid, paginate_list, route
 from ..models import SandboxDataset, SandboxObject
 from ..status import dataset_is_published
-from ..store import get_dataset, new_uid, obj_create, obj_get, objects, require_fields
+from ..store import check_types, get_dataset, new_uid, obj_create, obj_get, objects, require_fields
 
+TEXT_FIELDS = {n: str for n in ("title", "description", "modified", "language", "timezone", "publisher",
+                                "references")}
+LIST_FIELDS = {n: list for n in ("keyword", "geographic_reference", "attributions")}
+BOOL_FIELDS = {n: bool for n in ("modified_updates_on_metadata_change", "modified_updates_on_data_change",
+                                 "geographic_reference_auto")}
 DEFAULT_SECURITY = {"is_data_visible": True, "visible_fields": None, "filter_query": "", "api_calls_quota": None}
 LANGUAGES = ("en", "fr", "nl", "pt", "it", "ar", "de", "es", "ca", "eu", "sv")
 
@@ -36,6 +41,15 @@ def validate_default_metadata(default) -> dict:
     for name, value in default.items():
         if name not in errors and (not isinstance(value, dict) or "value" not in value):
             errors[name] = ["Expected an object with a 'value' key."]
+        elif name not in errors and value["value"] is not None:
+            kind = LIST_FIELDS.get(name) or TEXT_FIELDS.get(name) or BOOL_FIELDS.get(name)
+            if kind is list and not (isinstance(value["value"], list)
+                                     and all(isinstance(v, str) for v in value["value"])):
+                errors[name] = ["Expected a list of strings."]
+            elif kind is str and not isinstance(value["value"], str):
+                errors[name] = ["Not a valid string."]
+            elif kind is bool and not isinstance(value["value"], bool):
+                errors[name] = ["Must be a valid boolean."]
     language = default.get("language")
     if "language" not in errors and language["value"] not in LANGUAGES:
         errors["language"] = [f"\"{language['value']}\" is not a valid choice."]
@@ -81,6 +95,7 @@ def dataset_changed(ctx: Ctx, ds: SandboxDataset, sections: list[str]) -> None:
 
 def validate_cron(body: dict) -> None:
     require_fields(body, ("cron_schedule",))
+    check_types(body, {"cron_schedule": str})
     if not isinstance(body["cron_schedule"], str) or not croniter.is_valid(body["cron_schedule"]):
         raise invalid({"cron_schedule": ["Invalid cron expression."]})
 

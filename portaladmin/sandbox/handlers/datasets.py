@@ -11,7 +11,7 @@ from .. import clock
 from ..api import ApiError, Ctx, deleted, invalid, not_found, ok, page_bounds, paginate_list, paginated, route
 from ..models import SandboxDataset, SandboxObject
 from ..status import dataset_settle_and_store, dataset_start, dataset_status
-from ..store import get_dataset, new_uid, obj_create, obj_get, objects, require_fields
+from ..store import STR_LIST, check_types, get_dataset, new_uid, obj_create, obj_get, objects, require_fields
 from .common import (
     DEFAULT_SECURITY,
     add_version,
@@ -59,6 +59,7 @@ def _validate_dataset_id(ctx: Ctx, dataset_id, exclude_pk=None) -> None:
 @route("POST", "/datasets/")
 def dataset_create(ctx: Ctx):
     body = ctx.json()
+    check_types(body, {"dataset_id": str, "is_restricted": bool, "default_security": dict})
     validate_metadata(body.get("metadata"))
     uid = new_uid("da")
     dataset_id = body.get("dataset_id") or uid
@@ -81,6 +82,7 @@ def dataset_retrieve(ctx: Ctx, dataset_uid):
 def dataset_update(ctx: Ctx, dataset_uid):
     ds = get_dataset(ctx, dataset_uid, lock=True)
     body = ctx.json()
+    check_types(body, {"dataset_id": str, "is_restricted": bool, "default_security": dict})
     sections = []
     if "metadata" in body:
         validate_metadata(body["metadata"])
@@ -296,6 +298,7 @@ ORIGINS = {"http": "HTTP", "ftp": "FTP", "uploaded_file": "Uploaded file", "fede
 
 def _validate_resource(ctx: Ctx, ds: SandboxDataset, body: dict) -> None:
     require_fields(body, ("type", "title", "datasource"))
+    check_types(body, {"type": str, "title": str, "params": dict, "datasource": dict})
     source = body["datasource"]
     if not isinstance(source, dict) or not source.get("type"):
         raise invalid({"datasource": {"type": ["This field is required."]}})
@@ -413,6 +416,7 @@ def resource_unsaved_preview(ctx: Ctx, dataset_uid):
     ds = get_dataset(ctx, dataset_uid)
     body = ctx.json()
     require_fields(body, ("type", "datasource"))
+    check_types(body, {"type": str, "params": dict, "datasource": dict})
     if body["datasource"].get("type") == "uploaded_file":
         _validate_resource(ctx, ds, {"title": "preview", **body})
     return 200, _preview(ctx, ds, body["datasource"])
@@ -422,6 +426,7 @@ def resource_unsaved_preview(ctx: Ctx, dataset_uid):
 def resource_guess_unsaved(ctx: Ctx, dataset_uid):
     get_dataset(ctx, dataset_uid)
     require_fields(ctx.json(), ("datasource",))
+    check_types(ctx.json(), {"datasource": dict})
     return 200, [e for e in EXTRACTORS if e["type"] == "csvfile"]
 
 
@@ -448,6 +453,7 @@ def resource_guess_params_unsaved(ctx: Ctx, dataset_uid):
     get_dataset(ctx, dataset_uid)
     body = ctx.json()
     require_fields(body, ("type", "datasource"))
+    check_types(body, {"type": str, "datasource": dict})
     return 200, {"extractor": body["type"], "params": {"separator": ";", "encoding": "utf-8"}}
 
 
@@ -491,7 +497,10 @@ def processor_types(ctx: Ctx):
 # ---------------------------------------------------------------- processors, fields, schedules, rulesets
 
 def _need(*names):
-    return lambda ctx, body: require_fields(body, names)
+    def validate(ctx, body):
+        require_fields(body, names)
+        check_types(body, {"type": str, "label": str})
+    return validate
 
 
 FIELD_REQUIRED = {"rename": ("from_name", "to_name", "field_label"), "type": ("field", "type_param"),
@@ -501,19 +510,35 @@ FIELD_REQUIRED = {"rename": ("from_name", "to_name", "field_label"), "type": ("f
 
 def _validate_field(ctx, body):
     require_fields(body, ("type", "label"))
+    check_types(body, {"type": str, "label": str, "field": str, "from_name": str, "to_name": str,
+                       "field_label": str, "annotation": str, "description": str, "args": list})
     if body["type"] not in FIELD_REQUIRED:
         raise invalid({"type": [f"\"{body['type']}\" is not a valid choice."]})
     require_fields(body, FIELD_REQUIRED[body["type"]])
 
 
 def _validate_user_ruleset(ctx, body):
-    if not isinstance(body.get("user"), dict) or not body["user"].get("username"):
+    if not isinstance(body.get("user"), dict) or not isinstance(body["user"].get("username"), str) \
+            or not body["user"]["username"]:
         raise invalid({"user": {"username": ["This field is required."]}})
+    _ruleset_types(body)
+
+
+def _ruleset_types(body):
+    check_types(body, {"permissions": STR_LIST, "security": dict})
+    bad = [p for p in body.get("permissions", []) if p not in DATASET_PERMISSIONS]
+    if bad:
+        raise invalid({"permissions": [f"\"{bad[0]}\" is not a valid choice."]})
 
 
 def _validate_group_ruleset(ctx, body):
-    if not isinstance(body.get("group"), dict) or not body["group"].get("uid"):
+    if not isinstance(body.get("group"), dict) or not isinstance(body["group"].get("uid"), str) \
+            or not body["group"]["uid"]:
         raise invalid({"group": {"uid": ["This field is required."]}})
+    _ruleset_types(body)
+
+
+DATASET_PERMISSIONS = ("explore_restricted_dataset", "edit_dataset", "publish_dataset", "manage_dataset")
 
 
 crud("/datasets/{dataset_uid}/processors/", "processor", key_param="processor_uid", prefix="pr",
@@ -629,6 +654,7 @@ def export_put(ctx: Ctx, dataset_uid, export_uid):
     obj = obj_get(ctx.portal, "alt_export", export_uid, ds.uid)
     body = ctx.json()
     require_fields(body, ("title", "type"))
+    check_types(body, {"title": str, "type": str, "description": str})
     obj.data = {**obj.data, "title": body["title"], "description": body.get("description", obj.data["description"]),
                 "updated_at": clock.iso(ctx.now)}
     obj.save(update_fields=["data"])

@@ -12,7 +12,7 @@ from ..status import (
     harvester_status,
     harvester_transition,
 )
-from ..store import new_uid, obj_create, obj_get, objects, require_fields
+from ..store import STR_LIST, STR_MAP, check_types, new_uid, obj_create, obj_get, objects, require_fields
 from .common import crud, public, validate_cron
 
 HARVESTER_TYPES = ("arcgis", "arcgis_opendata", "ckan", "csw", "datagouv", "datajson", "ftp", "ftp_csv",
@@ -45,6 +45,8 @@ def harvester_json(ctx: Ctx, hv: SandboxHarvester) -> dict:
 
 def _validate_harvester(body: dict) -> None:
     require_fields(body, ("type", "name"))
+    check_types(body, {"type": str, "name": str, "url": str, "version": int, "restrict_datasets_visibility": bool,
+                       "delete_missing_datasets": bool, "forced_metas": dict})
     if body["type"] not in HARVESTER_TYPES:
         raise invalid({"type": [f"\"{body['type']}\" is not a valid choice."]})
 
@@ -165,6 +167,7 @@ def hv_schedule_list(ctx: Ctx, harvester_uid):
 
 def _validate_hv_schedule(body):
     validate_cron(body)
+    check_types(body, {"timezone": str})
     if not isinstance(body.get("timezone", "UTC"), str) or not body.get("timezone", "UTC"):
         raise invalid({"timezone": ["This field may not be blank."]})
 
@@ -233,6 +236,7 @@ def _slug_taken(ctx: Ctx, slug: str, exclude: str | None = None) -> bool:
 def studio_create(ctx: Ctx):
     body = ctx.json()
     require_fields(body, ("slug",))
+    check_types(body, {"slug": str, "public": bool, "title": str, "description": str})
     if _slug_taken(ctx, body["slug"]):
         raise invalid({"slug": ["A page with this slug already exists."]})
     uid = new_uid("sp")
@@ -252,6 +256,7 @@ def studio_get(ctx: Ctx, studio_page_uid):
 def studio_put(ctx: Ctx, studio_page_uid):
     obj = _studio_page(ctx, studio_page_uid)
     body = ctx.json()
+    check_types(body, {"slug": str, "public": bool, "title": str, "description": str})
     data = dict(obj.data)
     if "slug" in body:
         if not body["slug"]:
@@ -311,9 +316,11 @@ def _page_parent(kind):
 def _perm_validator(target: str, allowed: tuple[str, ...]):
     def validate(ctx, body):
         if target == "user":
-            if not isinstance(body.get("user"), dict) or not body["user"].get("username"):
+            if not isinstance(body.get("user"), dict) or not isinstance(body["user"].get("username"), str) \
+                    or not body["user"]["username"]:
                 raise invalid({"user": {"username": ["This field is required."]}})
-        elif not isinstance(body.get("group"), dict) or not body["group"].get("uid"):
+        elif not isinstance(body.get("group"), dict) or not isinstance(body["group"].get("uid"), str) \
+                or not body["group"]["uid"]:
             raise invalid({"group": {"uid": ["This field is required."]}})
         perms = body.setdefault("permissions", [])
         if not isinstance(perms, list) or any(p not in allowed for p in perms):
@@ -352,6 +359,12 @@ def code_page_data(slug: str, title: str, *, tags=(), at=None, by: str = "sandbo
 
 def _validate_code_page(body: dict) -> None:
     require_fields(body, ("slug", "content"))
+    check_types(body, {"slug": str, "title": STR_MAP, "description": str, "content": dict, "template": str,
+                       "tags": STR_LIST, "is_restricted": bool, "is_archived": bool})
+    for part in ("html", "css"):
+        if part in body["content"] and not (isinstance(body["content"][part], dict) and all(
+                isinstance(v, str) for v in body["content"][part].values())):
+            raise invalid({"content": {part: ["Expected an object of strings keyed by language."]}})
     if not isinstance(body["content"], dict):
         raise invalid({"content": ["Expected an object with html and css."]})
     if "title" in body and not isinstance(body["title"], dict):
@@ -452,6 +465,7 @@ def apikey_list(ctx: Ctx):
 def apikey_create(ctx: Ctx):
     body = ctx.json()
     from .people import _check_permissions
+    check_types(body, {"label": str, "permissions": STR_LIST})
     perms = body.get("permissions", [])
     if not isinstance(perms, list):
         raise invalid({"permissions": ["Expected a list of items."]})
@@ -472,6 +486,9 @@ def apikey_get(ctx: Ctx, apikey_uid):
 def apikey_put(ctx: Ctx, apikey_uid):
     obj = obj_get(ctx.portal, "apikey", apikey_uid)
     body = ctx.json()
+    check_types(body, {"label": str, "permissions": STR_LIST})
+    from .people import _check_permissions
+    _check_permissions(body.get("permissions", []), "permissions")
     obj.data = {**obj.data, **{k: body[k] for k in ("label", "permissions") if k in body}}
     obj.save(update_fields=["data"])
     return 200, public(obj.data)
@@ -480,6 +497,7 @@ def apikey_put(ctx: Ctx, apikey_uid):
 @route("POST", "/apikeys/{apikey_uid}/revoke/")
 def apikey_revoke(ctx: Ctx, apikey_uid):
     obj = obj_get(ctx.portal, "apikey", apikey_uid)
+    check_types(ctx.json(), {"reason": str})
     reason = ctx.json().get("reason", "")
     if not obj.data.get("is_revoked"):
         obj.data = {**obj.data, "is_revoked": True,
@@ -492,6 +510,7 @@ def apikey_revoke(ctx: Ctx, apikey_uid):
 def apikey_search(ctx: Ctx):
     body = ctx.json()
     require_fields(body, ("key",))
+    check_types(body, {"key": str})
     wanted = hash_key(str(body["key"]))
     found = next((o.data for o in objects(ctx.portal, "apikey") if o.data.get("_key_hash") == wanted), None)
     return 200, {"found": found is not None, "result": public(found) if found else None}
@@ -508,6 +527,7 @@ def connection_data(uid: str, url: str, at=None) -> dict:
 
 def _connection_validate(ctx, body):
     require_fields(body, ("type",))
+    check_types(body, {"type": str, "url": str, "is_reusable": bool, "headers": list}, nullable=("auth",))
     if body["type"] == "http":
         require_fields(body, ("url",))
 
@@ -540,6 +560,7 @@ def template_list(ctx: Ctx):
 
 def _validate_template(body: dict) -> None:
     require_fields(body, ("name", "title", "type", "schema"))
+    check_types(body, {"name": str, "title": str, "type": str, "is_active": bool, "schema": list})
     if body["type"] not in ("basic", "admin"):
         raise invalid({"type": ["Only templates with type basic or admin can be created."]})
     if not isinstance(body["schema"], list) or any(not isinstance(f, dict) or not f.get("name")

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from .. import clock
 from ..api import ApiError, Ctx, deleted, invalid, paginate_list, route
 from ..models import SandboxObject, SandboxPortal
-from ..store import obj_create, obj_get, objects, require_fields
+from ..store import STR_LIST, check_types, obj_create, obj_get, objects, require_fields
 from .common import public
 
 PERMISSIONS = ("edit_domain", "create_page", "edit_page", "manage_page", "explore_restricted_page", "create_dataset",
@@ -111,6 +111,7 @@ def _refuse_last_admin() -> ApiError:
 def user_put(ctx: Ctx, username):
     obj = obj_get(ctx.portal, "user", username)
     body = ctx.json()
+    check_types(body, {"first_name": str, "last_name": str, "email": str, "permissions": STR_LIST})
     changes = {k: body[k] for k in ("first_name", "last_name", "email", "permissions") if k in body}
     if "permissions" in changes:
         if not isinstance(changes["permissions"], list):
@@ -179,6 +180,13 @@ def _add_users(ctx: Ctx, items: list, *, active: bool) -> dict:
     results = {}
     for position, item in enumerate(items):
         email = item.get("email") if isinstance(item, dict) else None
+        if isinstance(item, dict) and email is not None:
+            try:
+                check_types(item, {"email": str, "username": str, "first_name": str, "last_name": str,
+                                   "permissions": STR_LIST})
+            except ApiError as exc:
+                results[str(position)] = _item_error(exc.error_code, "Invalid values for this user.", exc.detail)
+                continue
         if not email:
             results[str(position)] = _item_error("validation_error", "An e-mail address is required.",
                                                  {"email": ["This field is required."]})
@@ -261,6 +269,8 @@ def group_list(ctx: Ctx):
 
 def _validate_group(body: dict) -> None:
     require_fields(body, ("title",))
+    check_types(body, {"uid": str, "title": str, "description": str, "permissions": STR_LIST,
+                       "explore_limits": dict})
     if "permissions" in body:
         if not isinstance(body["permissions"], list):
             raise invalid({"permissions": ["Expected a list of items."]})
@@ -318,7 +328,7 @@ def group_members(ctx: Ctx, group_uid):
 
 def _add_member(ctx: Ctx, group_uid: str, item) -> dict:
     username = item.get("username") if isinstance(item, dict) else None
-    if not username:
+    if not isinstance(username, str) or not username:
         raise invalid({"username": ["This field is required."]})
     user = objects(ctx.portal, "user").filter(key=username).first()
     if user is None:
