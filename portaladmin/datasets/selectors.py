@@ -26,8 +26,8 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-status": ("-status", "dataset_id", "id"),
 }
 # The columns a list row shows (the description and the search text stay on disk).
-LIST_FIELDS = ("uid", "dataset_id", "title", "keywords", "status", "is_published", "is_restricted", "updated_at",
-               "connection_id")
+LIST_FIELDS = ("uid", "dataset_id", "title", "keywords", "status", "status_message", "is_published", "is_restricted",
+               "updated_at", "connection_id")
 # Searches matching at most this many rows are read through the (connection, search) index, then sorted.
 SMALL_MATCH = 500
 DEFAULT_SORT = "dataset_id"

@@ -34,7 +34,8 @@ def _rows(page) -> list[dict]:
         updated = timezone.localtime(row.updated_at).strftime("%Y-%m-%d %H:%M") if row.updated_at else ""
         rows.append({"uid": row.uid, "dataset_id": row.dataset_id, "title": _cut(row.title, 90),
                      "keywords": _cut(", ".join(row.keywords or []), 80), "status": row.status,
-                     "status_label": STATUS_LABELS.get(row.status, row.status), "publication": row.publication,
+                     "status_label": STATUS_LABELS.get(row.status, row.status), "message": _cut(row.status_message, 300),
+                     "publication": row.publication,
                      "access": "restricted" if row.is_restricted else "public", "updated": updated})
     return rows
 
