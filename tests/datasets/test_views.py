@@ -538,3 +538,15 @@ def test_bulk_without_htmx_redirects_to_the_job(client_as, cast, make_snapshot):
     response = client_as(cast["operator"]).post(url("bulk"), {"action": "unpublish", "uid": ["da_1"]})
     assert response.status_code == 302 and response["Location"] == Job.objects.get().get_absolute_url()
     assert client_as(cast["operator"]).post(url("bulk"), {"action": "publish"}).status_code == 302
+
+
+def test_partial_pushes_the_canonical_shareable_url(client_as, cast, make_snapshot, synced):
+    for i in range(60):
+        make_snapshot(f"da_{i}", f"ds-{i:03d}")
+    client = client_as(cast["viewer"])
+    response = client.get(url("list"), {"q": "ds", "published": "", "status": "", "restricted": "", "page": "2",
+                                        "sort": "title"}, headers=HX)
+    assert response["HX-Push-Url"] == url("list") + "?q=ds&sort=title&page=2"
+    assert client.get(url("list"), {"q": ""}, headers=HX)["HX-Push-Url"] == url("list")
+    shared = client.get(response["HX-Push-Url"])  # the same page, as a full page
+    assert b"<html" in shared.content and shared.context["page_obj"].number == 2

@@ -62,7 +62,13 @@ def _list_context(request, connection) -> dict:
 @require_GET
 @vary_on_headers("HX-Request")
 def dataset_list(request, connection):
-    return render_page(request, "datasets/list.html", _list_context(request, connection), partial="dataset-table")
+    ctx = _list_context(request, connection)
+    response = render_page(request, "datasets/list.html", ctx, partial="dataset-table")
+    if is_partial(request):  # the address bar shows the canonical, shareable URL (no empty parameters)
+        page = ctx["page_obj"].number
+        query = ctx["querystring_base"] + (f"page={page}" if page > 1 else "")
+        response["HX-Push-Url"] = ctx["list_url"] + ("?" + query.rstrip("&") if query else "")
+    return response
 
 
 def _sync_fragment(request, connection):
