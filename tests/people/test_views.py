@@ -298,3 +298,24 @@ def _confirm(client, response):
     confirm = re.search(r'action="([^"]+/confirm/)"', preview).group(1)
     done = client.post(confirm)
     return Job.objects.get(pk=int(re.search(r"/jobs/(\d+)/", done["Location"]).group(1))), preview
+
+
+def test_group_list_passes_search_and_sort_to_the_portal(cast, client_as, connection, portal_api):
+    from .conftest import query_of
+
+    html = client_as(cast["viewer"]).get(f"/c/{connection.slug}/groups/?search=gi&sort=user_count").content.decode()
+    call = next(c for c in portal_api.calls if "/groups/?" in c.request.url)
+    assert query_of(call) == {"search": ["gi"], "sort": ["user_count"], "limit": ["25"], "offset": ["0"]}
+    assert "GIS" in html
+
+
+def test_a_portal_error_on_the_list_is_shown_not_raised(cast, client_as, connection, api):
+    api.get(API + "/users/", status=503, json={"error_code": "internal_error", "message": "Try later.",
+                                               "trace_id": "t-1"})
+    response = client_as(cast["viewer"]).get(f"/c/{connection.slug}/users/")
+    assert response.status_code == 200 and "Try later. (trace id t-1)" in response.content.decode()
+
+
+def test_unknown_user_is_404(cast, client_as, connection, api):
+    api.get(API + "/users/nobody/", status=404, json={"error_code": "not_found", "message": "Not found."})
+    assert client_as(cast["viewer"]).get(f"/c/{connection.slug}/users/nobody/").status_code == 404
