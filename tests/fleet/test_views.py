@@ -21,11 +21,22 @@ def test_anonymous_is_sent_to_login(client, db, name):
     assert response["Location"].startswith(reverse("login"))
 
 
-@pytest.mark.parametrize("name", ["fleet:datasets-bulk", "fleet:harvesters-refresh", "fleet:people-offboard"])
-def test_anonymous_posts_are_sent_to_login(client, db, name):
-    response = client.post(reverse(name), {})
+@pytest.mark.parametrize("name, kwargs", [
+    ("fleet:datasets-bulk", {}), ("fleet:harvesters-refresh", {}), ("fleet:people-offboard", {}),
+    ("fleet:watchdog-dataset-abort", {"conn": "demo", "uid": "da_1"}),
+    ("fleet:watchdog-harvester-abort", {"conn": "demo", "uid": "h1"}),
+    ("fleet:watchdog-job-retry", {"job_id": 1}), ("fleet:watchdog-job-cancel", {"job_id": 1}),
+])
+def test_anonymous_posts_are_sent_to_login(client, connection, name, kwargs):
+    response = client.post(reverse(name, kwargs=kwargs), {})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+    assert not Job.objects.exists()
+
+
+def test_anonymous_offboard_page_is_sent_to_login(client, db):
+    response = client.get(reverse("fleet:offboard", kwargs={"job_id": 1}))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.parametrize("who", ["viewer", "operator", "admin", "outsider", "superuser"])
