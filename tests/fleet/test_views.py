@@ -227,3 +227,11 @@ def test_overview_figures_link_to_filtered_lists(client_as, cast, connection, ma
     assert 'href="/c/demo/datasets/?status=error" data-figure="in-error"' in html
     assert 'href="/c/demo/datasets/?published=no" data-figure="unpublished"' in html
     assert 'href="/c/demo/datasets/?status=busy" data-figure="processing"' in html
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_back_button_history_restore_gets_the_whole_page(client_as, cast, name):
+    # hx-push-url + historyCacheSize 0: on Back, htmx re-fetches the URL with both headers and swaps <body>
+    response = client_as(cast["viewer"]).get(reverse(name), headers={"HX-Request": "true",
+                                                                     "HX-History-Restore-Request": "true"})
+    assert "<html" in response.content.decode()
