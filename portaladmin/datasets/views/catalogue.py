@@ -12,7 +12,7 @@ from django.views.decorators.vary import vary_on_headers
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger
 from portaladmin.datasets.forms import BulkActionForm, DatasetCreateForm, DatasetListForm
 from portaladmin.datasets.models import SnapshotStatus
-from portaladmin.datasets.selectors import SORTS, catalogue_sync_state, snapshot_list, snapshot_page
+from portaladmin.datasets.selectors import DEFAULT_SORT, catalogue_sync_state, snapshot_list, snapshot_page
 from portaladmin.datasets.services import catalogue_sync_request, dataset_action_start, dataset_create
 from portaladmin.datasets.views.common import list_url, portal_failure, tab_url
 from portaladmin.portals.client.errors import PortalError
@@ -34,28 +34,31 @@ def _rows(page) -> list[dict]:
         updated = timezone.localtime(row.updated_at).strftime("%Y-%m-%d %H:%M") if row.updated_at else ""
         rows.append({"uid": row.uid, "dataset_id": row.dataset_id, "title": _cut(row.title, 90),
                      "keywords": _cut(", ".join(row.keywords or []), 80), "status": row.status,
-                     "status_label": STATUS_LABELS.get(row.status, row.status), "message": _cut(row.status_message, 300),
-                     "publication": row.publication,
-                     "access": "restricted" if row.is_restricted else "public", "updated": updated})
+                     "status_label": STATUS_LABELS.get(row.status, row.status),
+                     "message": _cut(row.status_message, 300), "publication": row.publication, "access": "restricted" if row.is_restricted else "public", "updated": updated})
     return rows
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else "yes" if value else "no"
 
 
 def _list_context(request, connection) -> dict:
     form = DatasetListForm(request.GET)
     filters = form.filters()
     page = snapshot_page(connection=connection, page=form.page_number(), per_page=PAGE_SIZE, **filters)
-    params = {k: v for k, v in {"q": filters["q"], "published": request.GET.get("published", ""),
-                                "status": filters["status"], "restricted": request.GET.get("restricted", ""),
-                                "sort": filters["sort"] if filters["sort"] != "dataset_id" else ""}.items() if v}
-    base = urlencode({k: v for k, v in params.items() if k != "sort"})
+    # The valid filters only, in a fixed order: links and the pushed URL stay canonical and shareable.
+    params = {k: v for k, v in {"q": filters["q"], "published": _yes_no(filters["published"]),
+                                "status": filters["status"], "restricted": _yes_no(filters["restricted"]),
+                                "sort": filters["sort"] if filters["sort"] != DEFAULT_SORT else ""}.items() if v}
     sort_links = {}
     for key in ("dataset_id", "title", "updated", "status"):
         target = f"-{key}" if filters["sort"] == key else key
-        sort_links[key] = {"qs": urlencode({**params, "sort": target}),
-                           "dir": "asc" if filters["sort"] == key else "desc" if filters["sort"] == f"-{key}" else ""}
-    return {"connection": connection, "form": form, "list_url": list_url(connection), "filters": filters, "page_obj": page, "rows": _rows(page),
-            "querystring_base": urlencode(params) + "&" if params else "", "filter_qs": base,
-            "sort_links": sort_links, "sorts": SORTS, "sync": catalogue_sync_state(connection=connection)}
+        direction = "asc" if filters["sort"] == key else "desc" if filters["sort"] == f"-{key}" else ""
+        sort_links[key] = {"qs": urlencode({**params, "sort": target}), "dir": direction}
+    return {"connection": connection, "form": form, "list_url": list_url(connection), "filters": filters,
+            "page_obj": page, "rows": _rows(page), "querystring_base": urlencode(params) + "&" if params else "",
+            "sort_links": sort_links, "sync": catalogue_sync_state(connection=connection)}
 
 
 @connection_view(VIEW)
