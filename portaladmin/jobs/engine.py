@@ -28,7 +28,7 @@ from portaladmin.audit.models import Outcome
 from portaladmin.audit.services import audit_record, audit_record_many, audit_remote_write
 from portaladmin.core.logging import job_id_var, redact
 from portaladmin.jobs import remote
-from portaladmin.jobs.models import ItemStatus, Job, JobItem
+from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem
 from portaladmin.jobs.registry import JobKind, RemoteView, Verdict, get_kind
 from portaladmin.jobs.signals import on_item_remote_state
 from portaladmin.portals.client.errors import (
@@ -159,7 +159,9 @@ def items_claim(item_ids: list[int], *, now: datetime | None = None) -> tuple[st
     """
     now = now or timezone.now()
     token = uuid.uuid4().hex
-    JobItem.objects.filter(pk__in=item_ids, attempts__lt=max_attempts(), job__cancel_requested_at__isnull=True).filter(
+    # Only this table's own columns in the WHERE: PostgreSQL re-checks them on the row a concurrent claim just
+    # changed (a join would turn it into a subquery read from the old snapshot, and both claims would win).
+    JobItem.objects.filter(pk__in=item_ids, attempts__lt=max_attempts()).filter(
         Q(status=ItemStatus.PENDING, next_poll_at__isnull=True)
         | Q(status=ItemStatus.PENDING, next_poll_at__lte=now)
         | Q(status=ItemStatus.RUNNING, lease_until__lt=now)
@@ -637,7 +639,9 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
             touched.add(item.job_id)
 
     # Cancelled jobs: nothing pending may start.
-    n = JobItem.objects.filter(status=ItemStatus.PENDING, job__cancel_requested_at__isnull=False).update(
+    cancelled_jobs = list(Job.objects.filter(cancel_requested_at__isnull=False, status__in=JOB_ACTIVE)
+                          .values_list("id", flat=True))
+    n = JobItem.objects.filter(status=ItemStatus.PENDING, job_id__in=cancelled_jobs).update(
         status=ItemStatus.CANCELLED, message="Cancelled before it was sent.", finished_at=now)
     counts["cancelled"] = n
 
@@ -662,13 +666,13 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     if expired:
         items_expire(expired)
 
-    for job in Job.objects.filter(status__in=("pending", "running", "waiting"), deadline__lt=now,
+    for job in Job.objects.filter(status__in=JOB_ACTIVE, deadline__lt=now,
                                   stuck_at__isnull=True):
         Job.objects.filter(pk=job.pk).update(
             stuck_at=now, last_error="The job is past its expected end: some items have not reached a final state.")
         counts["stuck"] += 1
     if counts["gave_up"] or counts["cancelled"]:
-        touched |= set(Job.objects.filter(status__in=("pending", "running", "waiting")).values_list("id", flat=True))
+        touched |= set(cancelled_jobs)
     for job_id in touched:
         job_refresh(job_id=job_id)
     return counts
