@@ -4,14 +4,16 @@ import json
 import logging
 import re
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -147,6 +149,7 @@ def paginate_list(ctx: Ctx, items: list, serialize=lambda x: x) -> JsonResponse:
 # ---------------------------------------------------------------- request log and faults
 
 def log_request(portal: str, method: str, path: str, status: int) -> None:
+    portal, method, path = portal[:60], method[:10], path[:200]
     rows = SandboxRequestCount.objects.filter(portal=portal, method=method, path=path, status=status)
     if rows.update(count=F("count") + 1):
         return
@@ -158,8 +161,6 @@ def log_request(portal: str, method: str, path: str, status: int) -> None:
 
 
 def _fault(portal: SandboxPortal) -> HttpResponse | None:
-    if portal.latency_ms:
-        time.sleep(portal.latency_ms / 1000)
     if portal.error_rate <= 0 and portal.throttle_rate <= 0:
         return None
     SandboxPortal.objects.filter(pk=portal.pk).update(request_counter=F("request_counter") + 1)
@@ -241,6 +242,18 @@ def _match(method: str, path: str):
     return template, func, kwargs, path_matched
 
 
+_MEMORY_DB_LOCK = threading.Lock()
+
+
+def _db_guard():
+    """Tests run the live server on an in-memory SQLite database whose single connection is shared by every
+    server thread: concurrent sandbox requests would interleave on it (sqlite3 "API misuse"). There, sandbox
+    requests take turns; on a real database they run concurrently."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return _MEMORY_DB_LOCK
+    return nullcontext()
+
+
 @csrf_exempt
 @login_not_required
 def api_view(request: HttpRequest, portal: str, rest: str) -> HttpResponse:
@@ -248,23 +261,35 @@ def api_view(request: HttpRequest, portal: str, rest: str) -> HttpResponse:
 
     path = "/" + rest
     template, func, kwargs, path_matched = _match(request.method, path)
-    log_path = template or "<unknown>"
-    response = _handle(request, portal, path, template, func, kwargs, path_matched)
-    log_request(portal, request.method, log_path, response.status_code)
+    with _db_guard():
+        early, sandbox = _admit(request, portal)
+    if early is None and sandbox.latency_ms:
+        time.sleep(sandbox.latency_ms / 1000)  # outside the guard: a slow portal does not slow the others
+    with _db_guard():
+        response = early
+        if response is None:
+            response = _fault(sandbox)
+        if response is None:
+            response = _handle(request, sandbox, path, template, func, kwargs, path_matched)
+        log_request(portal, request.method, template or "<unknown>", response.status_code)
     return response
 
 
-def _handle(request, portal_name, path, template, func, kwargs, path_matched) -> HttpResponse:
+def _admit(request, portal_name) -> tuple[HttpResponse | None, SandboxPortal | None]:
+    """(an early answer, or None and the portal): unknown portal, bad key."""
     try:
         portal = SandboxPortal.objects.get(name=portal_name)
     except SandboxPortal.DoesNotExist:
-        return not_found().response()
+        return not_found().response(), None
     accepted, permissions = _authenticated(portal, _api_key(request))
     if not accepted:
-        return ApiError(401, "unauthorized", "Authentication credentials were not provided or are invalid.").response()
-    faulted = _fault(portal)
-    if faulted is not None:
-        return faulted
+        return ApiError(401, "unauthorized", "Authentication credentials were not provided or are invalid.").response(), None
+    portal.key_permissions = permissions
+    return None, portal
+
+
+def _handle(request, portal, path, template, func, kwargs, path_matched) -> HttpResponse:
+    permissions = portal.key_permissions
     if template and permissions is not None and "edit_domain" not in permissions:
         missing = required_permissions(request.method, template) - permissions
         if missing:
