@@ -23,18 +23,13 @@
     toast(d.text || "Job finished", d.level || "info");
   });
 
-  // Confirmation: <form data-confirm="Really?"> or <button data-confirm=…>.
+  // Confirmation: <form data-confirm="Really?"> (plain or hx-post forms: the submit event is stopped here
+  // before htmx sees it). Elements that are not forms use htmx's own hx-confirm.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
     var msg = form.getAttribute && form.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { evt.preventDefault(); evt.stopPropagation(); }
   }, true);
-  document.body.addEventListener("htmx:confirm", function (evt) {
-    var el = evt.detail.elt;
-    var msg = el.getAttribute && el.getAttribute("data-confirm");
-    if (msg) { evt.preventDefault(); if (window.confirm(msg)) evt.detail.issueRequest(true); }
-  });
-
   // Select-all checkbox: <input type=checkbox data-select-all="name-of-boxes">
   document.addEventListener("change", function (evt) {
     var el = evt.target;
