@@ -172,3 +172,22 @@ def test_faults_reach_the_client_which_retries_reads(client):
         client.dataset_count()
     set_faults("live", throttle_rate=0.0)
     assert client.dataset_count() == 30 + 3 + 2
+
+
+def test_concurrent_clients_are_all_answered_and_counted(client, live_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    reset_request_log("live")
+    uids = [d.uid for d in client.dataset_list(limit=20).results]
+
+    def work(uid):
+        own = PortalClient(base_url=f"{live_server.url}/sandbox/live", api_key=KEY, timeout=(2.0, 10.0))
+        try:
+            return [own.dataset_status(uid).status for _ in range(5)]
+        finally:
+            own.close()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = [s for batch in pool.map(work, uids) for s in batch]
+    assert len(statuses) == 100 and set(statuses) <= {"idle", "error", "limit_reached"}
+    assert request_counts("live", path_contains="/status/", status=200) == 100
