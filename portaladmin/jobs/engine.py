@@ -427,40 +427,36 @@ def _after_send(item: JobItem, token: str, kind: JobKind, *, sent_at: datetime, 
 
 
 # --- the poller -----------------------------------------------------------------------------------
-def poll_tick(*, now: datetime | None = None, limit: int = 5000) -> dict[int, list[int]]:
+def poll_tick(*, now: datetime | None = None) -> dict[int, list[int]]:
     """Take the due items, fail the expired ones, hand each portal at most its budget. Returns the batches.
 
-    The rows are reserved by moving next_poll_at forward inside the locking transaction, so a concurrent tick
-    (another beat, another worker) does not take them; the HTTP happens later, in poll_batch, without locks.
+    Per portal, at most its budget of due rows is locked (skip_locked) and reserved by moving next_poll_at
+    forward inside the transaction, so a concurrent tick (another beat, another worker) does not take them and a
+    portal with thousands of due items cannot starve the others; the HTTP happens later, in poll_batch.
     """
     now = now or timezone.now()
     batches: dict[int, list[int]] = {}
-    expired: list[int] = []
-    with transaction.atomic():
-        qs = JobItem.objects.filter(status=ItemStatus.WAITING, next_poll_at__lte=now).order_by("next_poll_at")
-        if db.features.has_select_for_update_skip_locked:
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        rows = list(qs.values_list("id", "connection_id", "deadline")[:limit])
-        by_conn: dict[int, list[int]] = defaultdict(list)
-        for item_id, conn_id, deadline in rows:
-            if deadline is not None and deadline <= now:
-                expired.append(item_id)
-            else:
-                by_conn[conn_id].append(item_id)
-        conns = Connection.objects.in_bulk(list(by_conn), field_name="pk")
-        for conn_id, ids in by_conn.items():
-            conn = conns.get(conn_id)
-            if conn is None:
-                continue
-            if conn.paused_until and conn.paused_until > now:
-                JobItem.objects.filter(pk__in=ids).update(next_poll_at=conn.paused_until)
-                continue
-            budget = conn.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET
-            taken = ids[:budget]
-            JobItem.objects.filter(pk__in=taken).update(next_poll_at=now + timedelta(seconds=POLL_LEASE_SECONDS))
-            batches[conn_id] = taken
+    due = JobItem.objects.filter(status=ItemStatus.WAITING, next_poll_at__lte=now)
+    expired = list(due.filter(deadline__lte=now).values_list("id", flat=True)[:1000])
     if expired:
         items_expire(expired)
+    conn_ids = set(due.values_list("connection_id", flat=True).distinct())
+    conns = Connection.objects.in_bulk(list(conn_ids), field_name="pk")
+    for conn_id, conn in conns.items():
+        with transaction.atomic():
+            qs = due.filter(connection_id=conn_id)
+            if conn.paused_until and conn.paused_until > now:
+                qs.update(next_poll_at=conn.paused_until)
+                continue
+            budget = conn.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET
+            qs = qs.order_by("next_poll_at", "id")
+            if db.features.has_select_for_update_skip_locked:
+                qs = qs.select_for_update(skip_locked=True, of=("self",))
+            taken = list(qs.values_list("id", flat=True)[:budget])
+            if taken:
+                JobItem.objects.filter(pk__in=taken).update(
+                    next_poll_at=now + timedelta(seconds=POLL_LEASE_SECONDS))
+                batches[conn_id] = taken
     return batches
 
 
