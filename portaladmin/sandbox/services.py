@@ -206,7 +206,7 @@ def _missing(count: int, existing: set[str], key_of) -> list[int]:
 
 
 def _item_rng(portal, kind: str, n: int) -> random.Random:
-    return random.Random(f"{portal.name}:{portal.seed}:{kind}:{n}")  # noqa: S311 - demo content
+    return random.Random(f"{portal.name}:{portal.seed}:{kind}:{n}")  # noqa: S311  # nosec B311
 
 
 def _metadata(title, keywords, publisher, license_id, theme, modified):
