@@ -225,3 +225,32 @@ def test_bulk_publish_across_two_live_portals_runs_as_one_job(live_portal, sandb
     # the datasets app's receiver copied the final state onto the snapshot rows the board reads
     rows = DatasetSnapshot.objects.filter(uid__in=picks["alpha"] + picks["beta"])
     assert {r.status for r in rows} == {"idle"} and all(r.is_published for r in rows)
+
+
+@pytest.mark.parametrize("q", ["", "budget"])
+def test_a_page_past_the_end_shows_the_last_page(small_estate, cast, q):
+    from portaladmin.fleet.selectors import fleet_dataset_page
+
+    page = fleet_dataset_page(user=cast["superuser"], page=999, per_page=50, q=q)
+    total = 600 if not q else 600 - 2 * 30
+    assert page.paginator.count == total and page.number == -(-total // 50)
+    assert len(page.object_list) == total - 50 * (page.number - 1)
+    first = fleet_dataset_page(user=cast["superuser"], page="x", per_page=50, q=q)
+    assert first.number == 1 and len(first.object_list) == 50
+
+
+@pytest.mark.parametrize("limit", [3000, 10])  # few matches: sorted from the id list; many: the window count
+def test_search_pages_are_the_same_either_way(small_estate, cast, monkeypatch, limit):
+    from portaladmin.fleet.selectors import boards
+
+    monkeypatch.setattr(boards, "SEARCH_IDS_MAX", limit)
+    root = cast["superuser"]
+    full = list(boards.fleet_datasets(user=root, q="budget", sort="-title").values_list("uid", flat=True))
+    seen = []
+    for number in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12):
+        page = boards.fleet_dataset_page(user=root, page=number, per_page=50, q="budget", sort="-title")
+        assert page.paginator.count == len(full) == 540
+        if page.number != number:
+            break
+        seen += [r.uid for r in page.object_list]
+    assert seen == full
