@@ -53,3 +53,19 @@ def test_unknown_ids_answer_not_found_everywhere(api):
         answer = api.call(method, path, json_body=body, check_request=False)
         assert answer.status == 404, (method, template, answer)
         assert answer.json == {"error_code": "not_found", "message": "Not found."}
+
+
+def test_read_routes_refuse_garbage_queries_without_crashing(api):
+    garbage = {"limit": "x", "offset": "-5", "sort": "zzz", "permissions": "zzz", "all_permissions": "zzz",
+               "is_archived": "maybe", "is_active": "perhaps", "count": "many", "delimiter": ";;", "type": "??",
+               "search": "%00'\"", "dataset_id": "", "record_id": "1", "query": "x", "expand": "everything"}
+    crashes = []
+    for method, template, *_ in ROUTES:
+        if method != "GET":
+            continue
+        path = concrete(api, template)
+        for name, value in garbage.items():
+            answer = api.call("GET", path, query={name: value}, check_request=False, check_response=False)
+            if answer.status >= 500:
+                crashes.append((template, name))
+    assert crashes == []
