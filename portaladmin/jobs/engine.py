@@ -223,7 +223,8 @@ def _process_group(items: list[JobItem], token: str) -> None:
 
     if Job.objects.filter(pk=job.pk, cancel_requested_at__isnull=False).exists():
         for item in items:
-            _finish(item, ItemStatus.CANCELLED, "Cancelled before it was sent.", token)
+            _finish(item, ItemStatus.CANCELLED, "Cancelled; an earlier attempt may have reached the portal."
+                    if item.action_sent else "Cancelled before it was sent.", token)
         return
 
     actor = job.started_by
@@ -628,9 +629,11 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
                 status=ItemStatus.FAILED, message=msg, finished_at=now, lease_until=None, claim_token=""):
             counts["gave_up"] += 1
             touched.add(item.job_id)
-    for item in JobItem.objects.filter(status=ItemStatus.PENDING, attempts__gte=max_attempts()).only("id", "job_id"):
+    for item in JobItem.objects.filter(status=ItemStatus.PENDING, attempts__gte=max_attempts()).only(
+            "id", "job_id", "attempts", "message"):
         if JobItem.objects.filter(pk=item.pk, status=ItemStatus.PENDING).update(
-                status=ItemStatus.FAILED, finished_at=now, next_poll_at=None):
+                status=ItemStatus.FAILED, finished_at=now, next_poll_at=None,
+                message=_text(f"Gave up after {item.attempts} attempts. Last: {item.message}")):
             counts["gave_up"] += 1
             touched.add(item.job_id)
 
