@@ -256,14 +256,23 @@ def group_list(ctx: Ctx):
     _check_permissions(wanted, "permissions")
     if wanted:
         groups = [g for g in groups if set(wanted) <= set(g.get("permissions", []))]
-    for key in reversed(ctx.params("sort")):
-        name = key.lstrip("-")
-        if name not in ("uid", "title", "created_at", "updated_at", "user_count"):
-            raise invalid({"sort": [f"\"{key}\" is not a valid choice."]})
-        groups.sort(key=lambda g, n=name: g.get(n) or "", reverse=key.startswith("-"))
     counts: dict[str, int] = {}
     for parent in SandboxObject.objects.filter(portal=ctx.portal, kind="member").values_list("parent", flat=True):
         counts[parent] = counts.get(parent, 0) + 1
+    # The spec's sort choices (GET /groups/ `sort` enum), plus uid/title which older clients send.
+    sort_keys = {
+        "created_at": lambda g: g.get("created_at") or "", "updated_at": lambda g: g.get("updated_at") or "",
+        "created_by__username": lambda g: (g.get("created_by") or {}).get("username") or "",
+        "updated_by__username": lambda g: (g.get("updated_by") or {}).get("username") or "",
+        "user_count": lambda g: counts.get(g["uid"], 0),
+        "group__title": lambda g: (g.get("title") or "").lower(), "title": lambda g: (g.get("title") or "").lower(),
+        "uid": lambda g: g["uid"],
+    }
+    for key in reversed(ctx.params("sort")):
+        name = key.lstrip("-")
+        if name not in sort_keys:
+            raise invalid({"sort": [f"\"{key}\" is not a valid choice."]})
+        groups.sort(key=sort_keys[name], reverse=key.startswith("-"))
     return paginate_list(ctx, groups, lambda g: group_json(ctx.portal, g, counts))
 
 
