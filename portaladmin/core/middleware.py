@@ -1,5 +1,8 @@
 import uuid
 
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
 from django.utils.cache import patch_vary_headers
 
 from portaladmin.core.logging import request_id_var
@@ -33,4 +36,21 @@ class VaryOnHtmxMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         patch_vary_headers(response, ("HX-Request",))
+        return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """An HTMX request whose session expired gets HX-Redirect to the login page, not the login page
+    swapped into a fragment (a polling overview would otherwise show a log-in form inside a card)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (request.headers.get("HX-Request") == "true" and response.status_code == 302
+                and response.get("Location", "").startswith(resolve_url(settings.LOGIN_URL))):
+            redirect = HttpResponse(status=204)
+            redirect["HX-Redirect"] = response["Location"]
+            return redirect
         return response

@@ -107,3 +107,9 @@ def test_history_restore_gets_the_full_page(client_as, cast):
     c = client_as(cast["superuser"])
     html = c.get(reverse("audit:list"), headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}).content
     assert b"<html" in html
+
+
+def test_expired_session_on_htmx_request_redirects_the_whole_page(client):
+    response = client.get(reverse("audit:list"), headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/login/")
