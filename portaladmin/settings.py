@@ -11,7 +11,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 
-
 class _Env(environ.Env):
     """An empty variable (as in a copied .env.example) means "use the default", not "empty"."""
 
@@ -29,7 +28,8 @@ VAR_DIR = Path(env.str("PORTALADMIN_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 
-_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
+# Development-only values, refused below when DEBUG is off.
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105  # nosec B105
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 # Fernet keys (comma separated, newest first) that encrypt portal API keys at rest.
 # Deliberately separate from SECRET_KEY so rotating one does not lose the other.

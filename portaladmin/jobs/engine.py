@@ -45,6 +45,7 @@ from portaladmin.portals.permissions import has_role
 
 logger = logging.getLogger(__name__)
 
+NO_CLAIM = ""  # claim_token of an item nobody holds
 DEFAULT_PAUSE_SECONDS = 30.0  # a 429 without Retry-After
 POLL_LEASE_SECONDS = 60  # a claimed poll that never reports back is due again after this
 
@@ -101,7 +102,7 @@ def _text(exc: Exception | str) -> str:
 def _finish(item: JobItem, status: str, message: str, token: str | None = None, **fields) -> bool:
     now = timezone.now()
     done = _update(item, token, status=status, message=_text(message), finished_at=now, lease_until=None,
-                   next_poll_at=None, claim_token="", **fields)
+                   next_poll_at=None, claim_token=NO_CLAIM, **fields)
     if done:
         on_item_remote_state(item)
     return done
@@ -195,7 +196,7 @@ def items_process(item_ids: list[int]) -> int:
 
 def _release(item: JobItem, token: str, *, until: datetime, message: str, refund: bool) -> None:
     """Give the item back (pending, due at `until`); a refund means the attempt did not count."""
-    fields = dict(status=ItemStatus.PENDING, lease_until=None, claim_token="", next_poll_at=until, enqueued_at=None,
+    fields = dict(status=ItemStatus.PENDING, lease_until=None, claim_token=NO_CLAIM, next_poll_at=until, enqueued_at=None,
                   message=_text(message))
     if refund:
         fields["attempts"] = F("attempts") - 1
@@ -369,7 +370,7 @@ def _record_chunk(kind, job, connection, items, token, results) -> None:
         else:
             groups[(status, _text(message))].append(item)
     done: list[JobItem] = []
-    common = dict(finished_at=now, lease_until=None, next_poll_at=None, claim_token="", send_confirmed=True)
+    common = dict(finished_at=now, lease_until=None, next_poll_at=None, claim_token=NO_CLAIM, send_confirmed=True)
     with transaction.atomic():
         for (status, message), group in groups.items():
             ids = [item.pk for item in group]
@@ -418,7 +419,7 @@ def _after_send(item: JobItem, token: str, kind: JobKind, *, sent_at: datetime, 
     now = timezone.now()
     merged = {**item.details, **(details or {})}
     if kind.pollable:
-        _update(item, token, status=ItemStatus.WAITING, send_confirmed=True, lease_until=None, claim_token="",
+        _update(item, token, status=ItemStatus.WAITING, send_confirmed=True, lease_until=None, claim_token=NO_CLAIM,
                 seen_busy=False, poll_count=0, remote_state="", remote_since=None, state_seen_at=now,
                 next_poll_at=now + timedelta(seconds=poll_delay(poll_count=0, elapsed=0)),
                 deadline=item_deadline(kind, sent_at), message=_text(message or "Sent; waiting for the portal."),
@@ -626,7 +627,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         if item.action_sent and not item.send_confirmed:
             msg += " The portal may have received the request: check the item there before retrying."
         if JobItem.objects.filter(pk=item.pk, status=ItemStatus.RUNNING, lease_until__lt=now).update(
-                status=ItemStatus.FAILED, message=msg, finished_at=now, lease_until=None, claim_token=""):
+                status=ItemStatus.FAILED, message=msg, finished_at=now, lease_until=None, claim_token=NO_CLAIM):
             counts["gave_up"] += 1
             touched.add(item.job_id)
     for item in JobItem.objects.filter(status=ItemStatus.PENDING, attempts__gte=max_attempts()).only(
@@ -647,7 +648,7 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     # Expired leases below the limit go back to pending (their action flags stay: the next attempt checks
     # the portal before sending again); then pending items whose doorbell was lost or whose retry time came.
     JobItem.objects.filter(status=ItemStatus.RUNNING, lease_until__lt=now).update(
-        status=ItemStatus.PENDING, lease_until=None, claim_token="", enqueued_at=None, next_poll_at=None,
+        status=ItemStatus.PENDING, lease_until=None, claim_token=NO_CLAIM, enqueued_at=None, next_poll_at=None,
         message="The worker stopped during the last attempt; trying again.")
     due = JobItem.objects.filter(
         Q(status=ItemStatus.PENDING) & (Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))

@@ -221,7 +221,8 @@ class BaseClient:
         if retry_after is not None:
             return min(max(0.0, retry_after), cap)
         backoff = min(cap, BACKOFF_BASE * (2 ** attempt))
-        return backoff / 2 + random.uniform(0, backoff / 2)
+        # Jitter spreads retries out; it has nothing to do with security.
+        return backoff / 2 + random.uniform(0, backoff / 2)  # nosec B311
 
     def _error_from(self, response: requests.Response, method: str, path: str) -> PortalError:
         status = response.status_code
