@@ -27,7 +27,7 @@ migrate: venv
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py demo_setup
+	$(BIN)/python manage.py demo_setup --base-url "$${PORTALADMIN_SELF_URL:-http://127.0.0.1:$(PORT)}"
 
 # Web server + Celery worker + Celery beat in one foreground command (Ctrl-C stops all three).
 run: seed

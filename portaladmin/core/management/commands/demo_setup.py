@@ -30,9 +30,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, reset_sandbox, base_url, small, **options):
         username, password = self._demo_login()
+        self_url = (base_url or settings.PORTALADMIN_SELF_URL).rstrip("/")
         if settings.SANDBOX_ENABLED:
-            self._sandbox(base_url or settings.PORTALADMIN_SELF_URL, reset_sandbox, small)
-        self.stdout.write(self.style.SUCCESS(f"Log in at {settings.PORTALADMIN_SELF_URL}/ as {username} / {password}"))
+            self._sandbox(self_url, reset_sandbox, small)
+        self.stdout.write(self.style.SUCCESS(f"Log in at {self_url}/ as {username} / {password}"))
 
     def _demo_login(self):
         import os
@@ -61,7 +62,14 @@ class Command(BaseCommand):
         for slug, name, datasets, users, groups, harvesters, pages in DEMO_PORTALS:
             if small:
                 datasets, users = min(datasets, 40 if slug == "lyon" else 60), min(users, 20)
-            if Connection.objects.filter(slug=slug).exists() and not reset:
+            existing = Connection.objects.filter(slug=slug).first()
+            if existing is not None and not reset:
+                # `make run PORT=…` on another port: the sandbox moved with the app, follow it.
+                moved = f"{self_url.rstrip('/')}/sandbox/{slug}"
+                if existing.base_url.endswith(f"/sandbox/{slug}") and existing.base_url != moved:
+                    existing.base_url = moved
+                    existing.save(update_fields=["base_url"])
+                    self.stdout.write(f"Sandbox connection {slug!r} now points at {moved}.")
                 continue
             key = "sbx-" + secrets.token_urlsafe(24)
             seed_portal(slug, datasets=datasets, users=users, groups=groups, harvesters=harvesters, pages=pages,

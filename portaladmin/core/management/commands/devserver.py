@@ -26,6 +26,8 @@ class Command(BaseCommand):
         (settings.VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
         python = sys.executable
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if not os.environ.get("PORTALADMIN_SELF_URL"):
+            env["PORTALADMIN_SELF_URL"] = f"http://{host}:{port}"  # links in job e-mails point at this server
         worker_extra = []
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             # The filesystem transport has no fanout exchange: no gossip, mingle or remote control.
