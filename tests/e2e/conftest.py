@@ -22,7 +22,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "e2e"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "").strip()
+CHROMIUM = CHROMIUM_PATH or shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-quic", "--disable-sync"]
 DEMO_PASSWORD = "e2e-Password-123"
@@ -35,7 +36,9 @@ except ImportError:  # pragma: no cover
     HAVE_PLAYWRIGHT = False
 
 SKIP_REASON = None
-if not CHROMIUM:
+if CHROMIUM_PATH and not (os.path.isfile(CHROMIUM_PATH) and os.access(CHROMIUM_PATH, os.X_OK)):
+    SKIP_REASON = f"CHROMIUM_PATH={CHROMIUM_PATH} is not an executable file: browser journeys skipped"
+elif not CHROMIUM:
     SKIP_REASON = "Chromium not found (apt-get install -y chromium): browser journeys skipped"
 elif not HAVE_PLAYWRIGHT:
     SKIP_REASON = "playwright (Python) not installed: browser journeys skipped"
@@ -129,6 +132,7 @@ def page(browser, app, request):
     errors = []
     pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     pg.csp_errors = errors
+    pg.on("dialog", lambda dialog: dialog.accept())  # data-confirm / hx-confirm prompts: the person says yes
     yield pg
     SHOTS.mkdir(parents=True, exist_ok=True)
     name = re.sub(r"[^\w.-]+", "_", request.node.name)
@@ -161,3 +165,59 @@ def login(page, username="admin", password=DEMO_PASSWORD):
 def admin_page(page):
     login(page)
     return page
+
+
+def assert_no_csp_errors(page):
+    violations = [e for e in page.csp_errors if "Content Security Policy" in e]
+    assert not violations, violations
+
+
+def make_member(app, username: str, password: str, slug: str, role: str) -> None:
+    """A local user with `role` on connection `slug` (idempotent)."""
+    app.shell(
+        "from django.contrib.auth import get_user_model; from portaladmin.portals.models import *; "
+        f"u, _ = get_user_model().objects.get_or_create(username={username!r}); u.set_password({password!r}); u.save(); "
+        f"Membership.objects.update_or_create(user=u, connection=Connection.objects.get(slug={slug!r}), "
+        f"defaults={{'role': {role!r}}})"
+    )
+
+
+DATASET_COUNT = re.compile(r"(\d+) datasets?\b")
+
+
+def sync_catalogue(page, slug: str) -> int:
+    """Open the datasets list of `slug`, press Refresh, wait for the table to reload; returns the dataset count."""
+    from playwright.sync_api import expect
+
+    page.goto(f"/c/{slug}/datasets/")
+    page.get_by_role("button", name="Refresh").click()
+    # The status fragment polls while the sync runs; when it ends, the table reloads (catalogueSynced).
+    expect(page.locator("#sync-status")).to_contain_text(re.compile(r"synced .* ago"), timeout=30_000)
+    expect(page.locator("#sync-status .badge-running")).to_have_count(0, timeout=30_000)
+    expect(page.locator("#dataset-table tbody a").first).to_be_visible(timeout=30_000)
+    return table_count(page)
+
+
+def table_count(page) -> int:
+    match = DATASET_COUNT.search(page.locator("#dataset-table").inner_text())
+    assert match, page.locator("#dataset-table").inner_text()[-300:]
+    return int(match.group(1))
+
+
+JOB_COUNTS = re.compile(r"(\d+) of (\d+)\s+done\s+· (\d+) succeeded · (\d+) failed · (\d+) cancelled")
+
+
+def wait_job_page_finished(page, timeout_ms: int = 90_000) -> dict:
+    """On /jobs/<id>/: wait until the polled progress section stops (job ended); return its counts."""
+    from playwright.sync_api import expect
+
+    progress = page.locator("#job-progress")
+    expect(progress).not_to_have_attribute("hx-trigger", re.compile("every"), timeout=timeout_ms)
+    text = " ".join(progress.locator("p").first.inner_text().split())
+    match = JOB_COUNTS.search(text)
+    assert match, text
+    done, total, succeeded, failed, cancelled = map(int, match.groups())
+    badge = progress.locator("p .badge").first.inner_text().strip()
+    return {"done": done, "total": total, "succeeded": succeeded, "failed": failed, "cancelled": cancelled,
+            "status": badge, "value": progress.locator("progress").get_attribute("value"),
+            "max": progress.locator("progress").get_attribute("max")}
