@@ -9,6 +9,8 @@ from portaladmin.portals.models import Connection, Membership, Role
 
 CANARY_KEY = "canary-key-6f1d2e9a0b7c4e3f"  # a recognisable key: it must never appear anywhere
 
+pytest_plugins = ["tests.sandbox_fixtures"]  # sandbox_connection, sandbox_clock, no_enqueue for live-HTTP tests
+
 
 def pytest_report_header(config):
     lines = []

@@ -2,24 +2,20 @@
 
 The job engine's worker step and poller ticks run in the test (what a worker and beat would do)."""
 
-import datetime as dt
 import re
-from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from portaladmin.audit.models import AuditEvent
 from portaladmin.datasets.models import DatasetSnapshot
 from portaladmin.datasets.services import catalogue_sync_run
-from portaladmin.jobs import engine
-from portaladmin.jobs.models import Job, JobItem, JobStatus
+from portaladmin.jobs.models import Job, JobStatus
 from portaladmin.portals.client import client_for
 from portaladmin.portals.models import Role
-from portaladmin.sandbox import clock as sandbox_clock
-from portaladmin.sandbox.services import request_counts, reset_request_log, seed_portal
+from portaladmin.sandbox.services import request_counts, reset_request_log
+from tests.sandbox_fixtures import run_worker_and_poller
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -27,57 +23,12 @@ KEY = "sandbox-datasets-key-0123456789"
 HX = {"HX-Request": "true"}
 
 
-class FakeClock:
-    def __init__(self):
-        self.current = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-    def __call__(self):
-        return self.current
-
-    def advance(self, seconds):
-        self.current += dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(sandbox_clock, "now", fake)
-    return fake
-
-
-@pytest.fixture
-def no_enqueue(monkeypatch):
-    from portaladmin.jobs import tasks
-
-    sent: list[list[int]] = []
-    monkeypatch.setattr(tasks, "enqueue_process", lambda item_ids: sent.append(list(item_ids)))
-    return sent
-
-
 def url(name, **kw):
     return reverse(f"datasets:{name}", kwargs={"conn": "demo", **kw})
 
 
-def run_worker_and_poller(job, clock, *, steps=12):
-    engine.items_process(list(job.items.values_list("id", flat=True)))
-    for _ in range(steps):
-        job.refresh_from_db()
-        if not job.is_active:
-            break
-        clock.advance(1.5)
-        JobItem.objects.filter(job=job).update(next_poll_at=timezone.now() - timedelta(seconds=1))
-        for connection_id, ids in engine.poll_tick().items():
-            engine.poll_batch(connection_id=connection_id, item_ids=ids)
-    job.refresh_from_db()
-    return job
-
-
-def test_create_edit_upload_publish_until_idle(live_server, clock, make_connection, make_user, no_enqueue, client):
-    seed_portal("dsl", datasets=2, users=1, groups=0, harvesters=0, pages=0, api_key=KEY, reset=True)
-    make_connection("demo", base_url=live_server.url + "/sandbox/dsl", api_key=KEY)
-    from portaladmin.portals.models import Connection
-
-    conn = Connection.objects.get(slug="demo")
+def test_create_edit_upload_publish_until_idle(sandbox_connection, sandbox_clock, make_user, no_enqueue, client):
+    conn = sandbox_connection("dsl", slug="demo", api_key=KEY, datasets=2, users=1, groups=0, harvesters=0, pages=0)
     client.force_login(make_user("oscar", role=Role.OPERATOR, connection=conn))
 
     # create
@@ -111,7 +62,7 @@ def test_create_edit_upload_publish_until_idle(live_server, clock, make_connecti
     html = client.post(url("action", uid=uid, action="publish"), headers=HX).content.decode()
     job = Job.objects.get(kind="dataset.publish")
     assert f"job-status-{job.pk}" in html
-    job = run_worker_and_poller(job, clock)
+    job = run_worker_and_poller(job, sandbox_clock, steps=12)
     assert job.status == JobStatus.SUCCEEDED
     row = DatasetSnapshot.objects.get(uid=uid)
     assert row.status == "idle" and row.is_published is True
@@ -123,9 +74,9 @@ def test_create_edit_upload_publish_until_idle(live_server, clock, make_connecti
         assert AuditEvent.objects.filter(action=action, outcome="success").exists(), action
 
 
-def test_5000_datasets_sync_in_5_list_requests_and_deleted_ones_disappear(live_server, make_connection):
-    seed_portal("dsbig", datasets=5000, users=0, groups=0, harvesters=0, pages=0, api_key=KEY, reset=True)
-    conn = make_connection("demo", base_url=live_server.url + "/sandbox/dsbig", api_key=KEY)
+def test_5000_datasets_sync_in_5_list_requests_and_deleted_ones_disappear(sandbox_connection):
+    conn = sandbox_connection("dsbig", slug="demo", api_key=KEY, datasets=5000, users=0, groups=0, harvesters=0,
+                              pages=0)
     reset_request_log("dsbig")
 
     sync = catalogue_sync_run(connection=conn)
@@ -143,9 +94,9 @@ def test_5000_datasets_sync_in_5_list_requests_and_deleted_ones_disappear(live_s
     assert not DatasetSnapshot.objects.filter(uid=gone.uid).exists()
 
 
-def test_list_view_over_the_sandbox_makes_no_remote_call(live_server, make_connection, make_user, client):
-    seed_portal("dsl2", datasets=30, users=0, groups=0, harvesters=0, pages=0, api_key=KEY, reset=True)
-    conn = make_connection("demo", base_url=live_server.url + "/sandbox/dsl2", api_key=KEY)
+def test_list_view_over_the_sandbox_makes_no_remote_call(sandbox_connection, make_user, client):
+    conn = sandbox_connection("dsl2", slug="demo", api_key=KEY, datasets=30, users=0, groups=0, harvesters=0,
+                              pages=0)
     catalogue_sync_run(connection=conn)
     reset_request_log("dsl2")
     client.force_login(make_user("vera", role=Role.VIEWER, connection=conn))

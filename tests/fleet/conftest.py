@@ -100,16 +100,12 @@ def sandbox_clock(monkeypatch):
 
 
 @pytest.fixture
-def live_portal(transactional_db, live_server, sandbox_clock, make_connection):
+def live_portal(transactional_db, sandbox_clock, sandbox_connection):
     """live_portal("alpha", datasets=40, ...) → a Connection to a freshly seeded sandbox portal."""
     from portaladmin.portals.client import clear_client_cache
-    from portaladmin.sandbox.services import seed_portal
 
     def make(name, *, key=None, **seed):
-        key = key or f"fleet-{name}-key-0123456789"
-        seed_portal(name, api_key=key, reset=True, **seed)
-        return make_connection(name, name=f"Portal {name}", base_url=f"{live_server.url}/sandbox/{name}",
-                               api_key=key)
+        return sandbox_connection(name, name=f"Portal {name}", api_key=key or f"fleet-{name}-key-0123456789", **seed)
 
     clear_client_cache()
     yield make

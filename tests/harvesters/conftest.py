@@ -45,12 +45,3 @@ def api():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 
-
-@pytest.fixture
-def no_enqueue(monkeypatch):
-    """Record the job engine's doorbells instead of talking to a broker."""
-    sent: list[list[int]] = []
-    from portaladmin.jobs import tasks
-
-    monkeypatch.setattr(tasks, "enqueue_process", lambda item_ids: sent.append(list(item_ids)))
-    return sent

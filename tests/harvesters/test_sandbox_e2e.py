@@ -1,70 +1,32 @@
 """End to end over live HTTP against the sandbox portal: create → preview → start → idle with datasets attached,
 and the failing seeded harvester's errors. The job engine's worker steps and poller tick run in the test."""
 
-import datetime as dt
 import re
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from portaladmin.audit.models import AuditEvent
 from portaladmin.datasets.services import catalogue_sync_run
 from portaladmin.jobs import engine
-from portaladmin.jobs.models import Job, JobItem, JobStatus
+from portaladmin.jobs.models import Job, JobStatus
 from portaladmin.portals.models import Role
-from portaladmin.sandbox import clock as sandbox_clock
-from portaladmin.sandbox.services import seed_portal
+from tests.sandbox_fixtures import run_worker_and_poller
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 KEY = "sandbox-harvest-key-0123456789"
 
 
-class FakeClock:
-    def __init__(self):
-        self.current = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-    def __call__(self):
-        return self.current
-
-    def advance(self, seconds):
-        self.current += dt.timedelta(seconds=seconds)
-
-
 @pytest.fixture
-def clock(monkeypatch):
-    fake = FakeClock()
-    monkeypatch.setattr(sandbox_clock, "now", fake)
-    return fake
-
-
-@pytest.fixture
-def sandbox(live_server, clock, make_connection, make_user, no_enqueue):
-    seed_portal("hv", datasets=5, users=1, groups=0, harvesters=2, pages=0, api_key=KEY, reset=True)
-    conn = make_connection("demo", base_url=live_server.url + "/sandbox/hv", api_key=KEY)
+def sandbox(sandbox_clock, sandbox_connection, make_user, no_enqueue):
+    conn = sandbox_connection("hv", slug="demo", api_key=KEY, datasets=5, users=1, groups=0, harvesters=2, pages=0)
     operator = make_user("oscar", role=Role.OPERATOR, connection=conn)
     return conn, operator
 
 
 def url(name, **kw):
     return reverse(f"harvesters:{name}", kwargs={"conn": "demo", **kw})
-
-
-def run_worker_and_poller(job, clock, *, steps=6):
-    """What a worker and the beat-driven poller would do: send the item, then tick until it is done."""
-    engine.items_process(list(job.items.values_list("id", flat=True)))
-    for _ in range(steps):
-        job.refresh_from_db()
-        if not job.is_active:
-            break
-        clock.advance(1.5)
-        JobItem.objects.filter(job=job).update(next_poll_at=timezone.now() - timedelta(seconds=1))
-        for connection_id, ids in engine.poll_tick().items():
-            engine.poll_batch(connection_id=connection_id, item_ids=ids)
-    job.refresh_from_db()
-    return job
 
 
 @pytest.fixture
@@ -76,7 +38,7 @@ def sync_requests(monkeypatch):
     return sent
 
 
-def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client, clock, sync_requests):
+def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client, sandbox_clock, sync_requests):
     conn, operator = sandbox
     client.force_login(operator)
     form = {"type": "ckan", "name": "City CKAN", "url": "https://ckan.city.example.org/api/3",
@@ -102,7 +64,7 @@ def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client,
     # start as a job; the worker sends it, the poller watches it until idle
     client.post(url("start", uid=uid))
     job = Job.objects.get(kind="harvester.start")
-    job = run_worker_and_poller(job, clock)
+    job = run_worker_and_poller(job, sandbox_clock, steps=6)
     assert job.status == JobStatus.SUCCEEDED
     item = job.items.get()
     assert item.remote_state == "idle" and item.seen_busy
@@ -126,7 +88,7 @@ def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client,
     # publish every attached dataset: one order, progress from the published count
     client.post(url("publish", uid=uid))
     publish = Job.objects.get(kind="harvesters.publish_all")
-    publish = run_worker_and_poller(publish, clock, steps=10)
+    publish = run_worker_and_poller(publish, sandbox_clock, steps=10)
     assert publish.status == JobStatus.SUCCEEDED
     pitem = publish.items.get()
     assert pitem.message == "5 of 5 datasets published." and pitem.details["progress_total"] == 5
@@ -152,7 +114,7 @@ def test_create_preview_start_until_idle_with_datasets_attached(sandbox, client,
     assert "refused it in its current state" in item3.message and "Invalid transition" in item3.message
 
 
-def test_failing_seeded_harvester_shows_its_errors(sandbox, client, clock, sync_requests):
+def test_failing_seeded_harvester_shows_its_errors(sandbox, client, sandbox_clock, sync_requests):
     conn, operator = sandbox
     client.force_login(operator)
     listing = client.get(url("list")).content.decode()
@@ -160,7 +122,7 @@ def test_failing_seeded_harvester_shows_its_errors(sandbox, client, clock, sync_
     failing = "ods-harvester-2"
 
     client.post(url("start", uid=failing))
-    job = run_worker_and_poller(Job.objects.get(kind="harvester.start"), clock)
+    job = run_worker_and_poller(Job.objects.get(kind="harvester.start"), sandbox_clock, steps=6)
     assert job.status == JobStatus.FAILED
     item = job.items.get()
     assert "fatal error" in item.message

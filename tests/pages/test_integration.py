@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from portaladmin.audit.models import AuditEvent, Outcome
 from portaladmin.portals.models import Role
-from portaladmin.sandbox.services import request_counts, reset_request_log, seed_portal
+from portaladmin.sandbox.services import request_counts, reset_request_log
 
 pytestmark = pytest.mark.live
 
@@ -19,10 +19,9 @@ NAME = "pages-it"
 
 
 @pytest.fixture
-def live_conn(live_server, make_connection):
-    _, key = seed_portal(NAME, datasets=0, users=2, groups=1, harvesters=0, pages=4,
-                         api_key="pages-it-key-0123456789", reset=True)
-    return make_connection(NAME, base_url=live_server.url + f"/sandbox/{NAME}", api_key=key)
+def live_conn(sandbox_connection):
+    return sandbox_connection(NAME, api_key="pages-it-key-0123456789", datasets=0, users=2, groups=1, harvesters=0,
+                              pages=4)
 
 
 @pytest.fixture
