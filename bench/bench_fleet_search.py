@@ -13,42 +13,22 @@ Usage: .venv/bin/python bench/bench_fleet_search.py [--rows 5000] [--repeat 60]
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-WORDS = ("air", "quality", "river", "levels", "trees", "parks", "budget", "schools", "traffic", "bikes", "noise",
-         "water", "energy", "housing", "permits", "elections", "museum", "library", "crime", "weather", "census",
-         "parking", "waste", "recycling", "buses", "metro", "health", "hospitals", "markets", "events")
-STATUSES = ["idle"] * 70 + ["unknown"] * 18 + ["error"] * 5 + ["limit_reached"] * 3 + ["processing"] * 2 + \
-           ["queued"] * 2
+from _common import WORDS, django_on_fresh_sqlite, logged_in_client, measure, pct, random_snapshots
 
 
 def _setup(rows: int):
-    tmp = tempfile.mkdtemp(prefix="bench-fleet-search-")
-    for key in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(key, None)
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "portaladmin.settings", "PORTALADMIN_VAR_DIR": tmp,
-                       "DEBUG": "True", "LOG_LEVEL": "WARNING"})
-    import django
-
-    django.setup()
+    django_on_fresh_sqlite("bench-fleet-search-")
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.utils import timezone
 
     from portaladmin.datasets.models import DatasetSnapshot
-    from portaladmin.datasets.selectors import search_text
     from portaladmin.portals.models import Connection, Membership, Role
 
-    call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("ops", password="pw-Secret-123")
     rnd = random.Random(42)
     now = timezone.now()
@@ -59,19 +39,8 @@ def _setup(rows: int):
         conn.save()
         Membership.objects.create(user=user, connection=conn, role=role)
         connections.append(conn)
-        objs = []
-        for i in range(rows):
-            words = rnd.sample(WORDS, 3)
-            dataset_id = f"{words[0]}-{words[1]}-{i}"
-            title = f"{words[0].title()} {words[1]} of district {i % 97}"
-            keywords = rnd.sample(WORDS, 2)
-            objs.append(DatasetSnapshot(
-                connection=conn, uid=f"da_{slug}_{i:06d}", dataset_id=dataset_id, title=title, keywords=keywords,
-                description=f"All the {words[0]} {words[1]} data.", publisher="City", license="ODbL",
-                language="en", is_restricted=rnd.random() < 0.1, is_published=rnd.random() < 0.6,
-                status=rnd.choice(STATUSES), updated_at=now - timezone.timedelta(minutes=rnd.randint(0, 500000)),
-                synced_at=now, search=search_text(dataset_id, title, " ".join(keywords))))
-        DatasetSnapshot.objects.bulk_create(objs, batch_size=2000)
+        DatasetSnapshot.objects.bulk_create(random_snapshots(conn, rows, rnd, now=now, uid_prefix=f"da_{slug}_"),
+                                            batch_size=2000)
     # a second, unrelated estate the person cannot see (it must not slow their board down or leak into it)
     hidden = Connection(slug="hidden", name="Hidden", base_url="https://hidden.example.org")
     hidden.set_api_key("bench-key-hidden-0123456789")
@@ -83,25 +52,13 @@ def _setup(rows: int):
 
 
 def _measure(client, path, params_list, *, headers):
-    from django.db import connection as db
-    from django.test.utils import CaptureQueriesContext
-
-    times, queries, sizes = [], [], []
-    for params in params_list:
-        with CaptureQueriesContext(db) as ctx:
-            start = time.perf_counter()
-            response = client.get(path, params, headers=headers)
-            times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (response.status_code, params)
-        assert b"hidden-" not in response.content
-        queries.append(len(ctx.captured_queries))
-        sizes.append(len(response.content))
+    """measure() without the CPU times; nothing of the hidden estate may show."""
+    times, _, queries, sizes = measure(client, path, params_list, headers=headers, check=_nothing_hidden)
     return times, queries, sizes
 
 
-def _pct(values, q):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+def _nothing_hidden(response):
+    assert b"hidden-" not in response.content
 
 
 def main() -> int:
@@ -115,11 +72,9 @@ def main() -> int:
     print(f"snapshots: 2 × {args.rows} visible rows (+ {args.rows} hidden) seeded in "
           f"{time.perf_counter() - t0:.1f}s (SQLite, fresh file)")
 
-    from django.test import Client
     from django.urls import reverse
 
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(user)
+    client = logged_in_client(user)
     path = reverse("fleet:datasets")
     hx = {"HX-Request": "true"}
     rnd = random.Random(7)
@@ -146,18 +101,18 @@ def main() -> int:
     worst_p95, worst_q = 0.0, 0
     for name, params_list in scenarios.items():
         times, queries, sizes = _measure(client, path, params_list, headers=hx)
-        p95 = _pct(times, 95)
+        p95 = pct(times, 95)
         worst_p95, worst_q = max(worst_p95, p95), max(worst_q, max(queries))
         print(f"{name:<11} {statistics.median(times):>7.1f} {p95:>7.1f} {max(times):>7.1f} "
               f"{max(queries):>8} {int(statistics.median(sizes)):>8}")
 
     full_times, full_queries, full_sizes = _measure(client, path, [{"page": "1"}] * n, headers={})
-    print(f"\nfirst page, full page : p50 {statistics.median(full_times):.1f} ms, p95 {_pct(full_times, 95):.1f} ms, "
+    print(f"\nfirst page, full page : p50 {statistics.median(full_times):.1f} ms, p95 {pct(full_times, 95):.1f} ms, "
           f"{max(full_queries)} queries, {full_sizes[0]:,} bytes")
     home = reverse("home")
     o_times, o_queries, _ = _measure(client, home, [{}] * n, headers=hx)
     print(f"overview partial (15 s poll, 2 cards + watchdog): p50 {statistics.median(o_times):.1f} ms, "
-          f"p95 {_pct(o_times, 95):.1f} ms, {max(o_queries)} queries")
+          f"p95 {pct(o_times, 95):.1f} ms, {max(o_queries)} queries")
     worst_q = max(worst_q, max(full_queries))
     print(f"\ngoal: p95 ≤ 100 ms → worst p95 {worst_p95:.1f} ms {'OK' if worst_p95 <= 100 else 'MISSED'}; "
           f"queries per request: at most {worst_q}")
