@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from croniter import croniter
@@ -40,6 +41,18 @@ def _peel(path: list[str], text: str) -> list[tuple[list[str], str]]:
     return [(path, text)]
 
 
+def _leaves(value: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
+    """(path of keys, message) for every non-empty leaf of a validation detail, depth first; lists add no key."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _leaves(inner, [*path, str(key)])
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            yield from _leaves(inner, path)
+    elif value not in (None, ""):
+        yield path, value
+
+
 def apply_remote_errors(form: forms.Form, detail: Any, *, aliases: dict[str, str] | None = None,
                         fallback: str = "") -> None:
     """Put a PortalValidationError.detail ({field: [msg]}, possibly nested or flattened) onto the form's fields.
@@ -56,39 +69,20 @@ def apply_remote_errors(form: forms.Form, detail: Any, *, aliases: dict[str, str
         shown = [p for p in path if p not in ("__all__", "non_field_errors")]
         form.add_error(None, f"{'.'.join(shown)}: {text}" if shown else text)
 
-    def walk(value: Any, path: list[str]) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(inner, [*path, str(key)])
-        elif isinstance(value, list | tuple):
-            for inner in value:
-                walk(inner, path)
-        elif value not in (None, ""):
-            for sub_path, text in _peel(path, str(value)):
-                place(sub_path, text)
-
     if not detail:
         form.add_error(None, fallback or "The portal refused the request.")
         return
-    walk(detail, [])
+    for path, value in _leaves(detail, []):
+        for sub_path, text in _peel(path, str(value)):
+            place(sub_path, text)
 
 
 def remote_error_text(detail: Any, fallback: str) -> str:
     """One readable line from a validation detail, for places without a form."""
     lines: list[str] = []
-
-    def walk(value: Any, path: list[str]) -> None:
-        if isinstance(value, dict):
-            for key, inner in value.items():
-                walk(inner, [*path, str(key)])
-        elif isinstance(value, list | tuple):
-            for inner in value:
-                walk(inner, path)
-        elif value not in (None, ""):
-            shown = [p for p in path if p not in ("__all__", "non_field_errors", "value")]
-            lines.append(f"{'.'.join(shown)}: {value}" if shown else str(value))
-
-    walk(detail, [])
+    for path, value in _leaves(detail, []):
+        shown = [p for p in path if p not in ("__all__", "non_field_errors", "value")]
+        lines.append(f"{'.'.join(shown)}: {value}" if shown else str(value))
     return " ".join(lines) or fallback
 
 
