@@ -82,18 +82,24 @@ def code_list(request, connection):
     return render_page(request, "pages/list.html", ctx, partial=_partial(request, "code-table"))
 
 
+def _detail(request, connection, *, kind: str, key: str, load, read_access, template: str):
+    """A page's detail (studio or code): the page, its access rules, the rule form; a portal error is shown."""
+    ctx = {"connection": connection, "kind": kind, "key": key, "ruleset_form": RulesetForm(kind=kind)}
+    try:
+        ctx["row"] = row = load(connection, key)
+    except PortalError as exc:
+        return render(request, template, {**ctx, "portal_error": str(exc)})
+    ctx["access"], ctx["access_error"] = _access(read_access, connection, row.page)
+    return render(request, template, ctx)
+
+
 # ------------------------------------------------------------------------------------------ studio pages
 
 
 @connection_view(VIEW)
 def studio_detail(request, connection, uid):
-    ctx = {"connection": connection, "kind": STUDIO, "key": uid, "ruleset_form": RulesetForm(kind=STUDIO)}
-    try:
-        ctx["row"] = row = _studio_or_404(connection, uid)
-    except PortalError as exc:
-        return render(request, "pages/studio_detail.html", {**ctx, "portal_error": str(exc)})
-    ctx["access"], ctx["access_error"] = _access(selectors.studio_page_access, connection, row.page)
-    return render(request, "pages/studio_detail.html", ctx)
+    return _detail(request, connection, kind=STUDIO, key=uid, load=_studio_or_404,
+                   read_access=selectors.studio_page_access, template="pages/studio_detail.html")
 
 
 @connection_view(OPERATE)
@@ -161,13 +167,8 @@ def studio_delete(request, connection, uid):
 
 @connection_view(VIEW)
 def code_detail(request, connection, slug):
-    ctx = {"connection": connection, "kind": CODE, "key": slug, "ruleset_form": RulesetForm(kind=CODE)}
-    try:
-        ctx["row"] = row = _code_or_404(connection, slug)
-    except PortalError as exc:
-        return render(request, "pages/code_detail.html", {**ctx, "portal_error": str(exc)})
-    ctx["access"], ctx["access_error"] = _access(selectors.code_page_access, connection, row.page)
-    return render(request, "pages/code_detail.html", ctx)
+    return _detail(request, connection, kind=CODE, key=slug, load=_code_or_404,
+                   read_access=selectors.code_page_access, template="pages/code_detail.html")
 
 
 @connection_view(OPERATE)
