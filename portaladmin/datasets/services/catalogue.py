@@ -11,13 +11,13 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from portaladmin.core.logging import redact
 from portaladmin.datasets.models import CatalogueSync, DatasetSnapshot, SnapshotStatus
 from portaladmin.datasets.selectors import search_text
+from portaladmin.jobs.registry import parse_since  # the portal-timestamp parser job kinds use
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import PortalNotFound
 from portaladmin.portals.models import Connection
@@ -31,20 +31,6 @@ SYNC_STALE_AFTER = timedelta(minutes=30)
 _COMMON_FIELDS = ["dataset_id", "title", "description", "keywords", "publisher", "license", "language", "theme",
                   "is_restricted", "is_published", "modified", "created_at", "updated_at", "synced_at", "search"]
 _STATUS_FIELDS = ["status", "status_since", "status_message", "status_checked_at"]
-
-
-def _dt(value: Any) -> datetime | None:
-    if not value:
-        return None
-    if isinstance(value, datetime):
-        return value
-    try:
-        parsed = parse_datetime(str(value))
-    except ValueError:
-        return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.UTC)
-    return parsed
 
 
 def _text(value: Any, limit: int) -> str:
@@ -76,8 +62,8 @@ def snapshot_from_dataset(*, connection: Connection, dataset, now: datetime) -> 
         publisher=_text(meta("default", "publisher"), 255), license=_text(meta("default", "license"), 255),
         language=_text(meta("default", "language"), 20), theme=_text(meta("default", "theme"), 255),
         is_restricted=bool(dataset.is_restricted), is_published=dataset.is_published,
-        modified=_dt(meta("default", "modified")), created_at=_dt(dataset.created_at),
-        updated_at=_dt(dataset.updated_at), synced_at=now,
+        modified=parse_since(meta("default", "modified")), created_at=parse_since(dataset.created_at),
+        updated_at=parse_since(dataset.updated_at), synced_at=now,
         search=search_text(dataset.dataset_id, title, " ".join(keywords)),
     )
     # The spec's list answer carries no status; some portals add one. Use it when it is there.
@@ -87,7 +73,7 @@ def snapshot_from_dataset(*, connection: Connection, dataset, now: datetime) -> 
     has_status = isinstance(raw_status, str) and bool(raw_status)
     if has_status:
         row.status = raw_status
-        row.status_since = _dt(dataset.raw.get("status_since") or dataset.raw.get("since"))
+        row.status_since = parse_since(dataset.raw.get("status_since") or dataset.raw.get("since"))
         row.status_message = _text(dataset.raw.get("status_message") or "", 1000)
         row.status_checked_at = now
     return row, has_status
@@ -191,7 +177,7 @@ def snapshot_store(*, connection: Connection, dataset, status=None) -> DatasetSn
     row, has_status = snapshot_from_dataset(connection=connection, dataset=dataset, now=now)
     if status is not None:
         row.status = status.status or SnapshotStatus.UNKNOWN
-        row.status_since = _dt(status.since)
+        row.status_since = parse_since(status.since)
         row.status_message = _text(status.message or "", 1000)
         row.status_checked_at = now
         if status.is_published is not None:
