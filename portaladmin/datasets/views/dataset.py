@@ -27,11 +27,12 @@ from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import ADMIN, OPERATE, VIEW
 
 
-def _run(request, connection, uid: str, tab: str, action: Callable[[], object], *, success: str, form=None,
-         form_name: str = "", dataset_level: bool = False):
-    """Call one service; report a PortalError (form errors, message, dataset gone) or show the fresh tab."""
+def _run(request, connection, uid: str, tab: str, service: Callable[..., object], *, success: str, form=None,
+         form_name: str = "", dataset_level: bool = False, **arguments):
+    """Call one service on dataset `uid` as request.user, with `arguments`; report a PortalError (form errors,
+    message, dataset gone) or show the fresh tab."""
     try:
-        action()
+        service(connection=connection, actor=request.user, uid=uid, request=request, **arguments)
     except PortalError as exc:
         return write_failed(request, connection, uid, tab, exc, form=form, form_name=form_name,
                             dataset_level=dataset_level)
@@ -185,10 +186,8 @@ def resource_add_url(request, connection, uid: str):
     if not form.is_valid():
         return _invalid(request, connection, uid, "resources", form, "url_form")
     d = form.cleaned_data
-    return _run(request, connection, uid, "resources",
-                lambda: services.resource_create_from_url(connection=connection, actor=request.user, uid=uid,
-                                                          url=d["url"], title=d["title"], extractor=d["extractor"],
-                                                          request=request),
+    return _run(request, connection, uid, "resources", services.resource_create_from_url,
+                url=d["url"], title=d["title"], extractor=d["extractor"],
                 success="Resource added.", form=form, form_name="url_form")
 
 
@@ -201,20 +200,17 @@ def resource_upload(request, connection, uid: str):
     d = form.cleaned_data
     upload = d["file"]
     upload.seek(0)
-    return _run(request, connection, uid, "resources",
-                lambda: services.resource_create_from_upload(
-                    connection=connection, actor=request.user, uid=uid, file=upload.file, filename=upload.name,
-                    content_type=upload.content_type or "application/octet-stream", title=d["title"],
-                    extractor=d["extractor"], request=request),
+    return _run(request, connection, uid, "resources", services.resource_create_from_upload,
+                file=upload.file, filename=upload.name,
+                content_type=upload.content_type or "application/octet-stream", title=d["title"],
+                extractor=d["extractor"],
                 success=f"{upload.name} uploaded and added as a resource.", form=form, form_name="upload_form")
 
 
 @connection_view(OPERATE)
 @require_POST
 def resource_delete(request, connection, uid: str, resource_uid: str):
-    return _run(request, connection, uid, "resources",
-                lambda: services.resource_delete(connection=connection, actor=request.user, uid=uid,
-                                                 resource_uid=resource_uid, request=request),
+    return _run(request, connection, uid, "resources", services.resource_delete, resource_uid=resource_uid,
                 success="Resource deleted.")
 
 
@@ -235,25 +231,18 @@ def processor_save(request, connection, uid: str, processor_uid: str | None = No
             return _edit_invalid(request, connection, uid, "processing", form)
         return _invalid(request, connection, uid, "processing", form, "processor_form")
     d = form.cleaned_data
+    fields = {"type": d["type"], "label": d["label"], "args": d["args"]}
     if processor_uid is None:
-        def action():
-            return services.processor_create(connection=connection, actor=request.user, uid=uid, type=d["type"],
-                                             label=d["label"], args=d["args"], request=request)
-    else:
-        def action():
-            return services.processor_update(connection=connection, actor=request.user, uid=uid,
-                                             processor_uid=processor_uid, type=d["type"], label=d["label"],
-                                             args=d["args"], request=request)
-    return _run(request, connection, uid, "processing", action, success="Processor saved.",
-                form=form if processor_uid is None else None, form_name="processor_form")
+        return _run(request, connection, uid, "processing", services.processor_create, **fields,
+                    success="Processor saved.", form=form, form_name="processor_form")
+    return _run(request, connection, uid, "processing", services.processor_update, processor_uid=processor_uid,
+                **fields, success="Processor saved.", form=None, form_name="processor_form")
 
 
 @connection_view(OPERATE)
 @require_POST
 def processor_delete(request, connection, uid: str, processor_uid: str):
-    return _run(request, connection, uid, "processing",
-                lambda: services.processor_delete(connection=connection, actor=request.user, uid=uid,
-                                                  processor_uid=processor_uid, request=request),
+    return _run(request, connection, uid, "processing", services.processor_delete, processor_uid=processor_uid,
                 success="Processor deleted.")
 
 
@@ -266,23 +255,16 @@ def field_config_save(request, connection, uid: str, field_uid: str | None = Non
             return _edit_invalid(request, connection, uid, "processing", form)
         return _invalid(request, connection, uid, "processing", form, "field_form")
     if field_uid is None:
-        def action():
-            return services.field_config_create(connection=connection, actor=request.user, uid=uid,
-                                                body=form.body(), request=request)
-    else:
-        def action():
-            return services.field_config_update(connection=connection, actor=request.user, uid=uid,
-                                                field_uid=field_uid, body=form.body(), request=request)
-    return _run(request, connection, uid, "processing", action, success="Field configuration saved.",
-                form=form if field_uid is None else None, form_name="field_form")
+        return _run(request, connection, uid, "processing", services.field_config_create, body=form.body(),
+                    success="Field configuration saved.", form=form, form_name="field_form")
+    return _run(request, connection, uid, "processing", services.field_config_update, field_uid=field_uid,
+                body=form.body(), success="Field configuration saved.", form=None, form_name="field_form")
 
 
 @connection_view(OPERATE)
 @require_POST
 def field_config_delete(request, connection, uid: str, field_uid: str):
-    return _run(request, connection, uid, "processing",
-                lambda: services.field_config_delete(connection=connection, actor=request.user, uid=uid,
-                                                     field_uid=field_uid, request=request),
+    return _run(request, connection, uid, "processing", services.field_config_delete, field_uid=field_uid,
                 success="Field configuration deleted.")
 
 
@@ -295,27 +277,21 @@ def schedule_add(request, connection, uid: str):
     if not form.is_valid():
         return _invalid(request, connection, uid, "schedules", form, "schedule_form")
     cron = form.cleaned_data["cron"]
-    return _run(request, connection, uid, "schedules",
-                lambda: services.schedule_create(connection=connection, actor=request.user, uid=uid, cron=cron,
-                                                 request=request),
+    return _run(request, connection, uid, "schedules", services.schedule_create, cron=cron,
                 success=f"Schedule {cron} added.", form=form, form_name="schedule_form")
 
 
 @connection_view(OPERATE)
 @require_POST
 def schedule_delete(request, connection, uid: str, schedule_uid: str):
-    return _run(request, connection, uid, "schedules",
-                lambda: services.schedule_delete(connection=connection, actor=request.user, uid=uid,
-                                                 schedule_uid=schedule_uid, request=request),
+    return _run(request, connection, uid, "schedules", services.schedule_delete, schedule_uid=schedule_uid,
                 success="Schedule deleted.")
 
 
 @connection_view(OPERATE)
 @require_POST
 def version_restore(request, connection, uid: str, version_uid: str):
-    return _run(request, connection, uid, "versions",
-                lambda: services.version_restore(connection=connection, actor=request.user, uid=uid,
-                                                 version_uid=version_uid, request=request),
+    return _run(request, connection, uid, "versions", services.version_restore, version_uid=version_uid,
                 success="Version restored. Publish the dataset to apply it to the data.")
 
 
@@ -329,20 +305,16 @@ def attachment_upload(request, connection, uid: str):
         return _invalid(request, connection, uid, "attachments", form, "attachment_form")
     upload = form.cleaned_data["file"]
     upload.seek(0)
-    return _run(request, connection, uid, "attachments",
-                lambda: services.attachment_upload(connection=connection, actor=request.user, uid=uid,
-                                                   file=upload.file, filename=upload.name,
-                                                   content_type=upload.content_type or "application/octet-stream",
-                                                   request=request),
+    return _run(request, connection, uid, "attachments", services.attachment_upload,
+                file=upload.file, filename=upload.name,
+                content_type=upload.content_type or "application/octet-stream",
                 success=f"{upload.name} attached.", form=form, form_name="attachment_form")
 
 
 @connection_view(OPERATE)
 @require_POST
 def attachment_delete(request, connection, uid: str, attachment_uid: str):
-    return _run(request, connection, uid, "attachments",
-                lambda: services.attachment_delete(connection=connection, actor=request.user, uid=uid,
-                                                   attachment_uid=attachment_uid, request=request),
+    return _run(request, connection, uid, "attachments", services.attachment_delete, attachment_uid=attachment_uid,
                 success="Attachment deleted.")
 
 
@@ -354,11 +326,8 @@ def security_update(request, connection, uid: str):
     form = f.SecurityForm(request.POST)
     if not form.is_valid():
         return _invalid(request, connection, uid, "security", form, "security_form")
-    return _run(request, connection, uid, "security",
-                lambda: services.dataset_security_update(connection=connection, actor=request.user, uid=uid,
-                                                         is_restricted=form.cleaned_data["is_restricted"],
-                                                         default_security=form.default_security(),
-                                                         request=request),
+    return _run(request, connection, uid, "security", services.dataset_security_update,
+                is_restricted=form.cleaned_data["is_restricted"], default_security=form.default_security(),
                 success="Security saved.", form=form, form_name="security_form", dataset_level=True)
 
 
@@ -372,10 +341,9 @@ def ruleset_save(request, connection, uid: str, kind: str | None = None, princip
     if not form.is_valid():
         return _invalid(request, connection, uid, "security", form, "ruleset_form")
     d = form.cleaned_data
-    return _run(request, connection, uid, "security",
-                lambda: services.ruleset_save(connection=connection, actor=request.user, uid=uid, kind=d["kind"],
-                                              principal=d["principal"], permissions=d["permissions"],
-                                              create=not (kind and principal), request=request),
+    return _run(request, connection, uid, "security", services.ruleset_save,
+                kind=d["kind"], principal=d["principal"], permissions=d["permissions"],
+                create=not (kind and principal),
                 success=f"Ruleset of {d['principal']} saved.", form=form, form_name="ruleset_form")
 
 
@@ -384,7 +352,5 @@ def ruleset_save(request, connection, uid: str, kind: str | None = None, princip
 def ruleset_delete(request, connection, uid: str, kind: str, principal: str):
     if kind not in ("user", "group"):
         raise Http404("No such ruleset kind.")
-    return _run(request, connection, uid, "security",
-                lambda: services.ruleset_delete(connection=connection, actor=request.user, uid=uid, kind=kind,
-                                                principal=principal, request=request),
+    return _run(request, connection, uid, "security", services.ruleset_delete, kind=kind, principal=principal,
                 success=f"Ruleset of {principal} removed.")
