@@ -59,6 +59,27 @@ def random_snapshots(conn, rows: int, rnd, *, now, uid_prefix: str = "da_") -> l
     return objs
 
 
+def list_scenarios(rnd, n: int, *, pages: int, between: dict | None = None) -> dict[str, list[dict]]:
+    """`n` query strings per change of a dataset list (search, filter, sort, page, combined), drawn from `rnd`.
+
+    `between` holds a bench's own changes, drawn after "filter" and before "sort" (draw order is part of the seed)."""
+    scenarios = {
+        "search": [{"q": rnd.choice(WORDS)[: rnd.randint(3, 6)]} for _ in range(n // 2)]
+        + [{"q": f"{rnd.choice(WORDS)} {rnd.randint(1, 99)}"} for _ in range(n - n // 2)],
+        "filter": [rnd.choice([{"status": "error"}, {"status": "limit_reached"}, {"published": "no"},
+                               {"restricted": "yes"}, {"status": "busy", "published": "yes"},
+                               {"status": "idle", "restricted": "no", "published": "yes"}]) for _ in range(n)],
+    }
+    for name, draw in (between or {}).items():
+        scenarios[name] = [draw() for _ in range(n)]
+    scenarios["sort"] = [{"sort": rnd.choice(["-dataset_id", "title", "-title", "updated", "-updated", "status",
+                                              "-status"])} for _ in range(n)]
+    scenarios["page"] = [{"page": str(rnd.randint(1, pages))} for _ in range(n)]
+    scenarios["combined"] = [{"q": rnd.choice(WORDS)[:4], "status": "idle", "sort": "-updated",
+                              "page": str(rnd.randint(1, 5))} for _ in range(n)]
+    return scenarios
+
+
 def measure(client, path, params_list, *, headers, check=None):
     """GET `path` once per params; returns (wall ms, CPU ms of this thread, SQL queries, response bytes) lists.
 

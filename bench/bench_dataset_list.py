@@ -18,7 +18,14 @@ import statistics
 import sys
 import time
 
-from _common import WORDS, django_on_fresh_sqlite, logged_in_client, measure, pct, random_snapshots
+from _common import (
+    django_on_fresh_sqlite,
+    list_scenarios,
+    logged_in_client,
+    measure,
+    pct,
+    random_snapshots,
+)
 
 
 def _setup(rows: int):
@@ -58,18 +65,7 @@ def main() -> int:
     hx = {"HX-Request": "true"}
     rnd = random.Random(7)
     n = args.repeat
-    scenarios = {
-        "search": [{"q": rnd.choice(WORDS)[: rnd.randint(3, 6)]} for _ in range(n // 2)]
-        + [{"q": f"{rnd.choice(WORDS)} {rnd.randint(1, 99)}"} for _ in range(n - n // 2)],
-        "filter": [rnd.choice([{"status": "error"}, {"status": "limit_reached"}, {"published": "no"},
-                               {"restricted": "yes"}, {"status": "busy", "published": "yes"},
-                               {"status": "idle", "restricted": "no", "published": "yes"}]) for _ in range(n)],
-        "sort": [{"sort": rnd.choice(["-dataset_id", "title", "-title", "updated", "-updated", "status",
-                                      "-status"])} for _ in range(n)],
-        "page": [{"page": str(rnd.randint(1, args.rows // 50))} for _ in range(n)],
-        "combined": [{"q": rnd.choice(WORDS)[:4], "status": "idle", "sort": "-updated",
-                      "page": str(rnd.randint(1, 5))} for _ in range(n)],
-    }
+    scenarios = list_scenarios(rnd, n, pages=args.rows // 50)
     measure(client, path, [{}] * 5, headers=hx)  # warm-up (template compilation, caches)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
