@@ -9,13 +9,11 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from portaladmin.core.logging import redact
 from portaladmin.datasets.models import DatasetSnapshot
@@ -23,6 +21,7 @@ from portaladmin.fleet.kinds import OFFBOARD_KIND
 from portaladmin.fleet.models import HarvesterRefresh, HarvesterSnapshot
 from portaladmin.fleet.parallel import error_text
 from portaladmin.jobs.models import Job
+from portaladmin.jobs.registry import parse_since
 from portaladmin.jobs.services import (
     dataset_action_start,
     harvester_action_start,
@@ -42,18 +41,6 @@ BULK_LIMIT = 5000
 
 
 # --- the harvester snapshot -----------------------------------------------------------------------
-def _dt(value):
-    if not value:
-        return None
-    try:
-        parsed = parse_datetime(str(value))
-    except ValueError:
-        return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed
-
-
 def harvester_snapshot_refresh(*, connection: Connection) -> HarvesterRefresh:
     """Copy the connection's harvesters (and the messages of those with errors) into HarvesterSnapshot."""
     now = timezone.now()
@@ -94,8 +81,8 @@ def harvester_snapshot_refresh(*, connection: Connection) -> HarvesterRefresh:
             row.remote_datasets_count = int(h.remote_datasets_count or 0)
             row.harvested_datasets_count = int(h.harvested_datasets_count or 0)
             row.published_datasets_count = int(h.published_datasets_count or 0)
-            row.last_started_at = _dt(h.last_started_at)
-            row.last_success_at = _dt(h.last_success_at)
+            row.last_started_at = parse_since(h.last_started_at)
+            row.last_success_at = parse_since(h.last_success_at)
             row.error_message = message
             row.resource_errors = resources
             row.synced_at = now
