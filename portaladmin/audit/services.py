@@ -2,6 +2,10 @@
 
 import logging
 
+from django.db import connections, router
+from django.db.models import DateTimeField
+from django.utils import timezone
+
 from portaladmin.audit.models import AuditEvent, Outcome
 from portaladmin.core.logging import redact
 
@@ -38,25 +42,76 @@ def audit_record(*, action: str, actor=None, connection=None, target: str = "", 
     return event
 
 
-def audit_record_many(events: list[dict]) -> list[AuditEvent]:
+def audit_record_many(events: list[dict]) -> int:
     """Several events in one INSERT (e.g. the rows of one bulk request); each dict takes audit_record's arguments
-    (action, actor, connection, target, outcome, error, job_id, extra). Errors are redacted the same way."""
+    (action, actor, connection, target, outcome, error, job_id, extra). Errors are redacted the same way.
+    Returns how many were written (rows are inserted as values, without building model instances)."""
     rows = []
     for ev in events:
         actor, connection, extra = ev.get("actor"), ev.get("connection"), ev.get("extra") or {}
         error = ev.get("error") or ""
         error_text = redact(str(error))[:1000] if error else ""
         outcome = ev.get("outcome", Outcome.SUCCESS)
-        rows.append(AuditEvent(
-            actor=actor, actor_name=getattr(actor, "username", "") or extra.get("username", ""),
-            connection=connection, connection_name=getattr(connection, "name", ""), action=ev["action"],
-            target=str(ev.get("target", ""))[:255],
+        rows.append(dict(
+            actor_id=getattr(actor, "pk", None), actor_name=getattr(actor, "username", "") or extra.get("username", ""),
+            connection_id=getattr(connection, "pk", None), connection_name=getattr(connection, "name", ""),
+            action=ev["action"], target=str(ev.get("target", ""))[:255],
             outcome=outcome if not error_text or outcome != Outcome.SUCCESS else Outcome.FAILURE,
             error=error_text, ip=ev.get("ip"), job_id=ev.get("job_id"), extra=extra))
-    created = AuditEvent.objects.bulk_create(rows, batch_size=500)
-    if created:
-        logger.info("audit %s × %d", created[0].action, len(created))
-    return created
+    bulk_insert_values(AuditEvent, rows)
+    if rows:
+        logger.info("audit %s × %d", rows[0]["action"], len(rows))
+    return len(rows)
+
+
+def bulk_insert_values(model, rows: list[dict], *, batch_size: int = 1000) -> None:
+    """INSERT rows of `model` given as {attname: value} dicts, in multi-row statements, no model instances.
+
+    Same SQL and values as bulk_create, at a fraction of its Python cost for thousands of rows (bulk_create
+    builds and prepares every field of every instance). Fields a row leaves out get their default; auto_now /
+    auto_now_add fields get the current time. The primary key comes from the database; nothing is returned.
+    Every row must have the same keys. No signals are sent (bulk_create sends none either).
+    """
+    if not rows:
+        return
+    db = connections[router.db_for_write(model)]
+    now = timezone.now()
+    given = rows[0].keys()
+    # Columns the rows give first, then the others with their value prepared once for all rows.
+    varying = [f for f in model._meta.concrete_fields if f.attname in given]
+    fixed = [f for f in model._meta.concrete_fields if f.attname not in given and not f.primary_key]
+    tail = []
+    for field in fixed:
+        if isinstance(field, DateTimeField) and (field.auto_now or field.auto_now_add):
+            tail.append(field.get_db_prep_save(now, connection=db))
+        else:
+            tail.append(field.get_db_prep_save(field.get_default(), connection=db))
+    fields = varying + fixed
+    columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    size = max(1, min(batch_size, db.ops.bulk_batch_size(fields, rows)))
+    table = db.ops.quote_name(model._meta.db_table)
+    memo: dict[str, dict] = {field.attname: {} for field in varying}  # a value repeated on rows is prepared once
+
+    def prepared(field, value):
+        seen, key = memo[field.attname], (type(value), value)  # the type too: 1, 1.0 and True are equal keys
+        try:
+            return seen[key]
+        except KeyError:
+            seen[key] = result = field.get_db_prep_save(value, connection=db)
+            return result
+        except TypeError:  # unhashable (a JSON dict): prepared on every row
+            return field.get_db_prep_save(value, connection=db)
+
+    with db.cursor() as cursor:
+        for start in range(0, len(rows), size):
+            batch = rows[start:start + size]
+            params = []
+            for row in batch:
+                params.extend([prepared(field, row[field.attname]) for field in varying])
+                params.extend(tail)
+            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608
+                           params)
 
 
 def audit_remote_write(*, action: str, actor, connection, target: str = "", request=None, job_id=None,

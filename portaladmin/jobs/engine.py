@@ -168,8 +168,13 @@ def items_claim(item_ids: list[int], *, now: datetime | None = None) -> tuple[st
         | Q(status=ItemStatus.RUNNING, lease_until__lt=now)
     ).update(status=ItemStatus.RUNNING, claim_token=token, lease_until=now + timedelta(seconds=lease_seconds()),
              attempts=F("attempts") + 1, started_at=Coalesce("started_at", now))
-    items = list(JobItem.objects.filter(claim_token=token, status=ItemStatus.RUNNING)
-                 .select_related("job", "job__started_by", "connection").order_by("id"))
+    items = list(JobItem.objects.filter(claim_token=token, status=ItemStatus.RUNNING).order_by("id"))
+    # The job (with its owner) and the connection once each, shared by the items (not one copy per row).
+    if items:
+        jobs = Job.objects.select_related("started_by").in_bulk({item.job_id for item in items})
+        conns = Connection.objects.in_bulk({item.connection_id for item in items})
+        for item in items:
+            item.job, item.connection = jobs[item.job_id], conns[item.connection_id]
     return token, items
 
 
@@ -217,12 +222,14 @@ def _retry_later(item: JobItem, token: str, exc: Exception, *, sent: bool) -> No
 
 
 def _process_group(items: list[JobItem], token: str) -> None:
+    # The job (its cancel flag), its owner (is_active) and the connection (paused_until) were read by
+    # items_claim in this task, after the claim: as fresh as a re-read here, without three more queries.
     job = items[0].job
     connection = items[0].connection
     kind = get_kind(job.kind)
     now = timezone.now()
 
-    if Job.objects.filter(pk=job.pk, cancel_requested_at__isnull=False).exists():
+    if job.cancel_requested_at is not None:
         for item in items:
             _finish(item, ItemStatus.CANCELLED, "Cancelled; an earlier attempt may have reached the portal."
                     if item.action_sent else "Cancelled before it was sent.", token)
@@ -230,7 +237,6 @@ def _process_group(items: list[JobItem], token: str) -> None:
 
     actor = job.started_by
     if actor is not None:
-        actor.refresh_from_db()
         if hasattr(actor, "_portaladmin_roles"):
             del actor._portaladmin_roles
     if actor is None or not has_role(actor, connection, kind.needed_role):
@@ -243,7 +249,7 @@ def _process_group(items: list[JobItem], token: str) -> None:
             _finish(item, ItemStatus.FAILED, reason, token)
         return
 
-    paused = _paused_until(connection, now)
+    paused = connection.paused_until if connection.paused_until and connection.paused_until > now else None
     if paused:
         for item in items:
             _release(item, token, until=paused, refund=True,
@@ -374,9 +380,13 @@ def _record_chunk(kind, job, connection, items, token, results) -> None:
     with transaction.atomic():
         for (status, message), group in groups.items():
             ids = [item.pk for item in group]
-            held = set(JobItem.objects.filter(pk__in=ids, claim_token=token, status=ItemStatus.RUNNING)
-                       .values_list("pk", flat=True))
-            JobItem.objects.filter(pk__in=held).update(status=status, message=message, **common)
+            # Conditional on the claim, row by row; when some row was taken back meanwhile (sweeper), the
+            # rows written are those carrying this exact finished_at.
+            written = JobItem.objects.filter(pk__in=ids, claim_token=token, status=ItemStatus.RUNNING).update(
+                status=status, message=message, **common)
+            held = set(ids) if written == len(ids) else set(
+                JobItem.objects.filter(pk__in=ids, status=status, finished_at=now, claim_token=NO_CLAIM)
+                .values_list("pk", flat=True))
             for item in group:
                 if item.pk in held:
                     item.status, item.message = status, message

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 
-from portaladmin.audit.services import audit_record
+from portaladmin.audit.services import audit_record, bulk_insert_values
 from portaladmin.core.logging import redact
 from portaladmin.jobs.engine import enqueue_items, group_for_enqueue
 from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem, JobStatus
@@ -66,15 +66,15 @@ def job_create(*, kind: str, actor, targets: dict[Connection, list[Target]], par
             connection=next(iter(targets)) if len(targets) == 1 else None, params=params or {},
             retry_of=retry_of, total=total, pending_count=total, deadline=now + timedelta(hours=hours + 1))
         job.connections.set(list(targets))
-        rows = []
-        for conn, items in targets.items():
-            for index, (target, label, payload) in enumerate(items):
-                rows.append(JobItem(job=job, connection=conn, target=target, target_label=label, payload=payload,
-                                    chunk=index // max(job_kind.chunk_size, 1), enqueued_at=now,
-                                    deadline=now + timedelta(hours=hours + 1)))
-        JobItem.objects.bulk_create(rows, batch_size=500)
-        created = JobItem.objects.filter(job=job).values_list("id", "job_id", "connection_id", "chunk", "job__kind")
-        enqueue_items(group_for_enqueue(created))
+        # Rows as values (no JobItem instances): thousands of items in a few multi-row INSERTs.
+        size = max(job_kind.chunk_size, 1)
+        item_deadline = now + timedelta(hours=hours + 1)
+        rows = [dict(job_id=job.pk, connection_id=conn.pk, target=target, target_label=label, payload=payload,
+                     chunk=index // size, enqueued_at=now, deadline=item_deadline)
+                for conn, items in targets.items() for index, (target, label, payload) in enumerate(items)]
+        bulk_insert_values(JobItem, rows)
+        created = JobItem.objects.filter(job=job).values_list("id", "connection_id", "chunk").order_by("id")
+        enqueue_items(group_for_enqueue([(pk, job.pk, conn_id, chunk, kind) for pk, conn_id, chunk in created]))
         audit_record(action="job.start", actor=actor, connection=job.connection, target=job.title, request=request,
                      job_id=job.pk, extra={"kind": kind, "items": total})
     return job
@@ -154,16 +154,14 @@ def job_refresh(*, job_id: int) -> Job:
     """Recompute the job's counts and status from its items (under a row lock) and finish it once."""
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
-        counts = JobItem.objects.filter(job_id=job_id).aggregate(
-            total=Count("id"),
-            pending=Count("id", filter=Q(status=ItemStatus.PENDING)),
-            running=Count("id", filter=Q(status=ItemStatus.RUNNING)),
-            waiting=Count("id", filter=Q(status=ItemStatus.WAITING)),
-            succeeded=Count("id", filter=Q(status=ItemStatus.SUCCEEDED)),
-            failed=Count("id", filter=Q(status=ItemStatus.FAILED)),
-            cancelled=Count("id", filter=Q(status=ItemStatus.CANCELLED)),
-            started=Count("id", filter=Q(attempts__gt=0)),
-        )
+        # One GROUP BY status, answered from the (job, status) index alone, instead of 8 filtered counts.
+        counts = {status: 0 for status in ItemStatus.values}
+        counts.update(JobItem.objects.filter(job_id=job_id).order_by().values("status")
+                      .annotate(n=Count("id")).values_list("status", "n"))
+        counts["total"] = sum(counts.values())
+        # "Some item was claimed at least once" matters only for these two decisions: one EXISTS, not a count.
+        needs_started = job.started_at is None or (counts["pending"] and not counts["running"])
+        counts["started"] = needs_started and JobItem.objects.filter(job_id=job_id, attempts__gt=0).exists()
         was_active = job.status in JOB_ACTIVE
         job.status = _status_from(counts, job)
         job.total = counts["total"]
@@ -175,8 +173,9 @@ def job_refresh(*, job_id: int) -> Job:
         now = timezone.now()
         if job.started_at is None and counts["started"]:
             job.started_at = now
-        last = (JobItem.objects.filter(job_id=job_id, status=ItemStatus.FAILED).order_by("-finished_at", "-id")
-                .values_list("message", flat=True).first())
+        last = counts["failed"] and (
+            JobItem.objects.filter(job_id=job_id, status=ItemStatus.FAILED).order_by("-finished_at", "-id")
+            .values_list("message", flat=True).first())
         if last:
             job.last_error = redact(last)[:1000]
         finished_now = was_active and job.status not in JOB_ACTIVE
