@@ -8,9 +8,32 @@ import signal
 import subprocess  # nosec B404
 import sys
 import time
+import urllib.request
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+
+def sync_unsynced_catalogues() -> int:
+    """Request a first catalogue sync of every connection that never had one (the periodic sync would only
+    come CATALOGUE_SYNC_MINUTES later, leaving a fresh `make run` with empty dataset lists)."""
+    from portaladmin.datasets.models import CatalogueSync
+    from portaladmin.datasets.services import catalogue_sync_request
+    from portaladmin.portals.models import Connection
+
+    count = 0
+    for connection in Connection.objects.exclude(pk__in=CatalogueSync.objects.values("connection_id")):
+        catalogue_sync_request(connection=connection, trigger=CatalogueSync.Trigger.PERIODIC)
+        count += 1
+    return count
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  # nosec B310 (our own server)
+            return response.status == 200
+    except OSError:
+        return False
 
 
 class Command(BaseCommand):
@@ -49,8 +72,14 @@ class Command(BaseCommand):
             stopping = True
 
         signal.signal(signal.SIGTERM, stop)
+        health_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/healthz/"  # nosec B104
+        first_sync_by = time.monotonic() + 120  # the sandbox portals answer once the web server does
         try:
             while not stopping:
+                if first_sync_by and time.monotonic() < first_sync_by and _answers(health_url):
+                    first_sync_by = 0
+                    if n := sync_unsynced_catalogues():
+                        self.stdout.write(f"First catalogue sync requested for {n} connection(s).")
                 dead = [name for name, p in procs.items() if p.poll() is not None]
                 if dead:
                     self.stderr.write(f"{', '.join(dead)} stopped; stopping the others.")
