@@ -72,7 +72,7 @@ class Command(BaseCommand):
             stopping = True
 
         signal.signal(signal.SIGTERM, stop)
-        health_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/healthz/"  # nosec B104
+        health_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/healthz/"  # noqa: S104  # nosec B104
         first_sync_by = time.monotonic() + 120  # the sandbox portals answer once the web server does
         try:
             while not stopping:
