@@ -30,7 +30,7 @@ def sync_unsynced_catalogues() -> int:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  # nosec B310 (our own server)
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  # nosec B310
             return response.status == 200
     except OSError:
         return False
