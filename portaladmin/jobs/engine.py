@@ -153,6 +153,12 @@ def group_for_enqueue(items) -> list[list[int]]:
 
 
 # --- claiming and sending -----------------------------------------------------------------------
+# Columns of a claimed item that sending and recording never read (the poller and the sweeper read them
+# with queries of their own); an access would still work, with one query for that row.
+CLAIM_DEFERRED = ("lease_until", "claim_token", "enqueued_at", "state_seen_at", "seen_busy", "poll_count",
+                  "next_poll_at", "deadline", "created_at", "started_at", "finished_at")
+
+
 def items_claim(item_ids: list[int], *, now: datetime | None = None) -> tuple[str, list[JobItem]]:
     """Claim the items that are free: pending and due, or running with an expired lease; attempts < max.
 
@@ -168,13 +174,19 @@ def items_claim(item_ids: list[int], *, now: datetime | None = None) -> tuple[st
         | Q(status=ItemStatus.RUNNING, lease_until__lt=now)
     ).update(status=ItemStatus.RUNNING, claim_token=token, lease_until=now + timedelta(seconds=lease_seconds()),
              attempts=F("attempts") + 1, started_at=Coalesce("started_at", now))
-    items = list(JobItem.objects.filter(claim_token=token, status=ItemStatus.RUNNING).order_by("id"))
+    # Looked up by primary key (the claimed rows are among item_ids; by token alone SQLite scans the table),
+    # without the scheduling columns the send path never reads (8 of them dates, each parsed per row).
+    items = list(JobItem.objects.filter(pk__in=item_ids, claim_token=token, status=ItemStatus.RUNNING)
+                 .order_by("id").defer(*CLAIM_DEFERRED))
     # The job (with its owner) and the connection once each, shared by the items (not one copy per row).
     if items:
-        jobs = Job.objects.select_related("started_by").in_bulk({item.job_id for item in items})
-        conns = Connection.objects.in_bulk({item.connection_id for item in items})
-        for item in items:
-            item.job, item.connection = jobs[item.job_id], conns[item.connection_id]
+        jobs = {job.pk: job for job in Job.objects.select_related("started_by")
+                .filter(pk__in={item.job_id for item in items})}
+        conns = {conn.pk: conn for conn in Connection.objects.filter(pk__in={item.connection_id for item in items})}
+        cache_job, cache_conn = JobItem.job.field.set_cached_value, JobItem.connection.field.set_cached_value
+        for item in items:  # the ids already match: only the related-object cache is filled
+            cache_job(item, jobs[item.job_id])
+            cache_conn(item, conns[item.connection_id])
     return token, items
 
 
