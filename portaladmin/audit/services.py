@@ -90,6 +90,12 @@ def bulk_insert_values(model, rows: list[dict], *, batch_size: int = 1000) -> No
     columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     size = max(1, min(batch_size, db.ops.bulk_batch_size(fields, rows)))
+    # PostgreSQL: psycopg parses every placeholder of the query text in Python (21,000 for 1,000 job items);
+    # like Django's own bulk_create there, send one typed array per column to UNNEST instead.
+    unnest = ""
+    if db.vendor == "postgresql":
+        unnest = ", ".join(f"(%s)::{field.db_type(db).split('(')[0]}[]" for field in fields)
+        size = batch_size * 5
     table = db.ops.quote_name(model._meta.db_table)
     memo: dict[str, dict] = {field.attname: {} for field in varying}  # a value repeated on rows is prepared once
 
@@ -106,12 +112,13 @@ def bulk_insert_values(model, rows: list[dict], *, batch_size: int = 1000) -> No
     with db.cursor() as cursor:
         for start in range(0, len(rows), size):
             batch = rows[start:start + size]
-            params = []
-            for row in batch:
-                params.extend([prepared(field, row[field.attname]) for field in varying])
-                params.extend(tail)
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608
-                           params)
+            values = [[prepared(field, row[field.attname]) for field in varying] + tail for row in batch]
+            if unnest:  # one array per column: a short statement instead of thousands of placeholders
+                cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({unnest})",  # noqa: S608
+                               [list(column) for column in zip(*values, strict=True)])
+            else:
+                cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608
+                               [value for row in values for value in row])
 
 
 def audit_remote_write(*, action: str, actor, connection, target: str = "", request=None, job_id=None,
