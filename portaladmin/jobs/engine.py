@@ -372,6 +372,7 @@ def _record_chunk(kind, job, connection, items, token, results) -> None:
     groups: dict[tuple[str, str], list[JobItem]] = defaultdict(list)
     one_by_one: list[tuple[JobItem, str, str, dict]] = []
     events = []
+    texts: dict[str, str] = {}
     for item in items:
         result = results.get(item.pk)
         if result is None:
@@ -386,7 +387,9 @@ def _record_chunk(kind, job, connection, items, token, results) -> None:
         if details:
             one_by_one.append((item, status, message, {**item.details, **details}))
         else:
-            groups[(status, _text(message))].append(item)
+            if message not in texts:  # redacted once per distinct message, not once per row
+                texts[message] = _text(message)
+            groups[(status, texts[message])].append(item)
     done: list[JobItem] = []
     common = dict(finished_at=now, lease_until=None, next_poll_at=None, claim_token=NO_CLAIM, send_confirmed=True)
     with transaction.atomic():
