@@ -5,8 +5,12 @@ from portaladmin.audit.models import Outcome
 
 class ActivityFilterForm(forms.Form):
     connection = forms.ChoiceField(required=False)
-    person = forms.CharField(required=False, max_length=150)
-    action = forms.CharField(required=False, max_length=80, help_text="e.g. dataset. or auth.login")
+    # The filter bar shows bare inputs (no labels): the placeholder says what each one filters on.
+    person = forms.CharField(required=False, max_length=150, widget=forms.TextInput(
+        attrs={"placeholder": "Person (user name)", "aria-label": "Person"}))
+    action = forms.CharField(required=False, max_length=80, help_text="e.g. dataset. or auth.login",
+                             widget=forms.TextInput(attrs={"placeholder": "Action, e.g. dataset. or auth.login",
+                                                           "aria-label": "Action"}))
     outcome = forms.ChoiceField(required=False, choices=[("", "Any outcome"), *Outcome.choices])
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
