@@ -17,7 +17,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from portaladmin.audit.services import audit_record, bulk_insert_values
+from portaladmin.audit.services import audit_record
+from portaladmin.core.db import bulk_insert_values
 from portaladmin.core.logging import redact
 from portaladmin.jobs.engine import enqueue_items, group_for_enqueue
 from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem, JobStatus
