@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import wraps
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -94,6 +95,23 @@ def user_export(request, connection: Connection):
     return response
 
 
+def portal_down_page(view):
+    """Under connection_view: a portal that fails on a page's own read (5xx, unreachable, key refused) gives a page
+    that says so, not a server error. A 404 from the portal is our 404."""
+
+    @wraps(view)
+    def wrapper(request, connection, *args, **kwargs):
+        try:
+            return view(request, connection, *args, **kwargs)
+        except PortalNotFound:
+            raise Http404("Not found on this portal.") from None
+        except PortalError as exc:
+            return render(request, "people/unavailable.html", {"connection": connection, "error": str(exc)},
+                          status=502)
+
+    return wrapper
+
+
 def _user_page(request, connection: Connection, username: str, *, status: int = 200, **forms):
     try:
         user = selectors.user_get(connection=connection, username=username)
@@ -124,6 +142,7 @@ def _user_page(request, connection: Connection, username: str, *, status: int = 
 
 
 @connection_view(VIEW)
+@portal_down_page
 def user_detail(request, connection: Connection, username: str):
     return _user_page(request, connection, username)
 
@@ -134,6 +153,7 @@ def _back_to_user(request, connection, username):
 
 @require_POST
 @connection_view(OPERATE)
+@portal_down_page
 def user_permissions(request, connection: Connection, username: str):
     form = PermissionsForm(request.POST)
     if form.is_valid():
@@ -150,6 +170,7 @@ def user_permissions(request, connection: Connection, username: str):
 
 @require_POST
 @connection_view(OPERATE)
+@portal_down_page
 def user_limits(request, connection: Connection, username: str):
     form = LimitsForm(request.POST)
     if form.is_valid():
@@ -197,6 +218,7 @@ def user_group_remove(request, connection: Connection, username: str, group_uid:
 
 @require_POST
 @connection_view(ADMIN)
+@portal_down_page
 def user_remove(request, connection: Connection, username: str):
     form = ConfirmRemoveForm(request.POST, expected=username)
     if not form.is_valid():
@@ -375,6 +397,7 @@ def _group_or_404(connection, group_uid):
 
 
 @connection_view(VIEW)
+@portal_down_page
 def group_detail(request, connection: Connection, group_uid: str):
     group = _group_or_404(connection, group_uid)
     members, error = None, ""
@@ -388,6 +411,7 @@ def group_detail(request, connection: Connection, group_uid: str):
 
 @require_http_methods(["GET", "POST"])
 @connection_view(OPERATE)
+@portal_down_page
 def group_edit(request, connection: Connection, group_uid: str):
     group = _group_or_404(connection, group_uid)
     initial = {"title": group.title, "description": group.description, "permissions": group.permissions}
@@ -453,6 +477,7 @@ def group_member_remove(request, connection: Connection, group_uid: str, usernam
 
 @require_http_methods(["GET", "POST"])
 @connection_view(OPERATE)
+@portal_down_page
 def group_batch_add(request, connection: Connection, group_uid: str):
     group = _group_or_404(connection, group_uid)
     form = BatchAddForm(request.POST or None)
