@@ -67,7 +67,9 @@ def portal_failure(request, connection, exc: PortalError, *, uid: str | None = N
         messages.error(request, "The portal refused the connection's API key for this"
                                 + (" (a permission is missing)." if exc.is_permission else "."))
     elif isinstance(exc, PortalUnavailable):
-        messages.error(request, "The portal is unavailable right now; nothing was changed. Try again in a moment.")
+        # "nothing was changed" reassures after a write; on a page that only reads it puzzles.
+        changed = "; nothing was changed" if request.method == "POST" else ""
+        messages.error(request, f"The portal is unavailable right now{changed}. Try again in a moment.")
     else:
         messages.error(request, f"The portal answered with an error: {exc}")
     return "error"
