@@ -49,3 +49,26 @@ def test_harvester_heading_follows_the_run(admin_page):
     # The heading reloads by itself when the panel reports the end: no "never run", the harvested count shows.
     expect(page.locator("#harvester-head")).not_to_contain_text("Last started never", timeout=10_000)
     expect(page.locator("#harvester-head .figures strong").nth(1)).not_to_have_text("0")
+
+
+def test_search_boxes_follow_paste_and_clear_not_only_keys(admin_page):
+    page = admin_page
+    # Clearing a search with the field's ✕ (or pasting) fires `input`, not `keyup`: the list must follow anyway.
+    for path, box, table in (("/c/lyon/datasets/", "#ds-q", "#dataset-table"), ("/fleet/datasets/", "#id_q", "#board")):
+        page.goto(path)
+        rows = page.locator(f"{table} tbody tr")
+        everything = rows.count()
+        page.fill(box, "zzz-no-such-dataset")  # fill() fires input events only, like a paste
+        expect(rows).not_to_have_count(everything)
+        page.fill(box, "")
+        expect(rows).to_have_count(everything)
+        assert "q=zzz" not in page.url
+
+
+def test_cron_preview_follows_a_pasted_expression(admin_page):
+    page = admin_page
+    page.goto("/c/lyon/datasets/")
+    page.locator("#dataset-table tbody a").first.click()
+    page.locator(".tabs a", has_text="Schedules").click()
+    page.fill("#id_cron", "0 5 * * *")
+    expect(page.locator("#cron-preview")).to_contain_text("Next runs")
