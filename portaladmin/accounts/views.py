@@ -1,26 +1,13 @@
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from portaladmin.accounts.forms import TeamUserCreateForm
 from portaladmin.audit.services import audit_record
+from portaladmin.core.decorators import superuser_required as superuser_required_for
 
-
-def superuser_required(view):
-    """403 for everyone else. (user_passes_test sent a logged-in non-superuser to the log-in page, which sends
-    logged-in people back: an endless redirect loop.) Anonymous people never get here: LoginRequiredMiddleware."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.is_active and request.user.is_superuser):
-            raise PermissionDenied("Only superusers manage the team.")
-        return view(request, *args, **kwargs)
-
-    return wrapped
+superuser_required = superuser_required_for("Only superusers manage the team.")
 
 
 @superuser_required

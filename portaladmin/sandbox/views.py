@@ -1,14 +1,17 @@
-"""The sandbox settings page (a portaladmin page, login required): portals, fault settings, request counts."""
+"""The sandbox settings page (superusers only: fault settings change what everyone sees): portals, faults, request counts."""
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
+
+from portaladmin.core.decorators import superuser_required
 
 from .forms import FaultSettingsForm
 from .models import SandboxPortal
 from .services import request_counts, request_log, reset_request_log
 
 
+@superuser_required("Only superusers manage the sandbox portals.")
 def index(request):
     portals = []
     for portal in SandboxPortal.objects.order_by("name"):
@@ -18,6 +21,7 @@ def index(request):
     return render(request, "sandbox/index.html", {"portals": portals})
 
 
+@superuser_required("Only superusers manage the sandbox portals.")
 @require_POST
 def settings_update(request, name):
     portal = get_object_or_404(SandboxPortal, name=name)
@@ -32,6 +36,7 @@ def settings_update(request, name):
     return redirect("sandbox:index")
 
 
+@superuser_required("Only superusers manage the sandbox portals.")
 @require_POST
 def reset_log(request, name):
     portal = get_object_or_404(SandboxPortal, name=name)

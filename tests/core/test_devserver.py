@@ -45,6 +45,7 @@ def test_devserver_starts_three_processes_and_stops_them(tmp_path):
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
         assert "Stopped web server, worker and beat." in output
+        assert "stopping the others" not in output  # Ctrl-C is not reported as a crash
         for pid in children:
             assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
     finally:

@@ -89,6 +89,9 @@ def test_settings_page_lists_portals_and_saves_faults(client, make_user, db):
     seed_portal("page", datasets=3, api_key="page-key", reset=True)
     assert client.get("/sandbox/").status_code == 302  # a portaladmin page: login required
     client.force_login(make_user("op"))
+    assert client.get("/sandbox/").status_code == 403  # fault settings change what everyone sees: superusers only
+    assert client.post("/sandbox/page/reset-log/").status_code == 403
+    client.force_login(make_user("boss", superuser=True))
     page = client.get("/sandbox/")
     assert page.status_code == 200 and b"page" in page.content and b"page-key" not in page.content
     fields = {"page-latency_ms": "0", "page-error_rate": "0.25", "page-throttle_rate": "0.1",

@@ -71,7 +71,9 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
+        # Ctrl-C reaches the children too (same process group): note it, so their exit is not reported as a crash.
         signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         health_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/healthz/"  # noqa: S104  # nosec B104
         first_sync_by = time.monotonic() + 120  # the sandbox portals answer once the web server does
         try:
@@ -81,7 +83,7 @@ class Command(BaseCommand):
                     if n := sync_unsynced_catalogues():
                         self.stdout.write(f"First catalogue sync requested for {n} connection(s).")
                 dead = [name for name, p in procs.items() if p.poll() is not None]
-                if dead:
+                if dead and not stopping:
                     self.stderr.write(f"{', '.join(dead)} stopped; stopping the others.")
                     break
                 time.sleep(0.5)
