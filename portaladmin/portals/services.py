@@ -72,11 +72,27 @@ def connection_test(*, connection: Connection, actor=None, request=None) -> Conn
     return connection
 
 
+def connection_record_call_failure(*, connection: Connection, exc: Exception) -> None:
+    """Background calls (catalogue sync, pollers) keep the health figure true too, not only the Test button."""
+    from portaladmin.portals.client.errors import PortalAuthError, PortalError, PortalUnavailable
+
+    if isinstance(exc, PortalAuthError):
+        connection_record_health(connection=connection, health=Health.AUTH_FAILED,
+                                 message=f"The portal refused the key ({exc.status}).")
+    elif isinstance(exc, PortalUnavailable):
+        connection_record_health(connection=connection, health=Health.UNREACHABLE,
+                                 message=f"The portal cannot be reached: {exc.message}")
+    elif isinstance(exc, PortalError):
+        connection_record_health(connection=connection, health=Health.ERROR,
+                                 message=f"The portal answered with an error: {exc.message}")
+
+
 def connection_record_health(*, connection: Connection, health: str, message: str = "", latency_ms: int | None = None,
                              dataset_count: int | None = None, at=None) -> None:
     at = at or timezone.now()
-    fields = {"health": health, "health_message": message[:500], "health_checked_at": at,
-              "last_latency_ms": latency_ms}
+    fields = {"health": health, "health_message": message[:500], "health_checked_at": at}
+    if latency_ms is not None:
+        fields["last_latency_ms"] = latency_ms
     if health == Health.OK:
         fields["last_ok_at"] = at
         if dataset_count is not None:

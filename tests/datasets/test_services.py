@@ -228,3 +228,25 @@ def test_sync_history_is_pruned(api, connection):
     latest = services.catalogue_sync_run(connection=connection)
     assert CatalogueSync.objects.filter(connection=connection).count() == 50
     assert CatalogueSync.objects.filter(pk=latest.pk).exists()
+
+
+def test_sync_keeps_connection_health_true(connection, monkeypatch):
+    """A successful full listing marks the connection reachable; a refused key marks it so."""
+    import responses as rsps
+
+    from portaladmin.datasets.services import catalogue_sync_run
+    from portaladmin.portals.models import Health
+
+    base = connection.api_base + "/datasets/"
+    with rsps.RequestsMock() as mock:
+        mock.get(base, json={"total_count": 0, "next": None, "previous": None, "results": []})
+        catalogue_sync_run(connection=connection)
+    connection.refresh_from_db()
+    assert connection.health == Health.OK and connection.last_ok_at is not None
+    assert connection.last_dataset_count == 0
+    with rsps.RequestsMock() as mock:
+        mock.get(base, status=401, json={"error_code": "unauthorized", "message": "bad key"})
+        with pytest.raises(Exception):  # noqa: B017 - the sync re-raises the portal's error
+            catalogue_sync_run(connection=connection)
+    connection.refresh_from_db()
+    assert connection.health == Health.AUTH_FAILED

@@ -20,7 +20,8 @@ from portaladmin.datasets.selectors import search_text
 from portaladmin.jobs.registry import parse_since  # the portal-timestamp parser job kinds use
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import PortalNotFound
-from portaladmin.portals.models import Connection
+from portaladmin.portals.models import Connection, Health
+from portaladmin.portals.services import connection_record_call_failure, connection_record_health
 
 logger = logging.getLogger(__name__)
 
@@ -143,6 +144,7 @@ def catalogue_sync_run(*, connection: Connection, sync: CatalogueSync | None = N
         sync.error = redact(str(exc))[:1000] or type(exc).__name__
         sync.save(update_fields=["finished_at", "count", "error"])
         logger.warning("catalogue sync of %s failed: %s", connection.slug, sync.error)
+        connection_record_call_failure(connection=connection, exc=exc)
         raise
     sync.finished_at = timezone.now()
     sync.count = len(seen)
@@ -151,8 +153,8 @@ def catalogue_sync_run(*, connection: Connection, sync: CatalogueSync | None = N
     sync.pages = max(1, -(-len(seen) // PAGE_SIZE))
     sync.save(update_fields=["finished_at", "count", "created", "deleted", "pages"])
     _prune_history(connection)
-    if connection.last_dataset_count != len(seen):
-        Connection.objects.filter(pk=connection.pk).update(last_dataset_count=len(seen))
+    # A full listing is a successful call: the overview's health and dataset count follow it.
+    connection_record_health(connection=connection, health=Health.OK, dataset_count=len(seen))
     logger.info("catalogue sync of %s: %d datasets, %d new, %d gone", connection.slug, len(seen), sync.created,
                 deleted)
     return sync
