@@ -35,15 +35,6 @@ OVERVIEW_POLL_SECONDS = 15
 SORT_COLUMNS = [("dataset_id", "Dataset id"), ("title", "Title"), ("updated", "Updated"), ("status", "Status")]
 
 
-def _page(request, template: str, ctx: dict, *, partial: str) -> HttpResponse:
-    """render_page, except for htmx's history restore (Back after hx-push-url with no history cache): that
-    request carries HX-Request too, but replaces the whole body, so it needs the whole page."""
-    htmx = getattr(request, "htmx", None)
-    if htmx and htmx.history_restore_request:
-        return render(request, template, ctx)
-    return render_page(request, template, ctx, partial=partial)
-
-
 def _roles(user, connections) -> dict[int, Role | None]:
     return {c.pk: role_for(user, c) for c in connections}
 
@@ -62,7 +53,7 @@ def overview(request):
     roles = {card.connection.pk: card.role for card in cards}
     ctx = {"cards": cards, "watch": watch, "poll_seconds": OVERVIEW_POLL_SECONDS, "now": timezone.now(),
            "operate_on": {pk for pk, r in roles.items() if ROLE_RANK.get(r, 0) >= ROLE_RANK[Role.OPERATOR]}}
-    return _page(request, "fleet/overview.html", ctx, partial="overview")
+    return render_page(request, "fleet/overview.html", ctx, partial="overview")
 
 
 @require_POST
@@ -123,7 +114,7 @@ def datasets_board(request):
            "querystring_base": query.urlencode() + "&" if query else "", "filter_query": query.urlencode(),
            "operate_on": operate_on, "can_operate_any": bool(operate_on), "connections": connections,
            "sort_columns": SORT_COLUMNS, "sort_base": sort_query.urlencode() + "&" if sort_query else ""}
-    response = _page(request, "fleet/datasets.html", ctx, partial="board")
+    response = render_page(request, "fleet/datasets.html", ctx, partial="board")
     response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response
 
@@ -177,7 +168,7 @@ def harvesters_board(request):
     rows = selectors.fleet_harvesters(user=request.user, **form.filters())
     ctx = {"form": form, "rows": rows, "groups": selectors.harvester_error_groups(rows),
            "refreshes": selectors.harvester_refresh_states(user=request.user)}
-    return _page(request, "fleet/harvesters.html", ctx, partial="harvester-board")
+    return render_page(request, "fleet/harvesters.html", ctx, partial="harvester-board")
 
 
 @require_POST
@@ -201,7 +192,7 @@ def people(request):
     can_admin_any = _max_rank(_roles(request.user, connections_visible_to(request.user)).values()) >= 3
     ctx = {"form": form, "results": results, "can_admin_any": can_admin_any,
            "found": sum(len(r.matches) for r in results or [])}
-    return _page(request, "fleet/people.html", ctx, partial="people-results")
+    return render_page(request, "fleet/people.html", ctx, partial="people-results")
 
 
 @require_POST

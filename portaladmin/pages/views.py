@@ -39,12 +39,6 @@ def _url(name: str, connection, **kwargs) -> str:
     return reverse(f"pages:{name}", kwargs={"conn": connection.slug, **kwargs})
 
 
-def _partial(request, name: str) -> str | None:
-    """The fragment for HTMX swaps, but the whole page when htmx restores history (back button, no cache)."""
-    htmx = getattr(request, "htmx", None)
-    return None if htmx and htmx.history_restore_request else name
-
-
 def _paginate(request, rows):
     return Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
 
@@ -63,7 +57,7 @@ def page_list(request, connection):
         error = str(exc)
     ctx = {"connection": connection, "tab": STUDIO, "page_obj": _paginate(request, rows), "portal_error": error,
            "querystring_base": ""}
-    return render_page(request, "pages/list.html", ctx, partial=_partial(request, "studio-table"))
+    return render_page(request, "pages/list.html", ctx, partial="studio-table")
 
 
 @vary_on_headers("HX-Request")
@@ -79,7 +73,7 @@ def code_list(request, connection):
     base = urlencode([(k, v) for k, v in (("q", q), ("tag", tag)) if v])
     ctx = {"connection": connection, "tab": CODE, "page_obj": _paginate(request, rows), "tags": tags, "q": q,
            "tag": tag, "portal_error": error, "querystring_base": (base + "&") if base else ""}
-    return render_page(request, "pages/list.html", ctx, partial=_partial(request, "code-table"))
+    return render_page(request, "pages/list.html", ctx, partial="code-table")
 
 
 def _detail(request, connection, *, kind: str, key: str, load, read_access, template: str):

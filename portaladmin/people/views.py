@@ -49,12 +49,6 @@ def _apply_portal_errors(form, exc: PortalError) -> None:
             form.add_error(field if field in form.fields else None, text)
 
 
-def _partial(request, name: str) -> str | None:
-    """The fragment to render for HTMX, except on a history restore (htmx then needs the whole page)."""
-    htmx = getattr(request, "htmx", None)
-    return None if htmx and htmx.history_restore_request else name
-
-
 def _query_without(request, *names: str) -> str:
     query = request.GET.copy()
     for name in names:
@@ -78,7 +72,7 @@ def user_list(request, connection: Connection):
         error = str(exc)
     ctx = {"form": form, "page": page, "error": error, "query": _query_without(request, "offset"),
            "export_form": ExportForm()}
-    return render_page(request, "people/users.html", ctx, partial=_partial(request, "user-table"))
+    return render_page(request, "people/users.html", ctx, partial="user-table")
 
 
 @connection_view(VIEW)
@@ -370,7 +364,7 @@ def group_list(request, connection: Connection):
     except PortalError as exc:
         error = str(exc)
     ctx = {"form": form, "page": page, "error": error, "query": _query_without(request, "offset")}
-    return render_page(request, "people/groups.html", ctx, partial=_partial(request, "group-table"))
+    return render_page(request, "people/groups.html", ctx, partial="group-table")
 
 
 @require_http_methods(["GET", "POST"])
