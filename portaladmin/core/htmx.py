@@ -51,3 +51,10 @@ def trigger(response: HttpResponse, event: str, detail: dict | None = None) -> H
     existing[event] = detail or {}
     response["HX-Trigger"] = json.dumps(existing)
     return response
+
+
+def messages_only(request: HttpRequest) -> HttpResponse:
+    """An HTMX answer that changes nothing on the page but the messages (swapped out of band)."""
+    response = with_messages(request, HttpResponse(""))
+    response["HX-Reswap"] = "none"
+    return response

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from portaladmin.core.htmx import is_partial, redirect, render_page, with_messages
+from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page
 from portaladmin.fleet import selectors, services
 from portaladmin.fleet.forms import (
     FleetBulkForm,
@@ -154,9 +154,7 @@ def datasets_bulk(request):
 def _reswap_messages(request) -> HttpResponse:
     """Only the messages change (HTMX); a plain form post goes back to the board."""
     if is_partial(request):
-        response = with_messages(request, HttpResponse(""))
-        response["HX-Reswap"] = "none"
-        return response
+        return messages_only(request)
     return redirect(request, reverse("fleet:datasets"))
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
-from portaladmin.core.htmx import is_partial, redirect, render_page, trigger, with_messages
+from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page, trigger, with_messages
 from portaladmin.harvesters import selectors, services
 from portaladmin.harvesters.forms import HARVESTER_TYPES, DeleteForm, HarvesterForm, ScheduleForm, next_runs
 from portaladmin.portals.client.errors import (
@@ -71,9 +71,7 @@ def portal_errors(view):
         except PortalError as exc:
             messages.error(request, _portal_message(exc))
             if is_partial(request):
-                response = HttpResponse("")
-                response["HX-Reswap"] = "none"
-                return with_messages(request, response)
+                return messages_only(request)
             return render(request, "harvesters/unavailable.html", {"connection": connection}, status=502)
 
     return wrapper
