@@ -131,12 +131,16 @@ def _access(connection: Connection, kind: str, key: str, *, restricted: bool) ->
 def _all(list_call, key: str, page_size: int = 100) -> list[SecurityRuleset]:
     found: list[SecurityRuleset] = []
     offset = 0
-    while True:
+    max_pages = None
+    for pages in range(1, 10_000):
         page = list_call(key, limit=page_size, offset=offset)
         found.extend(page.results)
         offset += page_size
-        if not page.has_next or not page.results or offset >= page.total_count:
-            return found
+        if max_pages is None:  # the first total_count bounds the walk, as in the client's _iter
+            max_pages = -(-max(page.total_count, 1) // page_size) + 1
+        if not page.has_next or not page.results or offset >= page.total_count or pages >= max_pages:
+            break
+    return found
 
 
 def _haystack(page: CodePage) -> str:

@@ -40,8 +40,8 @@ def test_iter_clamps_page_size(api, portal):
 
 
 def test_iter_stops_on_an_empty_page_even_if_total_lies(api, portal):
-    api.expect("GET", "/datasets/", body=p.page(_datasets(2), total=10))
-    api.expect("GET", "/datasets/", body=p.page([], total=10))
+    api.expect("GET", "/datasets/", body=p.page(_datasets(2), total=10, next_url="https://x/next"))
+    api.expect("GET", "/datasets/", body=p.page([], total=10, next_url="https://x/next"))
     assert len(list(portal.dataset_iter(page_size=2))) == 2
     assert len(api.calls) == 2
 
@@ -54,7 +54,7 @@ def test_iter_is_lazy(api, portal):
 
 
 def test_user_iter_keeps_filters_on_every_page(api, portal):
-    api.expect("GET", "/users/", body=p.page([p.USER], total=2))
+    api.expect("GET", "/users/", body=p.page([p.USER], total=2, next_url="https://x/next"))
     api.expect("GET", "/users/", body=p.page([p.USER_2], total=2))
     names = [u.username for u in portal.user_iter(search="a", permissions=["edit_dataset"], page_size=1)]
     assert names == ["louise.data", "marc"]
@@ -131,3 +131,34 @@ def test_next_links_to_another_host_are_not_followed(portal):
         page = portal.group_member_list("g")
         assert [u.username for u in page] == ["louise.data"]
         assert len(mock.calls) == 1
+
+
+def test_iter_stops_on_next_null_even_if_total_count_is_huge(api, portal):
+    # A hostile or buggy portal: total_count says 10 million, the page is short and next is null.
+    api.expect("GET", "/datasets/", body=p.page(_datasets(3), total=10_000_000))
+    assert len(list(portal.dataset_iter())) == 3
+    assert len(api.calls) == 1
+
+
+def test_iter_stops_on_a_short_page_without_next_key(api, portal):
+    body = p.page(_datasets(1), total=50)
+    del body["next"]
+    api.expect("GET", "/datasets/", body=body)
+    assert len(list(portal.dataset_iter(page_size=2))) == 1
+    assert len(api.calls) == 1
+
+
+def test_iter_never_walks_more_pages_than_the_first_total_count_allows(api, portal):
+    # Every page claims there is a next one: the walk stops once total_count is reached.
+    for _ in range(2):
+        api.expect("GET", "/datasets/", body=p.page(_datasets(2), total=4, next_url="https://x/next"))
+    assert len(list(portal.dataset_iter(page_size=2))) == 4  # two full pages; total_count reached
+    assert len(api.calls) == 2
+
+
+def test_iter_cap_holds_when_total_count_grows_on_every_page(api, portal):
+    # total_count grows on every page and next is never null: ceil(4 / 2) + 1 = 3 pages, then stop.
+    for n in range(3):
+        api.expect("GET", "/datasets/", body=p.page(_datasets(2), total=4 + 100 * n, next_url="https://x/next"))
+    assert len(list(portal.dataset_iter(page_size=2))) == 6
+    assert len(api.calls) == 3

@@ -325,18 +325,35 @@ class BaseClient:
 
     def _iter(self, path: str, item: Callable[[Any], T], params: dict | None = None, *,
               page_size: int = MAX_PAGE) -> Iterator[T]:
+        """Every item of a paginated list, page by page.
+
+        A portal's `total_count` is a hint, not a promise: the walk stops on `next: null`, on an empty page, on
+        a short page without a `next` link, and in any case after ceil(first total_count / first page) + 1
+        pages, so a portal announcing a huge count with a short last page cannot make it loop.
+        """
         page_size = max(1, min(MAX_PAGE, page_size))
         offset = 0
+        max_pages: int | None = None
+        pages = 0
         while True:
             page = self._page(path, item, params, limit=page_size, offset=offset)
+            pages += 1
             yield from page.results
             offset += len(page.results)
             if not page.results:
                 return
-            if "total_count" in page.raw:
-                if offset >= page.total_count:
-                    return
-            elif not page.next:
+            if max_pages is None:
+                per_page = len(page.results)
+                max_pages = -(-max(page.total_count, per_page) // per_page) + 1
+            if pages >= max_pages:
+                logger.warning("portal %s GET %s: stopped after %d pages (the first answer announced %d items)",
+                               self.name, path, pages, page.total_count)
+                return
+            if "next" in page.raw and not page.next:
+                return
+            if len(page.results) < page_size and not page.next:
+                return
+            if "total_count" in page.raw and offset >= page.total_count:
                 return
 
     def _page_all(self, path: str, item: Callable[[Any], T], params: dict | None = None, *,
