@@ -253,6 +253,14 @@ JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=5)
 JOBS_LEASE_SECONDS = env.int("JOBS_LEASE_SECONDS", default=120)
 JOBS_POLL_BACKOFF_CAP = env.float("JOBS_POLL_BACKOFF_CAP", default=60.0)
 JOBS_ITEM_DEADLINE_HOURS = env.float("JOBS_ITEM_DEADLINE_HOURS", default=12.0)
+# 429/5xx/timeouts/connection errors retry with backoff for this long without spending JOBS_MAX_ATTEMPTS.
+JOBS_TRANSIENT_RETRY_SECONDS = env.float("JOBS_TRANSIENT_RETRY_SECONDS", default=1800.0)
+# How long a portal may keep showing the state it had before an order before the item fails saying so.
+JOBS_STALE_READ_SECONDS = env.float("JOBS_STALE_READ_SECONDS", default=900.0)
+# How far a portal's clock may be from ours when its answers carry no Date header, and an extra margin for
+# comparing its timestamps (network jitter).
+JOBS_PORTAL_CLOCK_SKEW = env.float("JOBS_PORTAL_CLOCK_SKEW", default=300.0)
+JOBS_PORTAL_TIME_MARGIN = env.float("JOBS_PORTAL_TIME_MARGIN", default=1.0)
 JOBS_NOTIFY_ON_FAILURE = env.bool("JOBS_NOTIFY_ON_FAILURE", default=True)
 CATALOGUE_SYNC_MINUTES = env.int("CATALOGUE_SYNC_MINUTES", default=15)
 INVITE_CHUNK_SIZE = env.int("INVITE_CHUNK_SIZE", default=100)

@@ -35,6 +35,9 @@ class _PublishAll(JobKind):
             client.harvester_unpublish(item.target)
         return {"message": "Order accepted; watching the published count."}
 
+    def postcondition(self, item, view: RemoteView) -> bool:
+        return view.state == "done"  # every attached dataset (un)published, counted by the portal
+
     def read_remote(self, client, item) -> RemoteView:
         harvester = client.harvester_get(item.target)
         return self.progress_view(harvester, item.details or {}, now=timezone.now())
@@ -52,10 +55,10 @@ class _PublishAll(JobKind):
                    "progress_done": done, "progress_total": total, "unchanged_since": unchanged_since}
         message = f"{done} of {total} datasets {verb}."
         if done >= total:
-            return RemoteView(state="done", terminal=True, success=True, message=message, details=details)
+            return RemoteView(state="done", terminal=True, message=message, details=details)
         stalled_for = now - (parse_since(unchanged_since) or now)
         if stalled_for >= timedelta(minutes=stall_minutes()):
-            return RemoteView(state="stalled", terminal=True, success=False, details=details,
+            return RemoteView(state="stalled", terminal=True, details=details,
                               message=f"{message} The count has not moved for {int(stalled_for.total_seconds() // 60)} "
                                       f"min: the other datasets did not get {verb} (see their status in the catalogue).")
         return RemoteView(state="publishing" if self.publish else "unpublishing", terminal=False, message=message,

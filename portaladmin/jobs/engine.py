@@ -27,7 +27,7 @@ from django.utils import timezone
 from portaladmin.audit.models import Outcome
 from portaladmin.audit.services import audit_record, audit_record_many, audit_remote_write
 from portaladmin.core.logging import job_id_var, redact
-from portaladmin.jobs import remote
+from portaladmin.jobs import remote, truth
 from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem
 from portaladmin.jobs.registry import JobKind, RemoteView, Verdict, get_kind
 from portaladmin.jobs.signals import on_item_remote_state
@@ -66,6 +66,23 @@ def poll_delay(*, poll_count: int, elapsed: float) -> float:
 def retry_delay(attempts: int) -> float:
     """Seconds before re-sending after a retryable failure."""
     return min(float(settings.JOBS_POLL_BACKOFF_CAP), 2.0 * 2 ** max(attempts - 1, 0))
+
+
+def transient_budget() -> timedelta:
+    """How long an item keeps retrying 429/5xx/timeouts/connection errors (JOBS_TRANSIENT_RETRY_SECONDS)."""
+    return timedelta(seconds=float(getattr(settings, "JOBS_TRANSIENT_RETRY_SECONDS", 1800.0)))
+
+
+def stale_limit() -> timedelta:
+    """How long the portal may keep showing the state it had before the order (JOBS_STALE_READ_SECONDS)."""
+    return timedelta(seconds=float(getattr(settings, "JOBS_STALE_READ_SECONDS", 900.0)))
+
+
+def _answer_clock(client):
+    """(Date header, round trip) of the client's last answer; fakes without the method have neither."""
+    read = getattr(client, "last_answer_clock", None)
+    answer = read() if callable(read) else None
+    return (getattr(answer, "date", None), float(getattr(answer, "round_trip", 0.0) or 0.0))
 
 
 def item_deadline(kind: JobKind, start: datetime) -> datetime:
@@ -192,6 +209,17 @@ def items_claim(item_ids: list[int], *, now: datetime | None = None) -> tuple[st
 
 def items_process(item_ids: list[int]) -> int:
     """Claim and send the given items (one item, or one chunk). Returns how many were claimed."""
+    if not item_ids:
+        return 0
+    now = timezone.now()
+    paused = (Connection.objects.filter(job_items__id=item_ids[0], paused_until__gt=now)
+              .values_list("paused_until", flat=True).first())
+    if paused:
+        # The portal asked us to wait: leave the items unclaimed (no attempt spent, nothing to give back);
+        # the poll tick rings them again within the portal's budget when the pause is over.
+        JobItem.objects.filter(pk__in=item_ids, status=ItemStatus.PENDING).update(next_poll_at=paused,
+                                                                                  enqueued_at=None)
+        return 0
     token, items = items_claim(item_ids)
     if not items:
         return 0
@@ -221,16 +249,25 @@ def _release(item: JobItem, token: str, *, until: datetime, message: str, refund
 
 
 def _retry_later(item: JobItem, token: str, exc: Exception, *, sent: bool) -> None:
-    """A retryable failure: try again after a backoff, or fail after the last attempt."""
+    """A failure that may pass (429, 5xx, timeout, connection error): try again after a backoff.
+
+    Transient failures do not spend the attempts that count real failures and crashes: the item keeps
+    retrying with backoff until JOBS_TRANSIENT_RETRY_SECONDS have passed since the first failure of the streak.
+    """
     what = "sending" if sent else "checking the portal"
-    if item.attempts >= max_attempts():
-        _finish(item, ItemStatus.FAILED, f"Gave up after {item.attempts} attempts; last error while {what}: "
-                f"{_text(exc)}", token)
+    now = timezone.now()
+    first = item.transient_since or now
+    if now - first >= transient_budget():
+        minutes = (now - first).total_seconds() / 60
+        _finish(item, ItemStatus.FAILED, f"Gave up after {minutes:.0f} min of temporary failures; last error while "
+                f"{what}: {_text(exc)}", token)
         return
-    delay = getattr(exc, "retry_after", None) or retry_delay(item.attempts)
-    until = timezone.now() + timedelta(seconds=delay)
-    _release(item, token, until=until, refund=False,
-             message=f"Attempt {item.attempts} failed while {what} ({_text(exc)}); retrying at {until:%H:%M:%S} UTC.")
+    streak = int(item.details.get("transient_failures", 0)) + 1
+    delay = getattr(exc, "retry_after", None) or retry_delay(streak)
+    until = now + timedelta(seconds=delay)
+    _update(item, token, transient_since=first, details={**item.details, "transient_failures": streak})
+    _release(item, token, until=until, refund=True,
+             message=f"Temporary failure while {what} ({_text(exc)}); retrying at {until:%H:%M:%S} UTC.")
 
 
 def _process_group(items: list[JobItem], token: str) -> None:
@@ -275,14 +312,18 @@ def _process_group(items: list[JobItem], token: str) -> None:
             to_send.append(item)
             continue
         try:
-            verdict = kind.verify_unsent(client, item)
+            verdict, view = check_unsent(kind, client, item)
         except PortalRateLimited as exc:
             until = connection_pause(connection.pk, exc.retry_after)
             for rest in items[index:]:
                 _release(rest, token, until=until, refund=True, message="Rate-limited by the portal; waiting.")
             return
-        except (PortalUnavailable, PortalAuthError) as exc:
+        except PortalUnavailable as exc:
             _retry_later(item, token, exc, sent=False)
+            continue
+        except PortalAuthError as exc:
+            _finish(item, ItemStatus.FAILED, f"The portal refused the connection's key while checking: {_text(exc)}",
+                    token)
             continue
         except PortalError as exc:
             _finish(item, ItemStatus.FAILED, f"Could not check the state on the portal: {_text(exc)}", token)
@@ -290,26 +331,74 @@ def _process_group(items: list[JobItem], token: str) -> None:
         if verdict == Verdict.SENT:
             _after_send(item, token, kind, sent_at=item.sent_at or now,
                         message="An earlier attempt reached the portal; not sent again.")
+            if view is not None and item.status == ItemStatus.WAITING:
+                # What that check read is a state after our order: record it, never throw it away.
+                apply_view(kind, item, view, now=timezone.now(), fresh=True)
+                if item.status == ItemStatus.WAITING:
+                    _update(item, message=f"An earlier attempt reached the portal; not sent again. It shows "
+                                          f"{view.state}.")
+        elif verdict == Verdict.ALREADY_TRUE:
+            _finish(item, ItemStatus.FAILED, kind.already_true_message(item), token, send_confirmed=True)
         elif verdict == Verdict.NOT_SENT or kind.idempotent:
             item.resending = True  # a conflict now most likely means the earlier attempt got through after all
             to_send.append(item)
         else:
-            _finish(item, ItemStatus.FAILED, "The worker stopped during the request, and the portal cannot tell "
-                    "whether it was applied. Check the portal before retrying.", token)
+            state = f" It shows {view.state}" + (f" since {view.since:%Y-%m-%d %H:%M:%S} (portal time)"
+                                                 if view.since else "") + "." if view is not None else ""
+            _finish(item, ItemStatus.FAILED, "The worker stopped during the request, and the portal's answer does "
+                    f"not tell whether it was applied.{state} Check the portal before retrying.", token)
     if not to_send:
         return
 
+    try:
+        before = kind.before_send(client, to_send) or {}
+    except PortalRateLimited as exc:
+        until = connection_pause(connection.pk, exc.retry_after)
+        for item in to_send:
+            _release(item, token, until=until, refund=True, message="Rate-limited by the portal; waiting.")
+        return
+    except PortalUnavailable as exc:
+        for item in to_send:
+            _retry_later(item, token, exc, sent=False)
+        return
+    except PortalError as exc:
+        for item in to_send:
+            _finish(item, ItemStatus.FAILED, f"Could not read the portal before sending: {_text(exc)}", token)
+        return
     sent_at = timezone.now()
-    JobItem.objects.filter(pk__in=[i.pk for i in to_send], claim_token=token).update(
-        action_sent=True, send_confirmed=False, sent_at=sent_at)  # committed before the request leaves
-    for item in to_send:
-        item.action_sent, item.send_confirmed, item.sent_at = True, False, sent_at
+    with transaction.atomic():  # committed before the request leaves
+        JobItem.objects.filter(pk__in=[i.pk for i in to_send], claim_token=token).update(
+            action_sent=True, send_confirmed=False, sent_at=sent_at, portal_sent_at=None)
+        for item in to_send:
+            item.action_sent, item.send_confirmed, item.sent_at, item.portal_sent_at = True, False, sent_at, None
+            if before.get(item.pk):
+                item.details = {**item.details, **before[item.pk]}
+                JobItem.objects.filter(pk=item.pk, claim_token=token).update(details=item.details)
 
     if kind.chunk_size > 1:
         _send_chunk(kind, client, job, connection, to_send, token, sent_at)
     else:
         for item in to_send:
             _send_one(kind, client, job, connection, item, token, sent_at)
+
+
+def check_unsent(kind: JobKind, client, item: JobItem) -> tuple[str, RemoteView | None]:
+    """An earlier attempt died between 'about to send' and 'answer recorded': ask the portal what happened.
+
+    Pollable kinds: busy → SENT; terminal → compare its `since` with our send time on the portal's clock
+    (truth.sent_position). The view read is returned so that the engine records it. Others: the kind's
+    verify_unsent (e.g. membership read before the send)."""
+    if not kind.pollable:
+        return kind.verify_unsent(client, item), None
+    view = kind.read_remote(client, item)
+    if not view.terminal:
+        return Verdict.SENT, view
+    if not kind.race_safe_idle:
+        return Verdict.UNKNOWN, view
+    answer_date, round_trip = _answer_clock(client)
+    position = truth.sent_position(since=view.since, sent_at=item.sent_at or timezone.now(), now=timezone.now(),
+                                   answer_date=answer_date, round_trip=round_trip)
+    return {truth.SENT: Verdict.SENT, truth.NOT_SENT: Verdict.NOT_SENT}.get(position, Verdict.UNKNOWN), view
 
 
 def _send_one(kind, client, job, connection, item, token, sent_at) -> None:
@@ -326,8 +415,10 @@ def _send_one(kind, client, job, connection, item, token, sent_at) -> None:
             return
         _send_failed(item, token, exc, connection)
         return
+    answer_date, round_trip = _answer_clock(client)
     _after_send(item, token, kind, sent_at=sent_at, message=result.get("message", ""),
-                details=result.get("details"))
+                details={**(result.get("details") or {}), "send_round_trip": round(round_trip, 3)},
+                portal_sent_at=answer_date)
 
 
 def _send_chunk(kind, client, job, connection, items, token, sent_at) -> None:
@@ -440,17 +531,20 @@ def _send_failed(item: JobItem, token: str, exc: Exception, connection: Connecti
 
 
 def _after_send(item: JobItem, token: str, kind: JobKind, *, sent_at: datetime, message: str = "",
-                details: dict | None = None) -> None:
+                details: dict | None = None, portal_sent_at: datetime | None = None) -> None:
     now = timezone.now()
     merged = {**item.details, **(details or {})}
+    merged.pop("transient_failures", None)
     if kind.pollable:
         _update(item, token, status=ItemStatus.WAITING, send_confirmed=True, lease_until=None, claim_token=NO_CLAIM,
                 seen_busy=False, poll_count=0, remote_state="", remote_since=None, state_seen_at=now,
+                portal_sent_at=portal_sent_at, transient_since=None,
                 next_poll_at=now + timedelta(seconds=poll_delay(poll_count=0, elapsed=0)),
                 deadline=item_deadline(kind, sent_at), message=_text(message or "Sent; waiting for the portal."),
                 details=merged)
     else:
-        _finish(item, ItemStatus.SUCCEEDED, message or "Done.", token, send_confirmed=True, details=merged)
+        _finish(item, ItemStatus.SUCCEEDED, message or "Done.", token, send_confirmed=True, details=merged,
+                transient_since=None)
 
 
 # --- the poller -----------------------------------------------------------------------------------
@@ -484,7 +578,35 @@ def poll_tick(*, now: datetime | None = None) -> dict[int, list[int]]:
                 JobItem.objects.filter(pk__in=taken).update(
                     next_poll_at=now + timedelta(seconds=POLL_LEASE_SECONDS))
                 batches[conn_id] = taken
+    dispatch_due_sends(now=now, spent={conn_id: len(ids) for conn_id, ids in batches.items()})
     return batches
+
+
+def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) -> int:
+    """Ring the doorbell for items whose retry time or pause is over, at most the portal's remaining budget.
+
+    Items given back after a 429 or a temporary failure wait here instead of being re-swept all at once: when a
+    pause ends, a portal gets what its budget allows per tick, so a rate-limiting portal sets the pace, not our
+    own churn.
+    """
+    spent = spent or {}
+    due = JobItem.objects.filter(status=ItemStatus.PENDING, next_poll_at__isnull=False, next_poll_at__lte=now,
+                                 enqueued_at__isnull=True)
+    conn_ids = set(due.values_list("connection_id", flat=True).distinct())
+    rung = 0
+    for conn in Connection.objects.filter(pk__in=conn_ids):
+        if conn.paused_until and conn.paused_until > now:
+            continue
+        budget = conn.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET
+        room = max(budget - spent.get(conn.pk, 0), budget // 4, 1)
+        with transaction.atomic():
+            rows = list(due.filter(connection_id=conn.pk).order_by("next_poll_at", "id")
+                        .values_list("id", "job_id", "connection_id", "chunk", "job__kind")[:room])
+            if rows:
+                JobItem.objects.filter(pk__in=[r[0] for r in rows]).update(enqueued_at=now)
+                enqueue_items(group_for_enqueue(rows))
+                rung += len(rows)
+    return rung
 
 
 def items_expire(item_ids: list[int]) -> None:
@@ -546,9 +668,25 @@ def poll_batch(*, connection_id: int, item_ids: list[int]) -> int:
             _schedule_poll(item, now, message=f"Could not read the state ({_text(exc)}); will try again.")
             continue
         apply_view(kind, item, view, now=timezone.now())
+        if item.job.cancel_requested_at and item.status == ItemStatus.WAITING:
+            _cancel_waiting(item, view)
     for job_id in {item.job_id for item in items}:
         job_refresh(job_id=job_id)
     return requests_made
+
+
+def _cancel_waiting(item: JobItem, view: RemoteView) -> None:
+    """Cancel ends the item now, at the first read after it, saying what the portal was doing."""
+    if item.details.get("abort_sent"):
+        message = (f"Cancelled; an abort was sent while the portal showed {view.state}: the portal may still "
+                   "finish it.")
+    else:
+        message = f"Cancelled while the portal was still processing it ({view.state}): the portal may finish it."
+    now = timezone.now()
+    if JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(
+            status=ItemStatus.CANCELLED, message=_text(message), finished_at=now, next_poll_at=None):
+        item.status, item.message, item.finished_at = ItemStatus.CANCELLED, message, now
+        on_item_remote_state(item)
 
 
 def _abort_item(kind: JobKind, client, item: JobItem, connection: Connection) -> None:
@@ -589,44 +727,65 @@ def _schedule_poll(item: JobItem, now: datetime, *, message: str | None = None) 
     JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields)
 
 
-def apply_view(kind: JobKind, item: JobItem, view: RemoteView, *, now: datetime) -> None:
-    """Record one status read and decide: still busy, finished (success/failure), or the stale pre-send state."""
-    changed = view.state != item.remote_state
+def item_reference(item: JobItem) -> tuple[datetime | None, bool]:
+    """The portal-clock instant after which a `since` is newer than this item's order (see truth.py)."""
+    if item.sent_at is None:
+        return None, False
+    return truth.portal_reference(answer_date=item.portal_sent_at, answered_at=item.sent_at)
+
+
+def view_is_fresh(kind: JobKind, item: JobItem, view: RemoteView) -> bool:
+    reference, _from_portal = item_reference(item)
+    return truth.is_fresh(since=view.since, reference=reference, seen_busy=item.seen_busy,
+                          race_safe=kind.race_safe_idle, since_is_order_time=kind.since_is_order_time,
+                          round_trip=float(item.details.get("send_round_trip", 0.0) or 0.0))
+
+
+def apply_view(kind: JobKind, item: JobItem, view: RemoteView, *, now: datetime, fresh: bool | None = None) -> None:
+    """Record one status read and decide: still busy, finished (the kind's postcondition), or not started yet.
+
+    `fresh=True` when the caller already knows the view is newer than the order (a check after a crash).
+    """
+    changed = view.state != item.remote_state or view.since != item.remote_since
     fields: dict = {"remote_state": view.state[:40], "remote_since": view.since, "poll_count": item.poll_count + 1}
     if changed:
         fields["state_seen_at"] = now
+    if view.details:
+        fields["details"] = {**item.details, **view.details}
+    elapsed = (now - item.sent_at).total_seconds() if item.sent_at else 0.0
     if not view.terminal:
         fields["seen_busy"] = True
         fields["message"] = _text(view.message or "")
-        elapsed = (now - item.sent_at).total_seconds() if item.sent_at else 0.0
         fields["next_poll_at"] = now + timedelta(seconds=poll_delay(poll_count=item.poll_count, elapsed=elapsed))
-        if view.details:
-            fields["details"] = {**item.details, **view.details}
         if JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields) and changed:
             for name, value in fields.items():
                 setattr(item, name, value)
             on_item_remote_state(item)
         return
 
-    fresh = (item.seen_busy or not kind.race_safe_idle
-             or (view.since is not None and item.sent_at is not None and view.since > item.sent_at))
-    if not fresh:
-        # Right after the send the portal may still show the old terminal state (FACTS.md): not done yet.
-        elapsed = (now - item.sent_at).total_seconds() if item.sent_at else 0.0
-        fields["next_poll_at"] = now + timedelta(seconds=poll_delay(poll_count=item.poll_count, elapsed=elapsed))
-        fields["message"] = "Sent; the portal has not started it yet."
-        JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields)
-        return
+    if fresh is None:
+        fresh = view_is_fresh(kind, item, view)
+    decision = truth.decide(kind, item, view, fresh=fresh)
+    if decision.outcome == truth.WAIT:
+        # The portal still shows the state it had before the order (FACTS.md's read-after-write race).
+        if item.sent_at and now - item.sent_at >= stale_limit():
+            since = f" since {view.since:%Y-%m-%d %H:%M:%S} (portal time)" if view.since else ""
+            decision = truth.Decision(truth.FAILED, (
+                f"The portal still shows the state it had before the order ({view.state}{since}) "
+                f"{int(elapsed // 60)} min after it accepted it: nothing shows that it acted on it. Check the "
+                f"{kind.target_noun} on the portal."))
+        else:
+            fields["next_poll_at"] = now + timedelta(seconds=poll_delay(poll_count=item.poll_count, elapsed=elapsed))
+            fields["message"] = "Sent; the portal has not started it yet."
+            JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields)
+            return
 
-    details = {**item.details, **view.details}
+    status = ItemStatus.SUCCEEDED if decision.outcome == truth.SUCCEEDED else ItemStatus.FAILED
+    message = decision.message
     if item.job.cancel_requested_at and item.details.get("abort_sent"):
-        status = ItemStatus.CANCELLED
-        message = f"Aborted; the portal reports {view.state}." + (f" {view.message}" if view.message else "")
-    elif view.success:
-        status, message = ItemStatus.SUCCEEDED, view.message or f"Done ({view.state})."
-    else:
-        status, message = ItemStatus.FAILED, view.message or f"The portal ended in {view.state}."
-    fields.update(status=status, message=_text(message), details=details, finished_at=now, next_poll_at=None)
+        message = f"Cancelled (abort sent); the portal ended in {view.state}." + (f" {message}" if message else "")
+        status = ItemStatus.CANCELLED if status == ItemStatus.FAILED else status
+    fields.update(status=status, message=_text(message), finished_at=now, next_poll_at=None)
     if JobItem.objects.filter(pk=item.pk, status=ItemStatus.WAITING).update(**fields):
         for name, value in fields.items():
             setattr(item, name, value)
@@ -675,8 +834,10 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     JobItem.objects.filter(status=ItemStatus.RUNNING, lease_until__lt=now).update(
         status=ItemStatus.PENDING, lease_until=None, claim_token=NO_CLAIM, enqueued_at=None, next_poll_at=None,
         message="The worker stopped during the last attempt; trying again.")
+    # Items with a retry time are the poll tick's (dispatch_due_sends, within the portal's budget); the sweeper
+    # takes them only when that has not happened a grace period after their time (a backstop).
     due = JobItem.objects.filter(
-        Q(status=ItemStatus.PENDING) & (Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now))
+        Q(status=ItemStatus.PENDING) & (Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now - grace))
         & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
     ).values_list("id", "job_id", "connection_id", "chunk", "job__kind")[:5000]
     rows = list(due)

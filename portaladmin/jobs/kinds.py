@@ -15,11 +15,10 @@ def _record_errors(status) -> list[dict]:
     return errors
 
 
-def dataset_view(status, *, any_terminal_is_success: bool = False) -> RemoteView:
+def dataset_view(status) -> RemoteView:
     """Turn a client DatasetStatus into a RemoteView. Unknown states are busy (FACTS.md)."""
     state = status.status or "unknown"
     terminal = bool(status.is_terminal)
-    success = terminal and (any_terminal_is_success or bool(status.is_success))
     details: dict = {}
     message = status.message or ""
     errors = _record_errors(status)
@@ -36,13 +35,27 @@ def dataset_view(status, *, any_terminal_is_success: bool = False) -> RemoteView
         message = "The portal reported an error while processing."
     if status.is_published is not None:
         details["is_published"] = status.is_published
-    return RemoteView(state=state, terminal=terminal, success=success, since=parse_since(status.since),
-                      message=message, details=details)
+    return RemoteView(state=state, terminal=terminal, since=parse_since(status.since), message=message,
+                      details=details, facts={"is_published": status.is_published})
 
 
 class _DatasetKind(JobKind):
     pollable = True
     target_noun = "dataset"
+    wants_published: bool | None = True  # the is_published an `idle` must show (None: either)
+
+    def postcondition(self, item, view: RemoteView) -> bool:
+        if view.state != "idle":
+            return False
+        return self.wants_published is None or view.facts.get("is_published") is self.wants_published
+
+    def failure_message(self, item, view: RemoteView) -> str:
+        if view.state == "idle" and self.wants_published is not None:
+            if view.facts.get("is_published") is None:
+                return "The portal ended idle without saying whether the dataset is published."
+            return ("The portal ended idle, but the dataset is not published." if self.wants_published
+                    else "The portal ended idle, but the dataset is still published.")
+        return super().failure_message(item, view)
 
     def read_remote(self, client, item) -> RemoteView:
         return dataset_view(client.dataset_status(item.target))
@@ -65,6 +78,7 @@ class DatasetPublish(_DatasetKind):
 class DatasetUnpublish(_DatasetKind):
     name = "dataset.unpublish"
     label = "Unpublish"
+    wants_published = False
 
     def perform(self, client, item):
         client.dataset_unpublish(item.target)
@@ -74,6 +88,7 @@ class DatasetUnpublish(_DatasetKind):
 class DatasetPublishMetadata(_DatasetKind):
     name = "dataset.publish_metadata"
     label = "Publish metadata of"
+    wants_published = None  # metadata processing ends idle; it does not change whether the data is published
     can_abort = True
 
     def perform(self, client, item):
@@ -89,8 +104,11 @@ class DatasetAbort(_DatasetKind):
     def perform(self, client, item):
         client.dataset_abort(item.target)
 
+    def postcondition(self, item, view: RemoteView) -> bool:
+        return view.terminal  # processing stopped, whatever the dataset's state now
+
     def read_remote(self, client, item) -> RemoteView:
-        view = dataset_view(client.dataset_status(item.target), any_terminal_is_success=True)
+        view = dataset_view(client.dataset_status(item.target))
         if view.terminal:
             view.message = f"Processing stopped; the dataset is {view.state}." + (
                 f" {view.message}" if view.message else "")
@@ -100,7 +118,6 @@ class DatasetAbort(_DatasetKind):
 def harvester_view(client, harvester, *, check_errors: bool = True) -> RemoteView:
     state = harvester.status or "unknown"
     terminal = bool(harvester.is_idle)
-    success = terminal and not harvester.has_error
     message = ""
     details = {
         "harvested_datasets_count": harvester.harvested_datasets_count,
@@ -117,8 +134,8 @@ def harvester_view(client, harvester, *, check_errors: bool = True) -> RemoteVie
             message = "The harvester's last run hit an error."
     elif terminal and harvester.resource_errors_count:
         message = f"{harvester.resource_errors_count} resource error(s)."
-    return RemoteView(state=state, terminal=terminal, success=success, since=parse_since(harvester.last_started_at),
-                      message=message, details=details)
+    return RemoteView(state=state, terminal=terminal, since=parse_since(harvester.last_started_at),
+                      message=message, details=details, facts={"has_error": bool(harvester.has_error)})
 
 
 class _HarvesterKind(JobKind):
@@ -134,9 +151,16 @@ class HarvesterStart(_HarvesterKind):
     label = "Start"
     pollable = True
     can_abort = True
+    since_is_order_time = True  # last_started_at is the moment the portal took our start order
 
     def perform(self, client, item):
         client.harvester_start(item.target)
+
+    def postcondition(self, item, view: RemoteView) -> bool:
+        return view.state == "idle" and view.facts.get("has_error") is False  # the run ended without an error
+
+    def failure_message(self, item, view: RemoteView) -> str:
+        return view.message or "The harvester's last run hit an error."
 
     def abort(self, client, item) -> None:
         client.harvester_abort(item.target)
@@ -152,10 +176,12 @@ class HarvesterAbort(_HarvesterKind):
     def perform(self, client, item):
         client.harvester_abort(item.target)
 
+    def postcondition(self, item, view: RemoteView) -> bool:
+        return view.terminal  # the harvester stopped
+
     def read_remote(self, client, item) -> RemoteView:
         view = harvester_view(client, client.harvester_get(item.target), check_errors=False)
         if view.terminal:
-            view.success = True
             view.message = "The harvester stopped."
         return view
 

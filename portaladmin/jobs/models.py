@@ -111,6 +111,9 @@ class JobItem(models.Model):
     action_sent = models.BooleanField(default=False)
     send_confirmed = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The portal's own clock when it answered the write (its Date header), the reference for its `since`.
+    portal_sent_at = models.DateTimeField(null=True, blank=True)
+    transient_since = models.DateTimeField(null=True, blank=True)  # first 429/5xx/timeout of the current streak
 
     remote_state = models.CharField(max_length=40, blank=True)
     remote_since = models.DateTimeField(null=True, blank=True)  # the portal's own `since`, when given

@@ -18,14 +18,18 @@ from portaladmin.portals.models import Role
 
 @dataclass
 class RemoteView:
-    """What a status read says about one item, in the engine's terms."""
+    """What one read of the portal says about one item, in the engine's terms.
+
+    A view carries facts, never a verdict: whether the item succeeded is the kind's `postcondition(view)`,
+    applied by the engine alone, and only to a terminal view known to be newer than the send.
+    """
 
     state: str  # the remote state name, shown in the UI (e.g. "processing")
     terminal: bool  # the portal is done with it (success or failure)
-    success: bool = False  # meaningful when terminal
-    since: datetime | None = None  # when the portal entered this state, if it says
+    since: datetime | None = None  # when the portal entered this state, on the PORTAL's clock, if it says
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)  # what postconditions read: is_published, has_error …
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Verdict:
     SENT = "sent"  # the portal got it: do not send again, watch it
     NOT_SENT = "not_sent"  # the portal never acted on it: safe to send
     UNKNOWN = "unknown"  # cannot tell
+    ALREADY_TRUE = "already_true"  # what the action would do was already true before we sent: the portal refused it
 
 
 class JobKind:
@@ -55,6 +60,7 @@ class JobKind:
     chunk_size: ClassVar[int] = 1  # >1: items are claimed and sent in groups through perform_chunk()
     pollable: ClassVar[bool] = False  # after the action, the poller watches read_remote() until terminal
     race_safe_idle: ClassVar[bool] = True  # a terminal state counts only if fresh (busy seen, or since > sent)
+    since_is_order_time: ClassVar[bool] = False  # `since` is when the portal took the order (harvester start)
     idempotent: ClassVar[bool] = False  # safe to send again when the previous outcome is unknown
     can_abort: ClassVar[bool] = False  # cancel() calls abort() for items the portal is processing
     deadline_hours: ClassVar[float | None] = None  # None: settings.JOBS_ITEM_DEADLINE_HOURS
@@ -74,20 +80,27 @@ class JobKind:
         """Pollable kinds: one GET that says where the item is."""
         raise NotImplementedError
 
-    def verify_unsent(self, client, item) -> str:
-        """The previous attempt crashed between 'about to send' and 'answer recorded': did the portal act?
+    def postcondition(self, item, view: RemoteView) -> bool:
+        """Pollable kinds: what must hold on the portal, in a terminal view, for the item to have succeeded
+        (e.g. publish: idle AND is_published). Stated once here; the engine alone applies it."""
+        raise NotImplementedError
 
-        Default for pollable kinds: read the remote state; busy → SENT, terminal and newer than the send → SENT,
-        terminal and older than the send → NOT_SENT (the lease has expired, so the post-send race is over).
-        """
-        if not self.pollable:
-            return Verdict.UNKNOWN
-        view = self.read_remote(client, item)
-        if not view.terminal:
-            return Verdict.SENT
-        if view.since is not None and item.sent_at is not None:
-            return Verdict.SENT if view.since > item.sent_at else Verdict.NOT_SENT
+    def failure_message(self, item, view: RemoteView) -> str:
+        """Why a terminal view that breaks the postcondition is a failure, in the portal's words when it has any."""
+        return view.message or f"The portal ended in {view.state}."
+
+    def verify_unsent(self, client, item) -> str:
+        """Non-pollable kinds: the previous attempt crashed between 'about to send' and 'answer recorded': did
+        the portal act? (Pollable kinds are checked by the engine from read_remote and the portal's clock.)"""
         return Verdict.UNKNOWN
+
+    def before_send(self, client, items: list) -> dict[int, dict]:
+        """Optional: facts to read from the portal before sending, kept with each item (committed with
+        `action_sent`) so that a check after a crash can tell 'true before we sent' from 'true because of us'."""
+        return {}
+
+    def already_true_message(self, item) -> str:
+        return "It was already so on the portal before it was sent."
 
     def abort(self, client, item) -> None:
         raise NotImplementedError

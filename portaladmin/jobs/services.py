@@ -129,8 +129,9 @@ def job_cancel(*, job: Job, actor, request=None) -> Job:
             job.items.filter(status=ItemStatus.PENDING).update(
                 status=ItemStatus.CANCELLED, message="Cancelled before it was sent.", finished_at=now,
                 next_poll_at=None)
-            if get_kind(job.kind).can_abort:
-                job.items.filter(status=ItemStatus.WAITING).update(next_poll_at=now)  # abort at the next tick
+            # Every item the portal is working on is read (and aborted, for kinds that can) at the next tick,
+            # and ends there as cancelled unless that read shows it finished.
+            job.items.filter(status=ItemStatus.WAITING).update(next_poll_at=now)
             audit_record(action="job.cancel", actor=actor, connection=job.connection, target=job.title,
                          request=request, job_id=job.pk)
     return job_refresh(job_id=job.pk)

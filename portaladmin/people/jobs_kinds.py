@@ -1,10 +1,12 @@
 """Chunked job kinds of the people app: bulk invites and batch adds to a group.
 
 Registered from PeopleConfig.ready(). The engine (portaladmin.jobs.engine) claims one chunk of items,
-commits `action_sent` before the POST and records each row's answer. When a chunk is redelivered after a
-crash in the window between "about to send" and "answer recorded", `verify_unsent` asks the portal for
-each row before anything is sent again: an address that is now a member (or a user now in the group)
-is not sent twice; the others are sent.
+reads the portal's members once for the chunk (`before_send`: who already was a member BEFORE we sent),
+commits that with `action_sent` before the POST and records each row's answer. When a chunk is redelivered
+after a crash in the window between "about to send" and "answer recorded", `verify_unsent` asks the portal for
+each row before anything is sent again: an address that became a member after we sent was invited by us
+(success, not sent twice); one that already was a member before stays a failure (the portal refuses to invite
+existing members); the others are sent.
 """
 
 from __future__ import annotations
@@ -64,8 +66,23 @@ class UserInvite(JobKind):
                 result.message = "Invited."
         return results
 
+    def before_send(self, client, items: list) -> dict[int, dict]:
+        """One walk of the portal's users per chunk (1,000 per request): who is a member before we send."""
+        members = {(user.email or "").strip().lower() for user in client.user_iter(page_size=1000)}
+        return {item.pk: {"member_before_send": item.target.strip().lower() in members} for item in items}
+
     def verify_unsent(self, client, item) -> str:
-        return Verdict.SENT if find_member(client, item.target) is not None else Verdict.NOT_SENT
+        if find_member(client, item.target) is None:
+            return Verdict.NOT_SENT
+        if item.details.get("member_before_send") is True:
+            return Verdict.ALREADY_TRUE
+        if item.details.get("member_before_send") is False:
+            return Verdict.SENT
+        return Verdict.UNKNOWN  # a member now, and nothing recorded about before: cannot tell who did it
+
+    def already_true_message(self, item) -> str:
+        return ("Not invited: this address was already a member of the portal before the invite was sent "
+                "(the portal refuses to invite existing members).")
 
 
 @register

@@ -16,6 +16,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from . import clock
@@ -263,16 +264,63 @@ def api_view(request: HttpRequest, portal: str, rest: str) -> HttpResponse:
     template, func, kwargs, path_matched = _match(request.method, path)
     with _db_guard():
         early, sandbox = _admit(request, portal)
-    if early is None and sandbox.latency_ms:
-        time.sleep(sandbox.latency_ms / 1000)  # outside the guard: a slow portal does not slow the others
+    if early is None and (sandbox.latency_ms or sandbox.latency_jitter_ms):
+        time.sleep(_latency(sandbox))  # outside the guard: a slow portal does not slow the others
     with _db_guard():
         response = early
         if response is None:
             response = _fault(sandbox)
         if response is None:
             response = _handle(request, sandbox, path, template, func, kwargs, path_matched)
-        log_request(portal, request.method, template or "<unknown>", response.status_code)
+        lost = (sandbox is not None and request.method != "GET" and 200 <= response.status_code < 300
+                and _draw(sandbox, "lost") < sandbox.lost_answer_rate)
+        log_request(portal, request.method, template or "<unknown>", 599 if lost else response.status_code)
+    if sandbox is not None:
+        # The portal's own clock (whole seconds, as HTTP dates are): the reference a monitor may compare
+        # `since` with.
+        response["Date"] = http_date(clock.portal_now(sandbox).timestamp())
+    if lost:
+        return _lose_answer(request)
     return response
+
+
+def _latency(portal: SandboxPortal) -> float:
+    jitter = _rng(portal.seed, time.monotonic_ns(), "jitter").uniform(0, portal.latency_jitter_ms) \
+        if portal.latency_jitter_ms else 0.0
+    return (portal.latency_ms + jitter) / 1000
+
+
+def _draw(portal: SandboxPortal, salt: str) -> float:
+    """A reproducible draw for a fault that is off by default (no counter update while its rate is 0)."""
+    if portal.lost_answer_rate <= 0:
+        return 1.0
+    SandboxPortal.objects.filter(pk=portal.pk).update(request_counter=F("request_counter") + 1)
+    number = SandboxPortal.objects.values_list("request_counter", flat=True).get(pk=portal.pk)
+    return _rng(portal.seed, number, salt).random()
+
+
+def _lose_answer(request: HttpRequest) -> HttpResponse:
+    """The write was applied; now break the connection so that the client never reads the answer.
+
+    Under a real WSGI server the socket is reachable from the environ and is shut down (the client sees the
+    connection drop); where it is not (Django's test client) a 502 without side effect on the client's side
+    stands in for it, which a client must treat the same way: outcome unknown."""
+    sock = request.environ.get("gunicorn.socket")
+    stream = request.environ.get("wsgi.input")
+    for attr in ("stream", "raw", "_sock"):
+        if sock is not None:
+            break
+        stream = getattr(stream, attr, None)
+        if attr == "_sock":
+            sock = stream
+    if sock is not None:
+        import socket
+
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    return ApiError(502, "bad_gateway", "The connection to the portal was lost.").response()
 
 
 def _admit(request, portal_name) -> tuple[HttpResponse | None, SandboxPortal | None]:

@@ -8,17 +8,32 @@ class FaultSettingsForm(forms.ModelForm):
         model = SandboxPortal
         fields = ["latency_ms", "error_rate", "throttle_rate", "retry_after", "seed", "publish_race_seconds",
                   "queue_seconds", "processing_seconds_min", "processing_seconds_max", "deleting_seconds",
-                  "aborting_seconds", "harvest_seconds"]
+                  "aborting_seconds", "harvest_seconds", "clock_offset_seconds", "whole_second_since",
+                  "latency_jitter_ms", "lost_answer_rate"]
         labels = {"latency_ms": "Added latency (ms)", "error_rate": "Share of 5xx answers (0–1)",
                   "throttle_rate": "Share of 429 answers (0–1)", "retry_after": "Retry-After of 429s (s)",
                   "seed": "Fault RNG seed", "publish_race_seconds": "Publish race: old status kept (s)",
                   "queue_seconds": "Queued (s)", "processing_seconds_min": "Processing, min (s)",
                   "processing_seconds_max": "Processing, max (s)", "deleting_seconds": "Deleting (s)",
-                  "aborting_seconds": "Aborting (s)", "harvest_seconds": "Harvester processing (s)"}
+                  "aborting_seconds": "Aborting (s)", "harvest_seconds": "Harvester processing (s)",
+                  "clock_offset_seconds": "Portal clock offset from ours (s, may be negative)",
+                  "whole_second_since": "Timestamps with whole-second precision",
+                  "latency_jitter_ms": "Extra random latency, up to (ms)",
+                  "lost_answer_rate": "Share of writes applied whose answer is lost (0–1)"}
+
+    OPTIONAL = ("clock_offset_seconds", "latency_jitter_ms", "lost_answer_rate")  # empty = off
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.OPTIONAL:
+            self.fields[name].required = False
 
     def clean(self):
         data = super().clean()
-        for name in ("error_rate", "throttle_rate"):
+        for name in self.OPTIONAL:
+            if data.get(name) is None and name not in self.errors:
+                data[name] = SandboxPortal._meta.get_field(name).default
+        for name in ("error_rate", "throttle_rate", "lost_answer_rate"):
             value = data.get(name)
             if value is not None and not 0 <= value <= 1:
                 self.add_error(name, "Between 0 and 1.")

@@ -31,6 +31,12 @@ class SandboxPortal(models.Model):
     deleting_seconds = models.FloatField(default=1.0)
     aborting_seconds = models.FloatField(default=0.5)
     harvest_seconds = models.FloatField(default=2.0)
+    # Real-world quirks (issue: jobs tell the truth). The portal's clock may be off ours; its `since` may have
+    # whole-second precision; answers take a variable time; a write may be applied and its answer lost.
+    clock_offset_seconds = models.FloatField(default=0.0)
+    whole_second_since = models.BooleanField(default=False)
+    latency_jitter_ms = models.PositiveIntegerField(default=0)
+    lost_answer_rate = models.FloatField(default=0.0)
 
     def __str__(self):
         return self.name

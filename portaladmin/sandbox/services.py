@@ -25,8 +25,10 @@ from .models import (
 
 FAULT_FIELDS = ("latency_ms", "error_rate", "throttle_rate", "retry_after", "seed", "publish_race_seconds",
                 "queue_seconds", "processing_seconds_min", "processing_seconds_max", "deleting_seconds",
-                "aborting_seconds", "harvest_seconds")
+                "aborting_seconds", "harvest_seconds", "clock_offset_seconds", "whole_second_since",
+                "latency_jitter_ms", "lost_answer_rate")
 ERROR_EVERY, LIMIT_EVERY = 17, 23
+FATES = ("ok", "error", "limit_reached", "error_then_idle")
 
 THEMES = ["Transport", "Environment", "Health", "Culture", "Economy", "Education", "Housing", "Energy", "Tourism",
           "Population", "Administration", "Agriculture"]
@@ -107,9 +109,10 @@ def portal_api_key(portal: SandboxPortal) -> str | None:
 
 def set_dataset_behaviour(portal: str | SandboxPortal, uid: str, *, fate: str | None = None,
                           processing_seconds: float | None = None) -> SandboxDataset:
-    """Make one dataset's next publishes end in `fate` (ok, error, limit_reached) and/or take
-    `processing_seconds` (overrides the portal's random range)."""
-    if fate is not None and fate not in ("ok", "error", "limit_reached"):
+    """Make one dataset's next publishes end in `fate` (ok, error, limit_reached, error_then_idle: `error` shown
+    for a moment, then `idle` with the dataset NOT published) and/or take `processing_seconds` (overrides the
+    portal's random range)."""
+    if fate is not None and fate not in FATES:
         raise ValueError(f"unknown fate {fate!r}")
     ds = SandboxDataset.objects.get(portal__name=str(portal), uid=uid)
     if fate is not None:

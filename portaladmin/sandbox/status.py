@@ -13,6 +13,8 @@ from . import clock
 from .models import SandboxDataset, SandboxHarvester, SandboxPortal
 
 RACE = "__race__"
+ERROR_FLASH_SECONDS = 2.0  # fate error_then_idle: how long `error` shows before the dataset settles unpublished
+FLASH_MESSAGE = "Processing failed: the source could not be read (sandbox fault error_then_idle)."
 SETTLED = ("idle", "error", "limit_reached")
 PROCESSING_SUBSTATES = "processing_all_dataset_data, processing_dataset, processing_resource_records"
 
@@ -67,7 +69,8 @@ def dataset_status(ds: SandboxDataset, at: dt.datetime | None = None) -> dict:
         following = [n for n in names[idx + 1:] if n != RACE]
         nxt = following[0] if following else ds.op_final["status"]
         return {"status": names[idx], "previous": prev, "next": nxt, "since": clock.iso(t),
-                "is_published": ds.is_published, "message": None, "records_errors": [], "params": {}}
+                "is_published": ds.is_published, "message": FLASH_MESSAGE if names[idx] == "error" else None,
+                "records_errors": [], "params": {}}
     final = ds.op_final
     last = [n for n in names if n != RACE]
     return {"status": final["status"], "previous": last[-1] if last else prev, "next": None,
@@ -171,6 +174,9 @@ def dataset_start(portal: SandboxPortal, ds: SandboxDataset, op: str, at: dt.dat
         phases = [[RACE, portal.publish_race_seconds], ["queued", queue],
                   ["processing", processing_seconds(portal, ds, at)]]
         final = _fate_final(ds)
+        if ds.fate == "error_then_idle":
+            phases.append(["error", ERROR_FLASH_SECONDS])
+            final = {"status": "idle", "is_published": False, "message": None, "records_errors": [], "params": {}}
     elif op == "publish_metadata":
         phases = [[RACE, portal.publish_race_seconds], ["queued", queue],
                   ["processing", min(processing_seconds(portal, ds, at), 1.0)]]

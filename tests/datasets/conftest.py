@@ -32,8 +32,8 @@ def status_json(status="idle", *, published=True, message=None, records_errors=N
             "params": params or {}}
 
 
-def page_json(results, total=None):
-    return {"total_count": len(results) if total is None else total, "next": None, "previous": None,
+def page_json(results, total=None, next_url=None):
+    return {"total_count": len(results) if total is None else total, "next": next_url, "previous": None,
             "results": results}
 
 

@@ -56,7 +56,7 @@ def test_sync_uses_a_status_when_the_list_carries_one(api, connection):
 def test_sync_pages_by_1000(api, connection):
     first = [dataset_json(f"da_{i}", f"ds-{i}") for i in range(1000)]
     second = [dataset_json(f"da_{i}", f"ds-{i}") for i in range(1000, 1500)]
-    api.get(f"{API}/datasets/", json=page_json(first, total=1500),
+    api.get(f"{API}/datasets/", json=page_json(first, total=1500, next_url=f"{API}/datasets/?limit=1000&offset=1000"),
             match=[responses.matchers.query_param_matcher({"limit": "1000", "offset": "0"})])
     api.get(f"{API}/datasets/", json=page_json(second, total=1500),
             match=[responses.matchers.query_param_matcher({"limit": "1000", "offset": "1000"})])

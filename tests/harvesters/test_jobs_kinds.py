@@ -29,14 +29,14 @@ def test_publish_progress_until_every_attached_dataset_is_published():
     assert not view.terminal and view.state == "publishing" and view.message == "3 of 10 datasets published."
     assert (view.details["progress_done"], view.details["progress_total"]) == (3, 10)
     done = kind.progress_view(h(10), view.details, now=NOW + timedelta(seconds=5))
-    assert done.terminal and done.success and done.message == "10 of 10 datasets published."
+    assert done.terminal and kind.postcondition(None, done) and done.message == "10 of 10 datasets published."
 
 
 def test_unpublish_counts_down():
     kind = HarvesterUnpublishAll()
     view = kind.progress_view(h(4), {}, now=NOW)
     assert not view.terminal and view.details["progress_done"] == 6 and "6 of 10 datasets unpublished" in view.message
-    assert kind.progress_view(h(0), view.details, now=NOW).success
+    assert kind.postcondition(None, kind.progress_view(h(0), view.details, now=NOW))
 
 
 @pytest.mark.parametrize("minutes, terminal", [(29, False), (31, True)])
@@ -49,4 +49,4 @@ def test_a_count_that_stops_moving_ends_as_a_clear_failure(settings, minutes, te
     later = kind.progress_view(h(8), moved.details, now=NOW + timedelta(minutes=20 + minutes))
     assert later.terminal is terminal
     if terminal:
-        assert not later.success and "8 of 10" in later.message and "did not get published" in later.message
+        assert not kind.postcondition(None, later) and "8 of 10" in later.message and "did not get published" in later.message

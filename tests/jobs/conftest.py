@@ -28,6 +28,8 @@ class FakePortal:
         self.faults: dict[str, list[Exception]] = defaultdict(list)
         self.on_publish = "queued"  # the state a publish moves to (None: leave it, the race)
         self.harvesters: dict[str, dict] = {}
+        self.clock_offset = timedelta(0)
+        self.ordered: dict[str, bool] = {}  # uid → the is_published its last publish/unpublish asked for
 
     def count(self, method: str, target: str | None = None) -> int:
         return sum(1 for m, t in self.calls if m == method and (target is None or t == target))
@@ -39,7 +41,16 @@ class FakePortal:
         self.faults[method].append(exc)
 
     def set(self, uid: str, status: str, *, since: datetime | None = None, **extra) -> None:
-        self.status[uid] = {"status": status, "since": iso(since or timezone.now()), **extra}
+        """Set a state; by default entered one second from now, i.e. after any order sent so far."""
+        if status == "idle" and "is_published" not in extra:  # an order that completes does what it says
+            extra["is_published"] = self.ordered.get(uid, self.status[uid].get("is_published", False))
+        self.status[uid] = {"status": status, "since": iso(since or timezone.now() + timedelta(seconds=1)), **extra}
+
+    def last_answer_clock(self):
+        """Like the real client: the portal's Date header (whole seconds; this fake's clock is ours + offset)."""
+        from portaladmin.portals.client.base import AnswerClock
+
+        return AnswerClock(date=(timezone.now() + self.clock_offset).replace(microsecond=0), round_trip=0.001)
 
     def _call(self, method: str, target: str) -> None:
         self.calls.append((method, target))
@@ -52,11 +63,13 @@ class FakePortal:
         if self.status[uid]["status"] not in ("idle", "error", "limit_reached"):
             raise PortalConflict(f"Invalid precondition, dataset status is '{self.status[uid]['status']}'",
                                  status=400, error_code="invalid_dataset_status")
+        self.ordered[uid] = True
         if self.on_publish:
             self.set(uid, self.on_publish)
 
     def dataset_unpublish(self, uid):
         self._call("dataset_unpublish", uid)
+        self.ordered[uid] = False
         self.set(uid, "queued")
 
     def dataset_publish_metadata(self, uid):

@@ -186,7 +186,7 @@ def test_remote_state_hook_is_called(start_job, portal, connection):
     item_remote_state.connect(receiver)
     try:
         job, (item,) = sent_items(start_job, ["da_1"])
-        portal.set("da_1", "idle", since=timezone.now() + timedelta(seconds=1))
+        portal.set("da_1", "idle", since=timezone.now() + timedelta(seconds=1), is_published=True)
         due(item)
         poll(connection, [item])
     finally:

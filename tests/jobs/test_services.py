@@ -66,19 +66,34 @@ def test_cancel_stops_pending_items_and_aborts_processing_ones(start_job, portal
     job_cancel(job=job, actor=operator)
     job.refresh_from_db()
     assert job.cancelled_count == 2 and job.status == JobStatus.WAITING
-    # the poller sends the abort (audited, by the person who cancelled), then sees the dataset stop
+    # the next poll sends the abort (audited, by the person who cancelled) and ends the item at once, saying
+    # that the portal may still finish it (it does not wait for a remote state that may never change)
     engine.poll_batch(connection_id=connection.pk, item_ids=[sent.pk])
     assert portal.count("dataset_abort") == 1
     assert AuditEvent.objects.filter(action="dataset.abort", actor=operator, job_id=job.pk, outcome="success").exists()
-    portal.set("da_sent", "idle")
-    due(sent)
-    engine.poll_batch(connection_id=connection.pk, item_ids=[sent.pk])
     sent.refresh_from_db()
     job.refresh_from_db()
-    assert sent.status == ItemStatus.CANCELLED and "Aborted" in sent.message
+    assert sent.status == ItemStatus.CANCELLED and "abort was sent" in sent.message
+    assert "may still finish" in sent.message
     assert job.status == JobStatus.CANCELLED and job.finished_at is not None
     assert portal.count("dataset_publish") == 1
     assert AuditEvent.objects.filter(action="job.cancel", job_id=job.pk).exists()
+
+
+def test_cancel_ends_items_whose_remote_state_never_changes_within_one_tick(start_job, portal, connection, operator):
+    job = start_job(["da_1"], kind="dataset.unpublish")  # unpublish cannot be aborted
+    (item,) = job.items.all()
+    engine.items_process([item.pk])
+    portal.set("da_1", "deleting")  # and it stays so forever
+    job_cancel(job=job, actor=operator)
+    batches = engine.poll_tick()
+    assert batches == {connection.pk: [item.pk]}  # due at once, whatever its backoff said
+    engine.poll_batch(connection_id=connection.pk, item_ids=batches[connection.pk])
+    item.refresh_from_db()
+    job.refresh_from_db()
+    assert item.status == ItemStatus.CANCELLED
+    assert item.message == "Cancelled while the portal was still processing it (deleting): the portal may finish it."
+    assert job.status == JobStatus.CANCELLED and portal.count("dataset_abort") == 0
 
 
 def test_failure_email_states_the_real_outcome_once(start_job, portal, connection, operator, jobs_settings,

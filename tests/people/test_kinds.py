@@ -87,10 +87,13 @@ def test_invites_are_sent_in_chunks_and_every_row_gets_its_result(api, connectio
     assert events.count() == 5 and events.filter(outcome="failure").count() == 1
 
 
-def _crash_after_post(job, chunk_ids):
-    """What a worker killed after its POST left behind: claimed, action_sent, no answer recorded, lease over."""
+def _crash_after_post(job, chunk_ids, members_before=()):
+    """What a worker killed after its POST left behind: claimed, the membership read before the send, action_sent,
+    no answer recorded, lease over."""
     token, items = engine.items_claim(chunk_ids)
     assert items
+    for item in items:
+        JobItem.objects.filter(pk=item.pk).update(details={"member_before_send": item.target in members_before})
     JobItem.objects.filter(pk__in=chunk_ids).update(action_sent=True, send_confirmed=False,
                                                    sent_at=timezone.now() - timedelta(minutes=5),
                                                    lease_until=timezone.now() - timedelta(seconds=1))
@@ -107,13 +110,43 @@ def test_a_redelivered_chunk_in_unknown_state_only_sends_the_addresses_that_are_
     # when: the chunk is delivered again
     engine.items_process(chunk)
     # then: one search per row, and only b@ is POSTed
-    searches = [query_of(c)["search"][0] for c in api.calls if c.request.method == "GET"]
+    searches = [query_of(c)["search"][0] for c in api.calls if c.request.method == "GET" and "search" in query_of(c)]
     assert searches == ["a@example.org", "b@example.org"]
     assert portal.sent == ["b@example.org"]
     items = {i.target: i for i in JobItem.objects.filter(job=job)}
     assert items["a@example.org"].status == ItemStatus.SUCCEEDED
     assert "not sent again" in items["a@example.org"].message
     assert items["b@example.org"].status == ItemStatus.SUCCEEDED
+
+
+def test_after_a_crash_an_address_that_was_already_a_member_before_the_send_stays_a_failure(
+        api, connection, oscar, small_chunks, no_enqueue, django_capture_on_commit_callbacks):
+    # given: old@ was a member before the chunk was sent (read by before_send); the worker died after the POST
+    portal = InvitePortal(api, members=["old@example.org", "new@example.org"])
+    job = start_invite(oscar, connection, ["old@example.org", "new@example.org"], no_enqueue,
+                       django_capture_on_commit_callbacks)
+    [chunk] = no_enqueue
+    _crash_after_post(job, chunk, members_before={"old@example.org"})
+    engine.items_process(chunk)
+    items = {i.target: i for i in JobItem.objects.filter(job=job)}
+    # then: "a member now" is not taken for "our invite got through"
+    assert items["old@example.org"].status == ItemStatus.FAILED
+    assert "already a member" in items["old@example.org"].message
+    assert items["new@example.org"].status == ItemStatus.SUCCEEDED  # became a member after we sent
+    assert portal.sent == []  # nothing sent twice
+
+
+def test_the_membership_is_read_once_per_chunk_before_sending(api, connection, oscar, small_chunks, no_enqueue,
+                                                              django_capture_on_commit_callbacks):
+    InvitePortal(api, members=["old@example.org"])
+    job = start_invite(oscar, connection, ["a@example.org", "old@example.org", "b@example.org"], no_enqueue,
+                       django_capture_on_commit_callbacks)
+    run_all(no_enqueue)
+    calls = [(c.request.method, c.request.url.split("?")[0].rsplit("/v1.0", 1)[1]) for c in api.calls]
+    assert calls == [("GET", "/users/"), ("POST", "/users/invite/")] * 2  # two chunks of at most 2
+    items = {i.target: i for i in JobItem.objects.filter(job=job)}
+    assert items["old@example.org"].details["member_before_send"] is True
+    assert items["a@example.org"].details["member_before_send"] is False
 
 
 def test_a_failed_check_never_sends_blindly(api, connection, oscar, small_chunks, no_enqueue,

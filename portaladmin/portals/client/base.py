@@ -6,12 +6,15 @@ class refuses to send anything without one, so a call without a timeout is impos
 
 from __future__ import annotations
 
+import email.utils
 import logging
 import os
 import random
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -60,6 +63,24 @@ MAX_PAGE = 1000
 sleep = time.sleep  # patched in tests
 
 
+@dataclass(frozen=True)
+class AnswerClock:
+    date: datetime | None  # the answer's Date header (the portal's clock), or None when absent or unreadable
+    round_trip: float  # seconds, request sent → answer received
+
+
+def parse_http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
 def api_base_url(base_url: str) -> str:
     base = base_url.rstrip("/")
     if not base.endswith(API_SUFFIX):
@@ -96,6 +117,7 @@ class BaseClient:
         self._session: TimeoutRequiredSession | None = None
         self._session_pid: int | None = None
         self._lock = threading.Lock()
+        self._answers = threading.local()  # what the last answer in this thread said about the portal's clock
 
     def __repr__(self) -> str:
         return f"<PortalClient {self.base_url}>"
@@ -202,6 +224,7 @@ class BaseClient:
             raise PortalError(f"Request to {self.name} failed: {type(exc).__name__}.", method=method,
                               path=path) from None
         elapsed = (time.monotonic() - started) * 1000
+        self._answers.last = AnswerClock(date=parse_http_date(response.headers.get("Date")), round_trip=elapsed / 1000)
         level = logging.WARNING if response.status_code >= 500 or response.status_code == 429 else logging.INFO
         logger.log(level, "portal %s %s %s %s %.0fms", self.name, method, path, response.status_code, elapsed)
         if 200 <= response.status_code < 300:
@@ -210,6 +233,11 @@ class BaseClient:
             return self._error_from(response, method, path), response.status_code in RETRY_STATUSES
         finally:
             response.close()
+
+    def last_answer_clock(self) -> AnswerClock:
+        """The portal's clock as its last answer in this thread stated it (the `Date` header, whole seconds)
+        and that request's round trip: the reference for comparing the portal's own timestamps (FACTS.md)."""
+        return getattr(self._answers, "last", None) or AnswerClock(date=None, round_trip=0.0)
 
     def _log_failure(self, method, path, started, error):
         elapsed = (time.monotonic() - started) * 1000

@@ -128,6 +128,7 @@ def dataset_status_view(ctx: Ctx, dataset_uid):
     ds = get_dataset(ctx, dataset_uid)
     answer = dataset_status(ds, ctx.now)
     dataset_settle_and_store(ds, ctx.now)
+    answer["since"] = clock.portal_iso(ctx.portal, answer["since"])
     return 200, answer
 
 

@@ -40,7 +40,8 @@ def harvester_json(ctx: Ctx, hv: SandboxHarvester) -> dict:
             "published_datasets_count": sum(1 for ds in attached if dataset_is_published(ds, ctx.now)),
             "attached_datasets_count": len(attached), "has_error": bool(c.get("has_error", False)),
             "resource_errors_count": c.get("resource_errors", 0),
-            "last_started_at": c.get("last_started_at"), "last_success_at": c.get("last_success_at")}
+            "last_started_at": clock.portal_iso(ctx.portal, c.get("last_started_at")),
+            "last_success_at": clock.portal_iso(ctx.portal, c.get("last_success_at"))}
 
 
 def _validate_harvester(body: dict) -> None:
