@@ -138,6 +138,8 @@ def _page_url(ctx: Ctx, limit: int, offset: int) -> str:
 def paginated(ctx: Ctx, total: int, results: list, limit: int, offset: int) -> JsonResponse:
     nxt = _page_url(ctx, limit, offset + limit) if limit and offset + limit < total else None
     prev = _page_url(ctx, limit, max(0, offset - limit)) if limit and offset > 0 else None
+    if getattr(ctx.portal, "inflated_total_count", False):  # a buggy portal: the count lies, `next` does not
+        total *= 1000
     return JsonResponse({"total_count": total, "next": nxt, "previous": prev, "results": results})
 
 

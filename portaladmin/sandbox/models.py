@@ -37,6 +37,7 @@ class SandboxPortal(models.Model):
     whole_second_since = models.BooleanField(default=False)
     latency_jitter_ms = models.PositiveIntegerField(default=0)
     lost_answer_rate = models.FloatField(default=0.0)
+    inflated_total_count = models.BooleanField(default=False)  # lists announce 1,000× their real total_count
 
     def __str__(self):
         return self.name

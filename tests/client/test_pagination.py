@@ -162,3 +162,12 @@ def test_iter_cap_holds_when_total_count_grows_on_every_page(api, portal):
         api.expect("GET", "/datasets/", body=p.page(_datasets(2), total=4 + 100 * n, next_url="https://x/next"))
     assert len(list(portal.dataset_iter(page_size=2))) == 6
     assert len(api.calls) == 3
+
+
+def test_last_answer_clock_is_the_portals_date_header(api, portal):
+    from datetime import UTC, datetime
+
+    api.expect("GET", "/datasets/", body=p.page([]), headers={"Date": "Mon, 30 Nov 2026 11:55:07 GMT"})
+    list(portal.dataset_iter())
+    clock = portal.last_answer_clock()
+    assert clock.date == datetime(2026, 11, 30, 11, 55, 7, tzinfo=UTC) and clock.round_trip >= 0

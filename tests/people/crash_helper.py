@@ -1,6 +1,7 @@
 """Helper commands for test_crash_worker.py, run in a subprocess with crash_settings:
 
-    python -m tests.people.crash_helper setup NAME PORT ROWS   → prints the job id
+    python -m tests.people.crash_helper setup NAME PORT ROWS [MEMBERS_EVERY]   → prints the job id
+        (every MEMBERS_EVERY-th address is made a member of the portal before the job starts)
     python -m tests.people.crash_helper beat JOB SECONDS        → plays Celery beat (sweeper) until the job ends
     python -m tests.people.crash_helper report JOB NAME         → prints a JSON report
 """
@@ -29,12 +30,21 @@ def emails(rows: int) -> list[str]:
     return [f"crash{i:04d}@example.org" for i in range(rows)]
 
 
-def setup(name: str, port: str, rows: str) -> None:
+def setup(name: str, port: str, rows: str, members_every: str = "0") -> None:
     seed_portal(name, datasets=0, users=2, groups=1, harvesters=0, pages=0, api_key=KEY, reset=True,
                 latency_ms=1500)
     conn = Connection(slug=name, name=name, base_url=f"http://127.0.0.1:{port}/sandbox/{name}")
     conn.set_api_key(KEY)
     conn.save()
+    every = int(members_every)
+    if every:
+        from portaladmin.portals.client import PortalClient
+
+        already = [{"email": e} for i, e in enumerate(emails(int(rows))) if i % every == 0]
+        PortalClient(base_url=conn.base_url, api_key=KEY, allow_private=True).user_invite(already)
+        from portaladmin.sandbox.services import reset_request_log
+
+        reset_request_log(name)
     user = get_user_model().objects.create_user("oscar", password="pw-Secret-123")
     Membership.objects.create(user=user, connection=conn, role=Role.OPERATOR)
     job = job_create(kind="user.invite", actor=user, targets={conn: [
@@ -47,6 +57,9 @@ def beat(job_id: str, seconds: str) -> None:
 
     end = time.monotonic() + float(seconds)
     while time.monotonic() < end:
+        from django.utils import timezone
+
+        engine.dispatch_due_sends(now=timezone.now())
         engine.sweep()
         if not Job.objects.get(pk=int(job_id)).is_active:
             return
