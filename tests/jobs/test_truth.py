@@ -17,7 +17,6 @@ from portaladmin.jobs import engine, truth
 from portaladmin.jobs.kinds import DatasetPublish, DatasetUnpublish
 from portaladmin.jobs.models import ItemStatus, JobItem
 from portaladmin.jobs.registry import RemoteView
-
 from tests.jobs.conftest import due
 
 T0 = datetime(2026, 11, 30, 12, 0, 0, 400_000, tzinfo=UTC)
