@@ -29,8 +29,11 @@ def connection_update(*, form, actor, request=None) -> Connection:
     changed = [name for name in form.changed_data if name != "api_key"]
     connection = form.save()
     if changed:
+        extra: dict = {"fields": changed}
+        if form.base_url_changed:
+            extra["base_url"] = {"from": form.previous_base_url, "to": connection.base_url}
         audit_record(action="connection.edited", actor=actor, connection=connection, target=connection.slug,
-                     request=request, extra={"fields": changed})
+                     request=request, extra=extra)
     if form.key_replaced:
         connection.health = Health.UNKNOWN
         connection.save(update_fields=["health"])
