@@ -1,7 +1,8 @@
 """The one place that decides who may do what on a connection. Views, forms and tasks all ask it.
 
-viewer: read everything; operator: also publish/unpublish, start harvesters, invite, edit content;
-admin: also delete, manage members, edit the connection and its key. Superusers are admin everywhere.
+viewer: read everything; operator: also publish/unpublish, start harvesters, invite, edit and add content;
+admin: also delete (datasets and their resources, processors, field configurations, schedules and attachments
+too: that destroys work), manage members, edit the connection and its key. Superusers are admin everywhere.
 A user with no role on a connection must not learn it exists: callers answer 404.
 """
 
