@@ -84,6 +84,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portaladmin.core.middleware.VaryOnHtmxMiddleware",
     "portaladmin.core.middleware.HtmxLoginRedirectMiddleware",
+    # Body size limits and upload access checks, before anything reads a body: every middleware's
+    # process_view (CsrfViewMiddleware's reads request.POST) runs after all of these __call__s.
+    "portaladmin.core.bodylimit.RequestBodyLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

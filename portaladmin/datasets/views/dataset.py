@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from portaladmin.core.bodylimit import accepts_upload
 from portaladmin.core.htmx import is_partial, redirect, render_page
 from portaladmin.datasets import forms as f
 from portaladmin.datasets import remote, services
@@ -191,6 +193,7 @@ def resource_add_url(request, connection, uid: str):
                 success="Resource added.", form=form, form_name="url_form")
 
 
+@accepts_upload(max_bytes=lambda: settings.PORTALADMIN_MAX_UPLOAD_BYTES)
 @connection_view(OPERATE)
 @require_POST
 def resource_upload(request, connection, uid: str):
@@ -297,6 +300,7 @@ def version_restore(request, connection, uid: str, version_uid: str):
 
 # ---------------------------------------------------------------------------------------------- attachments
 
+@accepts_upload(max_bytes=lambda: settings.PORTALADMIN_MAX_UPLOAD_BYTES)
 @connection_view(OPERATE)
 @require_POST
 def attachment_upload(request, connection, uid: str):
