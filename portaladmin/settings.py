@@ -84,6 +84,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "portaladmin.core.middleware.VaryOnHtmxMiddleware",
     "portaladmin.core.middleware.HtmxLoginRedirectMiddleware",
+    # Body size limits and upload access checks, before anything reads a body: every middleware's
+    # process_view (CsrfViewMiddleware's reads request.POST) runs after all of these __call__s.
+    "portaladmin.core.bodylimit.RequestBodyLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -143,10 +146,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: a finite lock-out per username + IP.
+# Reverse proxies in front of the web service (each appends to X-Forwarded-For); 0 = use REMOTE_ADDR.
+PORTALADMIN_TRUSTED_PROXIES = env.int("PORTALADMIN_TRUSTED_PROXIES", default=0)
+
+# Login throttling: a finite lock-out per user name + client IP (README: "Log-in throttling"), so an attacker
+# who locks himself out does not lock the real user out. The client IP is the same one the audit trail records.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_MINUTES", default=15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "portaladmin.core.clientip.client_ip"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

@@ -6,4 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.users, name="users"),
     path("<int:pk>/toggle-active/", views.user_toggle_active, name="toggle-active"),
+    path("<int:pk>/add-connections/", views.user_toggle_add_connections, name="toggle-add-connections"),
 ]

@@ -3,16 +3,11 @@
 import logging
 
 from portaladmin.audit.models import AuditEvent, Outcome
+from portaladmin.core.clientip import client_ip
 from portaladmin.core.db import bulk_insert_values
 from portaladmin.core.logging import redact
 
 logger = logging.getLogger(__name__)
-
-
-def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(*, action: str, actor=None, connection=None, target: str = "", outcome: str = Outcome.SUCCESS,

@@ -2,9 +2,10 @@
 
 A connection profile stores a URL typed by a user; portaladmin then makes requests to it from
 its servers. To stop that becoming a way into the internal network (SSRF), URLs must be https
-(plain http only when PORTALS_ALLOW_HTTP), carry no credentials, and resolve to public addresses
-(unless PORTALS_ALLOW_PRIVATE_NETWORKS). The address check runs again at connect time in the
-client, so a name that later resolves to 127.0.0.1 is still refused.
+(plain http only when PORTALS_ALLOW_HTTP), carry no credentials, and resolve to globally routable
+addresses (unless PORTALS_ALLOW_PRIVATE_NETWORKS). The client checks again at connect time and then
+connects to the very addresses it checked (it never lets the HTTP library resolve the name a second
+time), so a name that later resolves to 127.0.0.1 — DNS rebinding — is still refused.
 """
 
 import ipaddress
@@ -70,36 +71,78 @@ def validate_portal_url(value: str, *, allow_http: bool | None = None, allow_pri
     return normalize_portal_url(candidate)
 
 
+# IPv6 global unicast. Everything else in IPv6 (unique-local, link-local, multicast, documentation,
+# the deprecated site-local and IPv4-compatible ranges…) is refused, whatever ipaddress.is_global says.
+_GLOBAL_UNICAST_V6 = ipaddress.ip_network("2000::/3")
+# The well-known NAT64 prefix (RFC 6052): 64:ff9b::a.b.c.d reaches the IPv4 address a.b.c.d.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded_ipv4(addr: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries (IPv4-mapped, NAT64, 6to4, Teredo client), if any."""
+    if addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    if addr in _NAT64:
+        return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    if addr.sixtofour is not None:
+        return addr.sixtofour
+    if addr.teredo is not None:
+        return addr.teredo[1]
+    return None
+
+
 def is_blocked_ip(ip: str) -> bool:
+    """True unless `ip` is a globally routable unicast address.
+
+    `not is_global` covers private, loopback, link-local, carrier-grade NAT (100.64.0.0/10, where some
+    clouds serve instance metadata), benchmarking, documentation and reserved ranges; multicast is added
+    because ipaddress calls IPv4 multicast global. An IPv6 address that embeds an IPv4 address is judged
+    by that address too, so ::ffff:127.0.0.1 or 64:ff9b::a00:1 cannot reach inside the network.
+    """
     addr = ipaddress.ip_address(ip)
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        addr = addr.ipv4_mapped
-    return (
-        addr.is_private
-        or addr.is_loopback
-        or addr.is_link_local
-        or addr.is_multicast
-        or addr.is_reserved
-        or addr.is_unspecified
-        or (isinstance(addr, ipaddress.IPv6Address) and addr.sixtofour is not None and is_blocked_ip(str(addr.sixtofour)))
-    )
+    if isinstance(addr, ipaddress.IPv6Address):
+        inner = embedded_ipv4(addr)
+        if inner is not None and is_blocked_ip(str(inner)):
+            return True
+        if addr.ipv4_mapped is not None or addr in _NAT64:
+            return False  # a public IPv4 address reached over IPv6 (DNS64 networks)
+        if addr not in _GLOBAL_UNICAST_V6:
+            return True
+    return not addr.is_global or addr.is_multicast
 
 
-def check_host(host: str, port: int = 443) -> list[str]:
-    """Resolve host and raise BlockedAddress if any address is private. Returns the addresses.
+def resolve(host: str, port: int) -> list[tuple[int, tuple]]:
+    """getaddrinfo's (family, socket address) pairs for host, in its order, without duplicates."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise BlockedAddress(f"The host name {host!r} cannot be resolved.") from None
+    out: list[tuple[int, tuple]] = []
+    for family, _type, _proto, _name, sockaddr in infos:
+        if family in (socket.AF_INET, socket.AF_INET6) and (family, sockaddr) not in out:
+            out.append((family, sockaddr))
+    if not out:
+        raise BlockedAddress(f"The host name {host!r} cannot be resolved.")
+    return out
+
+
+def check_addresses(host: str, addresses: list[tuple[int, tuple]]) -> None:
+    for _family, sockaddr in addresses:
+        ip = sockaddr[0].split("%")[0]
+        if is_blocked_ip(ip):
+            raise BlockedAddress(
+                f"{host} resolves to {ip}, which is not a public internet address (private, loopback, "
+                "link-local, shared or reserved); such portals are refused unless PORTALS_ALLOW_PRIVATE_NETWORKS is on."
+            )
+
+
+def check_host(host: str, port: int = 443) -> list[tuple[int, tuple]]:
+    """Resolve host and raise BlockedAddress if any address is not public. Returns the checked
+    (family, socket address) pairs: connect to these, never resolve the name again (DNS rebinding).
 
     Literal forms that resolvers accept (decimal 2130706433, hex 0x7f000001, short 127.1) are
     resolved by getaddrinfo exactly as the HTTP library would, so they are caught too.
     """
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError):
-        raise BlockedAddress(f"The host name {host!r} cannot be resolved.") from None
-    addresses = sorted({info[4][0] for info in infos})
-    for ip in addresses:
-        if is_blocked_ip(ip.split("%")[0]):
-            raise BlockedAddress(
-                f"{host} resolves to a private, loopback or link-local address ({ip}); "
-                "such portals are refused unless PORTALS_ALLOW_PRIVATE_NETWORKS is on."
-            )
+    addresses = resolve(host, port)
+    check_addresses(host, addresses)
     return addresses

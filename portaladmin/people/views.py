@@ -12,9 +12,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from portaladmin.core.bodylimit import accepts_upload
 from portaladmin.core.htmx import redirect, render_page
 from portaladmin.people import selectors, services
 from portaladmin.people.forms import (
+    MAX_UPLOAD_BYTES,
     AddMemberForm,
     AddToGroupForm,
     BatchAddForm,
@@ -264,6 +266,7 @@ def _other_operator_connections(user, connection: Connection):
     return Connection.objects.filter(pk__in=ids).order_by("name")
 
 
+@accepts_upload(max_bytes=lambda: MAX_UPLOAD_BYTES)
 @require_http_methods(["GET", "POST"])
 @connection_view(OPERATE)
 def user_invite(request, connection: Connection):

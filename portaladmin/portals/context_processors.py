@@ -1,5 +1,5 @@
 from portaladmin.portals.models import ROLE_RANK
-from portaladmin.portals.permissions import connections_visible_to
+from portaladmin.portals.permissions import can_add_connection, connections_visible_to
 
 
 def connections(request):
@@ -15,4 +15,5 @@ def connections(request):
         "current_role": role,
         "can_operate": rank >= 2,
         "can_admin": rank >= 3,
+        "can_add_connection": can_add_connection(user),
     }

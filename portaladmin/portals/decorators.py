@@ -17,6 +17,8 @@ def connection_view(needed=VIEW):
             request.role = role
             return view(request, connection, *args, **kwargs)
 
+        # Lets RequestBodyLimitMiddleware refuse an upload before reading it, with the view's own 404/403.
+        wrapper.check_access = lambda request, conn, *args, **kwargs: get_connection_for(request.user, conn, needed)
         return wrapper
 
     return decorator

@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django import forms
 from django.contrib.auth import get_user_model
 
@@ -11,7 +13,7 @@ class ConnectionForm(forms.ModelForm):
     api_key = forms.CharField(
         label="API key", required=False, strip=True, max_length=512,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Stored encrypted. Leave empty to keep the current key.",
+        help_text="Stored encrypted. Leave empty to keep the current key (a new host needs it again).",
     )
 
     class Meta:
@@ -24,6 +26,7 @@ class ConnectionForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.previous_base_url = self.instance.base_url if self.instance.pk else ""
         if self.instance.pk is None:
             self.fields["api_key"].required = True
             self.fields["api_key"].error_messages["required"] = "Enter the portal API key."
@@ -52,7 +55,17 @@ class ConnectionForm(forms.ModelForm):
             value = cleaned.get(name)
             if value is not None and value > 300:
                 self.add_error(name, "At most 300 seconds.")
+        # The stored key must never follow the URL to another server: a new host needs the key typed again.
+        new_url = cleaned.get("base_url")
+        if (self.previous_base_url and new_url and not cleaned.get("api_key") and "api_key" not in self.errors
+                and origin(new_url) != origin(self.previous_base_url)):
+            self.add_error("api_key", "The portal's address changed to another host: enter the API key for it "
+                                      "again (the stored key is never sent to a new host).")
         return cleaned
+
+    @property
+    def base_url_changed(self) -> bool:
+        return bool(self.previous_base_url) and self.cleaned_data.get("base_url") != self.previous_base_url
 
     def save(self, commit=True):
         connection = super().save(commit=False)
@@ -65,6 +78,12 @@ class ConnectionForm(forms.ModelForm):
     @property
     def key_replaced(self) -> bool:
         return bool(self.cleaned_data.get("api_key"))
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of a URL, the port made explicit: where a request would really go."""
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or {"https": 443, "http": 80}.get(parts.scheme)
 
 
 class MembershipForm(forms.Form):

@@ -1,8 +1,11 @@
 """The one place that decides who may do what on a connection. Views, forms and tasks all ask it.
 
-viewer: read everything; operator: also publish/unpublish, start harvesters, invite, edit content;
-admin: also delete, manage members, edit the connection and its key. Superusers are admin everywhere.
+viewer: read everything; operator: also publish/unpublish, start harvesters, invite, edit and add content;
+admin: also delete (datasets and their resources, processors, field configurations, schedules and attachments
+too: that destroys work), manage members, edit the connection and its key. Superusers are admin everywhere.
 A user with no role on a connection must not learn it exists: callers answer 404.
+Adding a connection: superusers, and people a superuser allowed to on the Team page (Django's own
+`portals.add_connection` permission, "Can add connection").
 """
 
 from django.core.exceptions import PermissionDenied
@@ -48,6 +51,20 @@ def get_connection_for(user, slug: str, needed: Role = VIEW) -> tuple[Connection
     except Connection.DoesNotExist:
         raise Http404("No such connection.") from None
     return connection, require_role(user, connection, needed)
+
+
+ADD_CONNECTION = "portals.add_connection"
+
+
+def can_add_connection(user) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.has_perm(ADD_CONNECTION)
+
+
+def require_can_add_connection(user) -> None:
+    if not can_add_connection(user):
+        raise PermissionDenied("Adding a connection needs a superuser, or the permission given on the Team page.")
 
 
 def connections_visible_to(user) -> QuerySet[Connection]:

@@ -2,12 +2,13 @@
 
 import time
 
+from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils import timezone
 
 from portaladmin.audit.services import audit_record
 from portaladmin.portals.models import Connection, Health, Membership, Role
-from portaladmin.portals.permissions import forget_cached_roles
+from portaladmin.portals.permissions import ADD_CONNECTION, forget_cached_roles
 
 
 @transaction.atomic
@@ -29,8 +30,11 @@ def connection_update(*, form, actor, request=None) -> Connection:
     changed = [name for name in form.changed_data if name != "api_key"]
     connection = form.save()
     if changed:
+        extra: dict = {"fields": changed}
+        if form.base_url_changed:
+            extra["base_url"] = {"from": form.previous_base_url, "to": connection.base_url}
         audit_record(action="connection.edited", actor=actor, connection=connection, target=connection.slug,
-                     request=request, extra={"fields": changed})
+                     request=request, extra=extra)
     if form.key_replaced:
         connection.health = Health.UNKNOWN
         connection.save(update_fields=["health"])
@@ -135,3 +139,22 @@ def last_admin_guard(membership: Membership, new_role: str | None) -> str | None
     if not others.exists():
         return "This is the connection's last admin: give someone else the admin role first."
     return None
+
+
+def add_connection_permission() -> Permission:
+    app_label, codename = ADD_CONNECTION.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
+@transaction.atomic
+def connection_adder_set(*, user, allowed: bool, actor, request=None) -> None:
+    """Give or take the Team page's "can add connections" permission (superusers always can)."""
+    permission = add_connection_permission()
+    if allowed:
+        user.user_permissions.add(permission)
+    else:
+        user.user_permissions.remove(permission)
+    for cache in ("_perm_cache", "_user_perm_cache"):
+        user.__dict__.pop(cache, None)
+    audit_record(action="team.can_add_connections_" + ("granted" if allowed else "revoked"), actor=actor,
+                 target=user.username, request=request)

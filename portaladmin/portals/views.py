@@ -9,7 +9,13 @@ from portaladmin.portals import services
 from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.forms import ConnectionForm, MembershipForm, RoleChangeForm
 from portaladmin.portals.models import Membership, Role
-from portaladmin.portals.permissions import ADMIN, VIEW, connections_visible_to, role_for
+from portaladmin.portals.permissions import (
+    ADMIN,
+    VIEW,
+    connections_visible_to,
+    require_can_add_connection,
+    role_for,
+)
 
 
 def connection_list(request):
@@ -20,6 +26,7 @@ def connection_list(request):
 
 
 def connection_create(request):
+    require_can_add_connection(request.user)
     form = ConnectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         connection = services.connection_create(form=form, actor=request.user, request=request)

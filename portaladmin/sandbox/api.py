@@ -12,12 +12,15 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
+
+from portaladmin.core.bodylimit import accepts_upload
 
 from . import clock
 from .models import SandboxPortal, SandboxRequestCount
@@ -257,6 +260,8 @@ def _db_guard():
     return nullcontext()
 
 
+# The simulated portal authenticates with API keys, not sessions; it takes resource and attachment uploads.
+@accepts_upload(max_bytes=lambda: settings.PORTALADMIN_MAX_UPLOAD_BYTES, anonymous=True)
 @csrf_exempt
 @login_not_required
 def api_view(request: HttpRequest, portal: str, rest: str) -> HttpResponse:

@@ -54,6 +54,7 @@
     var xhr = evt.detail.xhr;
     var text = xhr.status === 403 ? "You do not have the role needed for this action."
       : xhr.status === 404 ? "Not found (it may have been deleted)."
+      : xhr.status === 413 ? "Too large for this page: nothing was read or saved. Send a smaller file or less text."
       : "The server answered " + xhr.status + ".";
     toast(text, "error");
   });

@@ -215,18 +215,18 @@ WRITES = {  # url name, kwargs, needed role
     "metadata_field": ({"uid": "da_1", "template": "default", "field": "title"}, "operator"),
     "resource_url": ({"uid": "da_1"}, "operator"),
     "resource_upload": ({"uid": "da_1"}, "operator"),
-    "resource_delete": ({"uid": "da_1", "resource_uid": "re_1"}, "operator"),
+    "resource_delete": ({"uid": "da_1", "resource_uid": "re_1"}, "admin"),
     "processor_add": ({"uid": "da_1"}, "operator"),
     "processor_edit": ({"uid": "da_1", "processor_uid": "pr_1"}, "operator"),
-    "processor_delete": ({"uid": "da_1", "processor_uid": "pr_1"}, "operator"),
+    "processor_delete": ({"uid": "da_1", "processor_uid": "pr_1"}, "admin"),
     "field_add": ({"uid": "da_1"}, "operator"),
     "field_edit": ({"uid": "da_1", "field_uid": "fi_1"}, "operator"),
-    "field_delete": ({"uid": "da_1", "field_uid": "fi_1"}, "operator"),
+    "field_delete": ({"uid": "da_1", "field_uid": "fi_1"}, "admin"),
     "schedule_add": ({"uid": "da_1"}, "operator"),
-    "schedule_delete": ({"uid": "da_1", "schedule_uid": "sc_1"}, "operator"),
+    "schedule_delete": ({"uid": "da_1", "schedule_uid": "sc_1"}, "admin"),
     "version_restore": ({"uid": "da_1", "version_uid": "ch_1"}, "operator"),
     "attachment_upload": ({"uid": "da_1"}, "operator"),
-    "attachment_delete": ({"uid": "da_1", "attachment_uid": "at_1"}, "operator"),
+    "attachment_delete": ({"uid": "da_1", "attachment_uid": "at_1"}, "admin"),
     "security": ({"uid": "da_1"}, "admin"),
     "ruleset_add": ({"uid": "da_1"}, "admin"),
     "ruleset_edit": ({"uid": "da_1", "kind": "user", "principal": "bob"}, "admin"),
@@ -247,6 +247,45 @@ def test_writes_refuse_low_roles_without_any_remote_call(api, client_as, cast, m
     assert len(api.calls) == 0
     assert not AuditEvent.objects.filter(action__startswith="dataset.").exists()
     assert not Job.objects.exists()
+
+
+PART_DELETES = {  # tab: (delete url, add url) — operators add and edit parts, only admins delete them
+    "resources": (url("resource_delete", uid="da_1", resource_uid="re_1"), url("resource_url", uid="da_1")),
+    "processing": (url("processor_delete", uid="da_1", processor_uid="pr_1"), url("processor_add", uid="da_1")),
+    "schedules": (url("schedule_delete", uid="da_1", schedule_uid="sc_1"), url("schedule_add", uid="da_1")),
+    "attachments": (url("attachment_delete", uid="da_1", attachment_uid="at_1"), url("attachment_upload", uid="da_1")),
+}
+
+
+@pytest.mark.parametrize("tab", list(PART_DELETES))
+@pytest.mark.parametrize("who, sees_delete", [("operator", False), ("admin", True), ("superuser", True)])
+def test_only_admins_see_delete_buttons_on_dataset_parts(api, client_as, cast, make_snapshot, tab, who, sees_delete):
+    make_snapshot("da_1", "trees")
+    register_reads(api)
+    html = client_as(cast[who]).get(url("tab", uid="da_1", tab=tab), headers=HX).content.decode()
+    delete_url, add_url = PART_DELETES[tab]
+    assert (delete_url in html) is sees_delete
+    assert add_url in html  # operators keep adding
+    if tab == "processing":
+        assert (url("field_delete", uid="da_1", field_uid="fi_1") in html) is sees_delete
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("resource_delete", {"resource_uid": "re_1"}), ("processor_delete", {"processor_uid": "pr_1"}),
+    ("field_delete", {"field_uid": "fi_1"}), ("schedule_delete", {"schedule_uid": "sc_1"}),
+    ("attachment_delete", {"attachment_uid": "at_1"}),
+])
+def test_operator_gets_403_deleting_dataset_parts_and_admin_deletes(api, client_as, cast, make_snapshot, name, kwargs):
+    make_snapshot("da_1", "trees")
+    target = url(name, uid="da_1", **kwargs)
+    assert client_as(cast["operator"]).post(target, headers=HX).status_code == 403
+    assert len(api.calls) == 0
+    register_reads(api)
+    part = {"resource_delete": "resources/re_1", "processor_delete": "processors/pr_1", "field_delete": "fields/fi_1",
+            "schedule_delete": "schedules/sc_1", "attachment_delete": "attachments/at_1"}[name]
+    api.delete(f"{API}/datasets/da_1/{part}/", status=204)
+    assert client_as(cast["admin"]).post(target, headers=HX).status_code == 200
+    assert [c.request.method for c in api.calls].count("DELETE") == 1
 
 
 @pytest.mark.parametrize("name", [n for n in WRITES if n != "create"])
@@ -455,7 +494,7 @@ def test_child_gone_but_dataset_still_there(api, client_as, cast, make_snapshot)
     register_reads(api)
     api.delete(f"{API}/datasets/da_1/resources/re_1/", status=404, json={"error_code": "not_found",
                                                                          "message": "Not found."})
-    response = client_as(cast["operator"]).post(url("resource_delete", uid="da_1", resource_uid="re_1"), headers=HX)
+    response = client_as(cast["admin"]).post(url("resource_delete", uid="da_1", resource_uid="re_1"), headers=HX)
     assert "That item no longer exists" in response.content.decode()
     assert DatasetSnapshot.objects.filter(uid="da_1").exists()
 
@@ -465,7 +504,7 @@ def test_write_on_a_dataset_deleted_meanwhile(api, client_as, cast, make_snapsho
     api.delete(f"{API}/datasets/da_1/schedules/sc_1/", status=404, json={"error_code": "not_found",
                                                                          "message": "Not found."})
     api.get(f"{API}/datasets/da_1/", status=404, json={"error_code": "not_found", "message": "Not found."})
-    response = client_as(cast["operator"]).post(url("schedule_delete", uid="da_1", schedule_uid="sc_1"), headers=HX)
+    response = client_as(cast["admin"]).post(url("schedule_delete", uid="da_1", schedule_uid="sc_1"), headers=HX)
     assert response["HX-Redirect"] == url("list")
     assert not DatasetSnapshot.objects.filter(uid="da_1").exists()
 

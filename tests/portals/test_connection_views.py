@@ -66,7 +66,7 @@ def test_http_refused_when_not_allowed(client_as, cast, settings):
 def test_private_address_refused_when_not_allowed(client_as, cast, settings):
     settings.PORTALS_ALLOW_PRIVATE_NETWORKS = False
     response = client_as(cast["superuser"]).post(reverse("portals:create"), form_data(base_url="https://127.0.0.1"))
-    assert "private, loopback or link-local" in response.content.decode()
+    assert "not a public internet address" in response.content.decode()
     assert not Connection.objects.filter(slug="paris").exists()
 
 
@@ -75,12 +75,54 @@ def test_edit_never_renders_key_and_empty_keeps_it(admin_client, connection):
     html = admin_client.get(url).content.decode()
     assert CANARY_KEY not in html
     assert connection.api_key_encrypted not in html
-    response = admin_client.post(url, form_data(slug=connection.slug, name="Renamed", api_key=""))
+    response = admin_client.post(url, form_data(slug=connection.slug, name="Renamed", base_url=connection.base_url,
+                                                api_key=""))
     assert response.status_code == 302
     connection.refresh_from_db()
     assert connection.name == "Renamed"
     assert connection.api_key == CANARY_KEY
     assert not AuditEvent.objects.filter(action="connection.key_replaced").exists()
+
+
+@pytest.mark.parametrize("new_url", [
+    "https://collector.example.net",  # another host
+    "https://data.example.org:8443",  # another port
+    "http://data.example.org",  # another scheme
+])
+def test_changing_the_host_without_the_key_is_refused(admin_client, connection, new_url):
+    url = reverse("portals:edit", kwargs={"conn": connection.slug})
+    response = admin_client.post(url, form_data(slug=connection.slug, base_url=new_url, api_key=""))
+    assert response.status_code == 200
+    assert "enter the API key for it again" in response.content.decode()
+    connection.refresh_from_db()
+    assert connection.base_url == "https://data.example.org"
+    assert connection.api_key == CANARY_KEY
+    assert not AuditEvent.objects.filter(action="connection.edited").exists()
+
+
+def test_changing_the_host_with_a_new_key_is_audited_with_both_urls(admin_client, connection):
+    url = reverse("portals:edit", kwargs={"conn": connection.slug})
+    response = admin_client.post(url, form_data(slug=connection.slug, base_url="data.other.example.org",
+                                                api_key="other-key-0000aaaa"))
+    assert response.status_code == 302
+    connection.refresh_from_db()
+    assert (connection.base_url, connection.api_key) == ("https://data.other.example.org", "other-key-0000aaaa")
+    event = AuditEvent.objects.get(action="connection.edited")
+    assert event.extra["base_url"] == {"from": "https://data.example.org", "to": "https://data.other.example.org"}
+    assert AuditEvent.objects.filter(action="connection.key_replaced").exists()
+
+
+def test_changing_only_the_path_keeps_the_key(admin_client, make_connection, cast):
+    sandbox = make_connection("lyon", base_url="http://127.0.0.1:8000/sandbox/lyon")
+    Membership.objects.create(user=cast["admin"], connection=sandbox, role=Role.ADMIN)
+    url = reverse("portals:edit", kwargs={"conn": sandbox.slug})
+    response = admin_client.post(url, form_data(slug="lyon", base_url="http://127.0.0.1:8000/sandbox/bretagne",
+                                                api_key=""))
+    assert response.status_code == 302
+    sandbox.refresh_from_db()
+    assert (sandbox.base_url, sandbox.api_key) == ("http://127.0.0.1:8000/sandbox/bretagne", CANARY_KEY)
+    event = AuditEvent.objects.get(action="connection.edited")
+    assert event.extra["base_url"]["to"] == "http://127.0.0.1:8000/sandbox/bretagne"
 
 
 def test_replacing_key_is_audited_without_the_key(admin_client, connection):

@@ -85,10 +85,48 @@ def test_team_page_is_for_superusers(client_as, cast):
     assert client_as(cast["superuser"]).get(reverse("accounts:users")).status_code == 200
 
 
-def test_creator_becomes_admin(client_as, cast):
-    c = client_as(cast["outsider"])
-    response = c.post(reverse("portals:create"), {"name": "Mine", "slug": "mine", "base_url": "https://mine.example.org",
-                                                  "api_key": "k-123456789"})
-    assert response.status_code == 302
+NEW = {"name": "Mine", "slug": "mine", "base_url": "https://mine.example.org", "api_key": "k-123456789"}
+
+
+@pytest.mark.parametrize("who", ["outsider", "viewer", "operator", "admin"])
+def test_adding_a_connection_needs_the_permission(client_as, cast, who):
+    c = client_as(cast[who])
+    assert c.get(reverse("portals:create")).status_code == 403
+    assert c.post(reverse("portals:create"), NEW).status_code == 403
+    assert not Connection.objects.filter(slug="mine").exists()
+    for page in (reverse("portals:list"), reverse("home")):
+        assert reverse("portals:create") not in c.get(page).content.decode(), page
+
+
+def test_superuser_sees_and_uses_add_a_connection(client_as, cast):
+    c = client_as(cast["superuser"])
+    assert reverse("portals:create") in c.get(reverse("portals:list")).content.decode()
+    assert c.post(reverse("portals:create"), NEW).status_code == 302
+    assert Connection.objects.filter(slug="mine").exists()
+
+
+def test_permission_given_on_the_team_page_lets_a_person_add_and_administer_a_connection(client_as, cast, client):
+    from portaladmin.audit.models import AuditEvent
+
+    person = cast["outsider"]
+    toggle = reverse("accounts:toggle-add-connections", kwargs={"pk": person.pk})
+    # only superusers give it
+    assert client_as(cast["admin"]).post(toggle, {"allowed": "1"}).status_code == 403
+    root = client_as(cast["superuser"])
+    team = root.get(reverse("accounts:users")).content.decode()
+    assert toggle in team and "Let charlie add connections" in team
+    assert root.post(toggle, {"allowed": "1"}).status_code == 302
+    assert "Stop charlie adding connections" in root.get(reverse("accounts:users")).content.decode()
+    assert AuditEvent.objects.filter(action="team.can_add_connections_granted", target="charlie").exists()
+
+    c = client_as(person)
+    assert reverse("portals:create") in c.get(reverse("portals:list")).content.decode()
+    assert c.post(reverse("portals:create"), NEW).status_code == 302
     conn = Connection.objects.get(slug="mine")
-    assert Membership.objects.get(connection=conn, user=cast["outsider"]).role == Role.ADMIN
+    assert Membership.objects.get(connection=conn, user=person).role == Role.ADMIN
+
+    client_as(cast["superuser"]).post(toggle, {"allowed": "0"})
+    assert AuditEvent.objects.filter(action="team.can_add_connections_revoked", target="charlie").exists()
+    c = client_as(person)
+    assert c.get(reverse("portals:create")).status_code == 403
+    assert reverse("portals:create") not in c.get(reverse("portals:list")).content.decode()

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from portaladmin.core.bodylimit import accepts_upload
 from portaladmin.core.htmx import is_partial, redirect, render_page
 from portaladmin.datasets import forms as f
 from portaladmin.datasets import remote, services
@@ -191,6 +193,7 @@ def resource_add_url(request, connection, uid: str):
                 success="Resource added.", form=form, form_name="url_form")
 
 
+@accepts_upload(max_bytes=lambda: settings.PORTALADMIN_MAX_UPLOAD_BYTES)
 @connection_view(OPERATE)
 @require_POST
 def resource_upload(request, connection, uid: str):
@@ -207,7 +210,7 @@ def resource_upload(request, connection, uid: str):
                 success=f"{upload.name} uploaded and added as a resource.", form=form, form_name="upload_form")
 
 
-@connection_view(OPERATE)
+@connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only
 @require_POST
 def resource_delete(request, connection, uid: str, resource_uid: str):
     return _run(request, connection, uid, "resources", services.resource_delete, resource_uid=resource_uid,
@@ -239,7 +242,7 @@ def processor_save(request, connection, uid: str, processor_uid: str | None = No
                 **fields, success="Processor saved.", form=None, form_name="processor_form")
 
 
-@connection_view(OPERATE)
+@connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only
 @require_POST
 def processor_delete(request, connection, uid: str, processor_uid: str):
     return _run(request, connection, uid, "processing", services.processor_delete, processor_uid=processor_uid,
@@ -261,7 +264,7 @@ def field_config_save(request, connection, uid: str, field_uid: str | None = Non
                 body=form.body(), success="Field configuration saved.", form=None, form_name="field_form")
 
 
-@connection_view(OPERATE)
+@connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only
 @require_POST
 def field_config_delete(request, connection, uid: str, field_uid: str):
     return _run(request, connection, uid, "processing", services.field_config_delete, field_uid=field_uid,
@@ -281,7 +284,7 @@ def schedule_add(request, connection, uid: str):
                 success=f"Schedule {cron} added.", form=form, form_name="schedule_form")
 
 
-@connection_view(OPERATE)
+@connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only
 @require_POST
 def schedule_delete(request, connection, uid: str, schedule_uid: str):
     return _run(request, connection, uid, "schedules", services.schedule_delete, schedule_uid=schedule_uid,
@@ -297,6 +300,7 @@ def version_restore(request, connection, uid: str, version_uid: str):
 
 # ---------------------------------------------------------------------------------------------- attachments
 
+@accepts_upload(max_bytes=lambda: settings.PORTALADMIN_MAX_UPLOAD_BYTES)
 @connection_view(OPERATE)
 @require_POST
 def attachment_upload(request, connection, uid: str):
@@ -311,7 +315,7 @@ def attachment_upload(request, connection, uid: str):
                 success=f"{upload.name} attached.", form=form, form_name="attachment_form")
 
 
-@connection_view(OPERATE)
+@connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only
 @require_POST
 def attachment_delete(request, connection, uid: str, attachment_uid: str):
     return _run(request, connection, uid, "attachments", services.attachment_delete, attachment_uid=attachment_uid,

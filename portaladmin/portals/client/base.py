@@ -19,7 +19,6 @@ from typing import Any, BinaryIO, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from portaladmin.core.logging import REDACTED, RedactSecretsFilter
 
@@ -40,6 +39,7 @@ from .transport import (  # noqa: F401 - re-exported for callers and tests
     ApiKeyAuth,
     MissingTimeout,
     MultipartFile,
+    PinnedAdapter,
     TimeoutRequiredSession,
     check_address,
     clear_guard_cache,
@@ -138,7 +138,9 @@ class BaseClient:
         session = TimeoutRequiredSession()
         session.auth = ApiKeyAuth(self._api_key)
         session.headers.update({"User-Agent": self.user_agent, "Accept": "application/json"})
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=10, max_retries=0)
+        # Connects only to addresses the private-network guard checked (DNS rebinding), even the sandbox's.
+        adapter = PinnedAdapter(allow_private=lambda: self.allow_private, pool_connections=1, pool_maxsize=10,
+                                max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -204,6 +206,9 @@ class BaseClient:
                 method, url, params=params, json=json, data=data, headers=headers, timeout=self.timeout,
                 allow_redirects=False, stream=stream,
             )
+        except PortalBlockedAddress as exc:  # the name changed to a refused address since the check above
+            exc.method, exc.path = method, path
+            raise
         except requests.exceptions.ConnectTimeout:
             return self._log_failure(method, path, started, PortalTimeout(
                 f"Timed out connecting to {self.name}.", method=method, path=path)), True

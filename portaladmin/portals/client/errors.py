@@ -91,7 +91,7 @@ class PortalConflict(PortalError):
 
 
 class PortalBlockedAddress(PortalError):
-    """The portal's host resolves to a private, loopback or link-local address."""
+    """The portal's host resolves to an address that is not globally routable (or does not resolve)."""
 
 
 def normalize_detail(detail: Any) -> dict[str, list[str]]:

@@ -1,26 +1,33 @@
 """Transport pieces under BaseClient: the timeout-enforcing session, the API key auth, the streamed
-multipart body, Retry-After parsing, the private-network guard and settings with fallbacks."""
+multipart body, Retry-After parsing, the private-network guard with its address-pinning adapter, and
+settings with fallbacks."""
 
 from __future__ import annotations
 
 import email.utils
 import os
+import socket
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from portaladmin.core import netguard
 
 from .errors import PortalBlockedAddress
 
-GUARD_TTL = 10.0  # seconds an address check is trusted
+GUARD_TTL = 10.0  # seconds a resolved and checked address list is reused
 
 # Used only when Django settings are not configured (scripts, benchmarks); same values as settings.py.
 FALLBACK_SETTINGS = {
@@ -160,29 +167,102 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - now).total_seconds())
 
 
-_guard_cache: dict[tuple[str, int], tuple[float, str | None]] = {}
+_guard_cache: dict[tuple[str, int, bool], tuple[float, str | None, list[tuple[int, tuple]]]] = {}
 _guard_lock = threading.Lock()
 
 
-def check_address(host: str, port: int) -> None:
-    """Raise PortalBlockedAddress when host resolves to a private address (result cached briefly)."""
-    key = (host.lower(), port)
+def pinned_addresses(host: str, port: int, *, allow_private: bool = False) -> list[tuple[int, tuple]]:
+    """The (family, socket address) pairs to connect to for host:port: resolved once, checked against the
+    private-network guard unless allow_private, and trusted for GUARD_TTL seconds.
+
+    Raises PortalBlockedAddress when the guard refuses the name (or it cannot be resolved). Connections are
+    opened to exactly these addresses (PinnedAdapter), so a name that answers differently a moment later
+    (DNS rebinding) cannot send a request anywhere the guard did not see.
+    """
+    host = host.strip("[]").lower()
+    key = (host, port, allow_private)
     now = time.monotonic()
     with _guard_lock:
         cached = _guard_cache.get(key)
-    if cached is None or cached[0] < now:
+    if cached is None or cached[0] <= now:
+        addresses: list[tuple[int, tuple]] = []
         try:
-            netguard.check_host(host, port)
+            addresses = netguard.resolve(host, port)
+            if not allow_private:
+                netguard.check_addresses(host, addresses)
             problem = None
         except netguard.BlockedAddress as exc:
-            problem = str(exc)
-        cached = (now + GUARD_TTL, problem)
-        with _guard_lock:
-            _guard_cache[key] = cached
+            addresses, problem = [], str(exc)
+        cached = (now + GUARD_TTL, problem, addresses)
+        if problem is None or not allow_private:  # a failed lookup of an allowed host is retried next time
+            with _guard_lock:
+                _guard_cache[key] = cached
     if cached[1] is not None:
         raise PortalBlockedAddress(cached[1])
+    return cached[2]
+
+
+def check_address(host: str, port: int) -> None:
+    """Raise PortalBlockedAddress when host resolves to an address that is not public (result cached briefly)."""
+    pinned_addresses(host, port, allow_private=False)
 
 
 def clear_guard_cache() -> None:
     with _guard_lock:
         _guard_cache.clear()
+
+
+class _PinnedConnection:
+    """Mixed into urllib3's HTTP(S)Connection: open the socket to the checked addresses of self.host.
+
+    self.host itself is left alone, so the Host header, TLS SNI and certificate verification all use the
+    portal's name; only the TCP connect goes to the pinned IP.
+    """
+
+    allow_private: Callable[[], bool]
+
+    def _new_conn(self) -> socket.socket:
+        try:
+            addresses = pinned_addresses(self.host, self.port, allow_private=self.allow_private())
+        except PortalBlockedAddress as exc:
+            if not self.allow_private():
+                raise  # refused: _attempt turns it into the client's error, nothing was sent
+            raise NameResolutionError(self.host, self, socket.gaierror(str(exc))) from None
+        error: OSError | None = None
+        for family, sockaddr in addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                if self.timeout is None or isinstance(self.timeout, int | float):
+                    sock.settimeout(self.timeout)
+                if self.source_address:
+                    sock.bind(self.source_address)
+                sock.connect(sockaddr)
+            except OSError as exc:
+                sock.close()
+                error = exc
+                continue
+            sys.audit("http.client.connect", self, self.host, self.port)
+            return sock
+        if isinstance(error, TimeoutError):
+            raise ConnectTimeoutError(self, f"Connection to {self.host} timed out. (connect timeout={self.timeout})")
+        raise NewConnectionError(self, f"Failed to establish a new connection: {error}")
+
+
+class PinnedAdapter(HTTPAdapter):
+    """An HTTPAdapter whose connection pools connect only to addresses the guard checked (see above)."""
+
+    def __init__(self, *, allow_private: Callable[[], bool], **kwargs):
+        self._allow_private = allow_private
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        policy = {"allow_private": staticmethod(self._allow_private)}
+        http = type("PinnedHTTPConnection", (_PinnedConnection, HTTPConnection), policy)
+        https = type("PinnedHTTPSConnection", (_PinnedConnection, HTTPSConnection), policy)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("PinnedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+            "https": type("PinnedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+        }
