@@ -1,8 +1,12 @@
 # portaladmin image: one image for web (gunicorn), worker and beat.
 FROM python:3.13-slim
 
+# Production by default: a bare `docker run` must never fall back to development mode (sandbox, http and
+# private-network portals, the committed development keys). Without SECRET_KEY and
+# PORTALADMIN_KEY_ENCRYPTION_KEYS the container refuses to start; DEBUG=True must be asked for explicitly.
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    DJANGO_SETTINGS_MODULE=portaladmin.settings PORTALADMIN_VAR_DIR=/var/lib/portaladmin
+    DJANGO_SETTINGS_MODULE=portaladmin.settings PORTALADMIN_VAR_DIR=/var/lib/portaladmin \
+    PORTALADMIN_DEV_DEFAULTS=False DEBUG=False
 
 WORKDIR /app
 RUN useradd --system --create-home --home-dir /home/portaladmin portaladmin \
@@ -15,7 +19,7 @@ COPY static ./static
 # Editable install: the code runs from /app, next to templates/ and static/.
 RUN pip install --no-cache-dir -e .
 # Collect (and fingerprint) static files with throwaway build-time secrets; real ones come at run time.
-RUN DEBUG=False SECRET_KEY=build-only-not-a-secret ALLOWED_HOSTS=localhost \
+RUN SECRET_KEY=build-only-not-a-secret ALLOWED_HOSTS=localhost \
     PORTALADMIN_KEY_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
     python manage.py collectstatic --noinput \
  && chown -R portaladmin /var/lib/portaladmin

@@ -26,22 +26,29 @@ if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("PORTALADMIN_VAR_DIR", default=str(BASE_DIR / "var")))
 
-DEBUG = env.bool("DEBUG", default=True)
+# Whether a missing setting may fall back to development defaults (DEBUG on, the committed development keys).
+# True for a source checkout (`make run`); the Docker image sets it to False, so a bare `docker run`, or a
+# copied .env.example with an empty DEBUG, is production and refuses to start without real secrets.
+DEV_DEFAULTS = env.bool("PORTALADMIN_DEV_DEFAULTS", default=True)
+DEBUG = env.bool("DEBUG", default=DEV_DEFAULTS)
 
-# Development-only values, refused below when DEBUG is off.
+# Development-only values: used only with DEBUG on in a source checkout, refused everywhere else.
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105  # nosec B105
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+_USE_DEV_KEYS = DEBUG and DEV_DEFAULTS
+SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if _USE_DEV_KEYS else "")
 # Fernet keys (comma separated, newest first) that encrypt portal API keys at rest.
 # Deliberately separate from SECRET_KEY so rotating one does not lose the other.
 _DEV_FERNET = "ZGV2LW9ubHktZmVybmV0LWtleS0wMTIzNDU2Nzg5YWI="
 PORTALADMIN_KEY_ENCRYPTION_KEYS = env.list(
-    "PORTALADMIN_KEY_ENCRYPTION_KEYS", default=[_DEV_FERNET] if DEBUG else []
+    "PORTALADMIN_KEY_ENCRYPTION_KEYS", default=[_DEV_FERNET] if _USE_DEV_KEYS else []
 )
-if not DEBUG:
+if not _USE_DEV_KEYS:
+    _WHY = "DEBUG is off" if not DEBUG else "PORTALADMIN_DEV_DEFAULTS is off (as in the Docker image)"
     if not SECRET_KEY or SECRET_KEY == _DEV_SECRET:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+        raise ImproperlyConfigured(f"SECRET_KEY must be set (not the development value) when {_WHY}.")
     if not PORTALADMIN_KEY_ENCRYPTION_KEYS or _DEV_FERNET in PORTALADMIN_KEY_ENCRYPTION_KEYS:
-        raise ImproperlyConfigured("PORTALADMIN_KEY_ENCRYPTION_KEYS must be set when DEBUG is off.")
+        raise ImproperlyConfigured(
+            f"PORTALADMIN_KEY_ENCRYPTION_KEYS must be set (not the development value) when {_WHY}.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

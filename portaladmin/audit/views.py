@@ -1,11 +1,9 @@
-import csv
-
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from portaladmin.audit.forms import ActivityFilterForm
 from portaladmin.audit.selectors import audit_event_list
+from portaladmin.core.csvout import csv_streaming_response
 from portaladmin.core.htmx import render_page
 from portaladmin.portals.permissions import connections_visible_to
 
@@ -26,23 +24,14 @@ def activity_list(request):
     return render_page(request, "audit/list.html", ctx, partial="results")
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def activity_export(request):
     _, events = _filtered(request)
-    writer = csv.writer(_Echo())
-    header = ["time", "person", "connection", "action", "target", "outcome", "error", "ip", "job"]
 
     def rows():
-        yield writer.writerow(header)
+        yield ["time", "person", "connection", "action", "target", "outcome", "error", "ip", "job"]
         for e in events.iterator(chunk_size=2000):
-            yield writer.writerow([e.created_at.isoformat(), e.actor_name, e.connection_name, e.action, e.target,
-                                   e.outcome, e.error, e.ip or "", e.job_id or ""])
+            yield [e.created_at.isoformat(), e.actor_name, e.connection_name, e.action, e.target, e.outcome,
+                   e.error, e.ip or "", e.job_id or ""]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="portaladmin-activity-{stamp}.csv"'
-    return response
+    return csv_streaming_response(rows(), filename=f"portaladmin-activity-{stamp}.csv")

@@ -4,6 +4,9 @@ import contextvars
 import json
 import logging
 import re
+import threading
+from typing import Any
+from urllib.parse import quote, quote_plus
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 job_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="-")
@@ -15,12 +18,66 @@ _PATTERNS = [
     re.compile(r"(?i)(\bapikey\s+)([^\s'\",;}]+)"),
 ]
 REDACTED = "[redacted]"
+MIN_SECRET_LENGTH = 8  # shorter values would redact ordinary words; real portal keys are far longer
+
+# Portal API keys this process has handed to a client. A hostile or careless portal may echo the key bare,
+# URL-encoded or inside any field (trace id, error code, a detail's keys); the patterns above only catch it
+# after a recognisable word, so the keys themselves are looked for too (plain substring search: a regex
+# alternation of many keys is ~20 times slower on a 3 MB answer). The set only grows with the connections
+# this process talks to (a handful to a few hundred).
+_secret_variants: tuple[str, ...] = ()
+_secrets_lock = threading.Lock()
+
+
+def _variants(secret: str) -> set[str]:
+    encoded = {quote(secret, safe=""), quote_plus(secret)}
+    lower_hex = {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), v) for v in encoded}
+    return {secret} | encoded | lower_hex
+
+
+def register_secret(secret: str) -> None:
+    """Redact `secret` (and its URL-encoded forms) from every string that goes through redact()."""
+    global _secret_variants
+    if not secret or len(secret) < MIN_SECRET_LENGTH or secret in _secret_variants:
+        return
+    with _secrets_lock:
+        # Longest first, so that a variant is never cut by a shorter one.
+        _secret_variants = tuple(sorted(set(_secret_variants) | _variants(secret), key=len, reverse=True))
+
+
+# Every pattern above needs one of these words: a string with none of them and no known key is left alone,
+# which keeps redacting a 1,000-dataset answer cheap.
+_TRIGGER = re.compile(r"(?i)authorization|api[_-]?key")
+
+
+def needs_redaction(text: str) -> bool:
+    return bool(_TRIGGER.search(text)) or any(v in text for v in _secret_variants)
 
 
 def redact(text: str) -> str:
+    """The one redaction function: every string that comes from a portal goes through it before it is
+    stored, logged, rendered or mailed (the client does it for everything it returns or raises)."""
+    if not isinstance(text, str):
+        text = str(text)
+    if not needs_redaction(text):
+        return text
+    for variant in _secret_variants:
+        if variant in text:
+            text = text.replace(variant, REDACTED)
     for pattern in _PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return text
+
+
+def redact_any(value: Any) -> Any:
+    """redact() applied to every string of a decoded JSON value: dict keys and values, list items."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_any(k): redact_any(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(redact_any(v) for v in value)
+    return value
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 
+from portaladmin.core.userinput import BadInput, json_from_text
 from portaladmin.datasets.selectors import DEFAULT_SORT, SORTS, STATUS_FILTERS
 
 DATASET_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -202,7 +203,7 @@ def text_to_value(text: str, kind: str) -> Any:
     if kind == "json":
         if not text:
             return None
-        return json.loads(text)
+        return json_from_text(text)
     if kind == "bool":
         return text.lower() in ("true", "1", "yes", "on")
     return text if text else None
@@ -232,8 +233,8 @@ class MetadataTemplateForm(forms.Form):
                 continue
             try:
                 values[name] = text_to_value(data[name] or "", kind)
-            except json.JSONDecodeError as exc:
-                self.add_error(name, f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+            except BadInput as exc:
+                self.add_error(name, str(exc))
         self.values = values
         return data
 
@@ -248,8 +249,8 @@ class MetadataFieldForm(forms.Form):
         if "value" in data and "kind" in data:
             try:
                 data["parsed"] = text_to_value(data["value"] or "", data["kind"])
-            except json.JSONDecodeError as exc:
-                self.add_error("value", f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+            except BadInput as exc:
+                self.add_error("value", str(exc))
         return data
 
 
@@ -297,10 +298,9 @@ class AttachmentForm(forms.Form):
 def _json_object(text: str, what: str) -> dict:
     text = (text or "").strip() or "{}"
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") \
-            from None
+        value = json_from_text(text)
+    except BadInput as exc:
+        raise forms.ValidationError(str(exc)) from None
     if not isinstance(value, dict):
         raise forms.ValidationError(f"{what} must be a JSON object, like {{\"name\": \"value\"}}.")
     return value

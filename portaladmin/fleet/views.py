@@ -113,7 +113,9 @@ def datasets_board(request):
     ctx = {"form": form, "filters": filters, "page_obj": page, "rows": page.object_list,
            "querystring_base": query.urlencode() + "&" if query else "", "filter_query": query.urlencode(),
            "operate_on": operate_on, "can_operate_any": bool(operate_on), "connections": connections,
-           "sort_columns": SORT_COLUMNS, "sort_base": sort_query.urlencode() + "&" if sort_query else ""}
+           "sort_columns": SORT_COLUMNS, "sort_base": sort_query.urlencode() + "&" if sort_query else "",
+           # a list, not the QueryDict: in a template, `form.data.items` would read a parameter named "items"
+           "bulk_params": [(k, v) for k, v in query.items() if k != "csrfmiddlewaretoken"]}
     response = render_page(request, "fleet/datasets.html", ctx, partial="board")
     response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response

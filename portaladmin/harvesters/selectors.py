@@ -5,9 +5,7 @@ Every function takes the Connection and returns client schemas (or small local d
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -94,21 +92,13 @@ def errors_grouped(errors: HarvesterErrors) -> list[ErrorGroup]:
     return sorted(groups.values(), key=lambda g: (-g.count, g.message))
 
 
-def errors_csv(errors: HarvesterErrors) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["scope", "remote_id", "message"])
+def errors_rows(errors: HarvesterErrors) -> Iterator[list[str]]:
+    """The errors as CSV rows (header first), for core.csvout."""
+    yield ["scope", "remote_id", "message"]
     if errors.harvester:
-        writer.writerow(["harvester", "", _csv_safe(errors.harvester)])
+        yield ["harvester", "", errors.harvester]
     for remote_id, message in sorted(errors.resources.items()):
-        writer.writerow(["resource", _csv_safe(remote_id), _csv_safe(message)])
-    return out.getvalue()
-
-
-def _csv_safe(value: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in text that comes from a remote catalogue."""
-    text = str(value or "")
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        yield ["resource", remote_id, message]
 
 
 def harvester_schedule(*, connection: Connection, uid: str) -> Schedule | None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
+from portaladmin.core.csvout import csv_response
 from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page, trigger, with_messages
 from portaladmin.harvesters import selectors, services
 from portaladmin.harvesters.forms import HARVESTER_TYPES, DeleteForm, HarvesterForm, ScheduleForm, next_runs
@@ -170,9 +171,7 @@ def harvester_errors_csv(request, connection, uid):
         errors = selectors.harvester_errors(connection=connection, uid=uid)
     except PortalNotFound:
         raise Http404("No such harvester on this portal.") from None
-    response = HttpResponse(selectors.errors_csv(errors), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="harvester-{uid}-errors.csv"'.replace("/", "_")
-    return response
+    return csv_response(selectors.errors_rows(errors), filename=f"harvester-{uid}-errors.csv")
 
 
 @require_GET

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 
+from portaladmin.core.userinput import BadInput, json_from_text
 from portaladmin.people.rows import PERMISSIONS
 from portaladmin.people.selectors import GROUP_SORTS, USER_SORTS
 
@@ -106,9 +105,9 @@ class ProvisionForm(forms.Form):
         if not raw:
             return None
         try:
-            value = json.loads(raw)
-        except ValueError:
-            raise forms.ValidationError("Not valid JSON.") from None
+            value = json_from_text(raw)
+        except BadInput as exc:
+            raise forms.ValidationError(str(exc)) from None
         if not isinstance(value, dict):
             raise forms.ValidationError("A JSON object is expected, e.g. {\"department\": \"GIS\"}.")
         return value

@@ -132,7 +132,10 @@ def parse_text(text: str, *, known_groups: dict[str, dict[str, str]] | None = No
     if not first:
         raise InputError("There is nothing to invite: the input is empty.")
     delimiter = sniff_delimiter(first)
-    header = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter))]
+    try:
+        header = [c.strip().lower() for c in next(csv.reader([first], delimiter=delimiter))]
+    except csv.Error as exc:
+        raise InputError(_csv_problem(exc, 1)) from None
     looks_like_header = not any("@" in cell for cell in header)
     if len(header) > 1 and not looks_like_header:
         raise InputError(
@@ -167,16 +170,34 @@ def _parse_emails(lines: list[str]) -> ParseResult:
 
 def _parse_csv(text: str, delimiter: str) -> ParseResult:
     result = ParseResult(source="csv", delimiter=delimiter)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=False)
+    # newline=None: "\r" alone (old Mac exports) ends a line too, instead of failing the csv module.
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter, strict=False)
+    try:
+        _read_csv_rows(reader, result, delimiter)
+    except csv.Error as exc:  # a value over the csv module's 128 KiB limit, a bare carriage return...
+        raise InputError(_csv_problem(exc, max(reader.line_num, 1))) from None
+    return result
+
+
+def _csv_problem(exc: csv.Error, line: int) -> str:
+    if "field larger than field limit" in str(exc):
+        return (f"A value ending near line {line:,} is longer than 128 KiB: is a quote (\") opened and never "
+                "closed? Nothing was sent; fix the file and try again.")
+    return f"The CSV cannot be read near line {line:,} ({exc}). Nothing was sent; fix the file and try again."
+
+
+def _read_csv_rows(reader, result: ParseResult, delimiter: str) -> None:
     header: list[str] | None = None
+    last_line = 0
     for cells in reader:
+        first_line, last_line = last_line + 1, reader.line_num
         if not any(c.strip() for c in cells):
             result.skipped_lines += 1
             continue
         if header is None:
             header = _check_header(cells)
             continue
-        row = Row(line=reader.line_num, email="")
+        row = Row(line=first_line, email="")
         values = [c.strip() for c in cells]
         if len(values) > len(header) and any(values[len(header):]):
             extra = len(values) - len(header)
@@ -186,6 +207,9 @@ def _parse_csv(text: str, delimiter: str) -> ParseResult:
             missing = ", ".join(header[len(values):])
             row.errors.append(f"Missing value(s) for {missing}: the row has {len(values)} of "
                               f"{len(header)} columns.")
+        if last_line > first_line and any("\n" in v or "\r" in v for v in values):
+            row.errors.append(f"A value runs from line {first_line} to line {last_line}: is a quote (\") "
+                              "opened and never closed? The lines in between were read as that value.")
         data = dict(zip(header, values, strict=False))
         row.email = data.get("email", "")
         row.first_name = data.get("first_name", "")
@@ -195,7 +219,6 @@ def _parse_csv(text: str, delimiter: str) -> ParseResult:
         result.rows.append(row)
         if len(result.rows) > MAX_ROWS:
             raise InputError(f"Too many rows: at most {MAX_ROWS:,} per invite. Split the file.")
-    return result
 
 
 def _check_header(cells: list[str]) -> list[str]:

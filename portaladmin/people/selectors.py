@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from portaladmin.core.csvout import csv_reparse
+from portaladmin.core.logging import redact
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.schemas import Group, Page, User
 from portaladmin.portals.models import Connection
@@ -74,8 +76,12 @@ def user_iter(*, connection: Connection) -> Iterator[User]:
     return client_for(connection).user_iter(page_size=1000)
 
 
-def user_export_csv(*, connection: Connection, delimiter: str = ",") -> Iterator[bytes]:
-    return client_for(connection).user_export_csv(delimiter=delimiter)
+def user_export_rows(*, connection: Connection, delimiter: str = ",") -> Iterator[list[str]]:
+    """The portal's user export as rows, read as they arrive. The request is sent now (a refusal raises here);
+    the rows are parsed so that the export is rewritten through core.csvout (the portal's cells are not
+    formula-safe) and redacted like every other string from a portal."""
+    chunks = client_for(connection).user_export_csv(delimiter=delimiter)
+    return ([redact(cell) for cell in row] for row in csv_reparse(chunks, delimiter=delimiter))
 
 
 def group_list(*, connection: Connection, search: str = "", sort: str = "", limit: int = 25,

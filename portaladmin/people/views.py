@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portaladmin.core.bodylimit import accepts_upload
+from portaladmin.core.csvout import csv_response, csv_streaming_response
 from portaladmin.core.htmx import redirect, render_page
 from portaladmin.people import selectors, services
 from portaladmin.people.forms import (
@@ -82,13 +81,11 @@ def user_export(request, connection: Connection):
     form = ExportForm(request.GET)
     delimiter = form.cleaned_data["delimiter"] if form.is_valid() else ","
     try:
-        chunks = selectors.user_export_csv(connection=connection, delimiter=delimiter)
+        rows = selectors.user_export_rows(connection=connection, delimiter=delimiter)
     except PortalError as exc:
         messages.error(request, f"The export failed: {exc}")
         return redirect(request, reverse("people:users", kwargs={"conn": connection.slug}))
-    response = StreamingHttpResponse(chunks, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{connection.slug}-users.csv"'
-    return response
+    return csv_streaming_response(rows, filename=f"{connection.slug}-users.csv", delimiter=delimiter)
 
 
 def portal_down_page(view):
@@ -324,16 +321,10 @@ def invite_rows_csv(request, connection: Connection, draft_id):
 
 
 def _rows_csv(draft: RowsDraft, filename: str) -> HttpResponse:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["line", "value", "status", "details"])
-    for row in draft.rows:
-        writer.writerow([row["line"], row["target"], "to send", row.get("label", "")])
-    for row in draft.rejected:
-        writer.writerow([row["line"], row["value"], "rejected", " ".join(row["errors"])])
-    response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    rows = [["line", "value", "status", "details"]]
+    rows += [[row["line"], row["target"], "to send", row.get("label", "")] for row in draft.rows]
+    rows += [[row["line"], row["value"], "rejected", " ".join(row["errors"])] for row in draft.rejected]
+    return csv_response(rows, filename=filename)
 
 
 @require_POST

@@ -105,3 +105,57 @@ def test_env_example_lists_every_setting_read_from_the_environment():
     names = set(re.findall(r'env\.\w+\(\s*"([A-Z_0-9]+)"', (ROOT / "portaladmin" / "settings.py").read_text()))
     documented = set(re.findall(r"^([A-Z_0-9]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert names - documented == set()
+
+
+# --- the image is production by default (finding: a bare `docker run` fell back to development mode) -----------
+
+def dockerfile_env() -> dict[str, str]:
+    """The ENV of the Dockerfile (continuation lines joined), as a container started from it would see."""
+    import re
+    import shlex
+
+    text = re.sub(r"\\\n", " ", (ROOT / "Dockerfile").read_text())
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.strip().startswith("ENV "):
+            for pair in shlex.split(line.strip()[4:]):
+                name, _, value = pair.partition("=")
+                env[name] = value
+    return env
+
+
+def settings_in(env: dict) -> subprocess.CompletedProcess:
+    code = ("from django.conf import settings as s; "
+            "print(s.DEBUG, s.SANDBOX_ENABLED, s.PORTALS_ALLOW_PRIVATE_NETWORKS, s.SECRET_KEY.startswith('dev-only'))")
+    base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"),
+            "SECRET_KEY": "", "PORTALADMIN_KEY_ENCRYPTION_KEYS": ""}  # empty: as in a copied .env.example
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, **env, "PORTALADMIN_VAR_DIR": "/tmp"},
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_dockerfile_defaults_to_production_and_bakes_no_secret():
+    env = dockerfile_env()
+    assert env["DEBUG"] == "False" and env["PORTALADMIN_DEV_DEFAULTS"] == "False"
+    assert env["DJANGO_SETTINGS_MODULE"] == "portaladmin.settings"
+    assert not {"SECRET_KEY", "PORTALADMIN_KEY_ENCRYPTION_KEYS"} & set(env)
+
+
+@pytest.mark.parametrize("extra", [{}, {"DEBUG": ""}, {"DEBUG": "True"},
+                                   {"SECRET_KEY": "dev-only-insecure-secret-key-do-not-use-in-production-0123456789",
+                                    "PORTALADMIN_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode()}],
+                         ids=["bare-docker-run", "empty-DEBUG", "DEBUG-True", "committed-dev-secret"])
+def test_a_bare_container_refuses_to_start_rather_than_use_development_keys(extra):
+    result = settings_in({**dockerfile_env(), **extra})
+    assert result.returncode != 0, result.stdout
+    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
+
+
+def test_the_container_with_its_secrets_runs_in_production_mode():
+    env = {**dockerfile_env(), "SECRET_KEY": "s" * 50, "PORTALADMIN_KEY_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+    result = settings_in(env)
+    assert result.stdout.split() == ["False", "False", "False", "False"], result.stderr
+
+
+def test_a_source_checkout_still_runs_in_development_mode_with_no_configuration():
+    result = settings_in({"DJANGO_SETTINGS_MODULE": "portaladmin.settings"})
+    assert result.stdout.split() == ["True", "True", "True", "True"], result.stderr

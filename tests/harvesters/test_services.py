@@ -5,6 +5,7 @@ import responses
 from responses import matchers
 
 from portaladmin.audit.models import AuditEvent
+from portaladmin.core.csvout import csv_text
 from portaladmin.harvesters import selectors, services
 from portaladmin.jobs.models import Job, JobStatus
 from portaladmin.portals.client.errors import PortalValidationError
@@ -171,7 +172,7 @@ def test_errors_grouped_by_message_and_csv_is_safe():
         "r3": "HTTP 404", "r1": "HTTP 404", "r2": "=HYPERLINK(\"x\")"}})
     groups = selectors.errors_grouped(errors)
     assert [(g.message, g.remote_ids) for g in groups] == [("HTTP 404", ["r1", "r3"]), ('=HYPERLINK("x")', ["r2"])]
-    text = selectors.errors_csv(errors)
+    text = csv_text(selectors.errors_rows(errors))
     lines = text.strip().splitlines()
     assert lines[0] == "scope,remote_id,message" and lines[1] == "harvester,,Fatal."
     assert "'=HYPERLINK" in text and "\n=" not in text

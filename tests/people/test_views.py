@@ -51,7 +51,7 @@ def portal_api(api):
     """Every read and write the views may make, answered like a small portal."""
     api.get(API + "/users/ana/", json=user("ana", groups=["gis"]))
     api.get(API + "/users/", json=paginated([user("ana"), user("ben")]))
-    api.get(API + "/users/export/", body=b"username,email\nana,ana@example.org\n", content_type="text/csv")
+    api.get(API + "/users/export/", body=b"username;email\nana;ana@example.org\n", content_type="text/csv")
     api.get(API + "/groups/gis/users/", json=paginated([user("ana", groups=["gis"])]))
     api.get(API + "/groups/gis/", json=group("gis", "GIS"))
     api.get(API + "/groups/", json=paginated([group("gis", "GIS"), group("editors")]))
@@ -170,7 +170,7 @@ def test_htmx_gets_only_the_table_fragment(cast, client_as, connection, portal_a
 def test_export_streams_the_portals_csv_with_the_chosen_delimiter(cast, client_as, connection, portal_api):
     response = client_as(cast["viewer"]).get(f"/c/{connection.slug}/users/export/?delimiter=%3B")
     assert response.streaming and response["Content-Type"].startswith("text/csv")
-    assert b"".join(response.streaming_content) == b"username,email\nana,ana@example.org\n"
+    assert b"".join(response.streaming_content) == b"username;email\r\nana;ana@example.org\r\n"
     call = next(c for c in portal_api.calls if "/users/export/" in c.request.url)
     assert "delimiter=%3B" in call.request.url
 

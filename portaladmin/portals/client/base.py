@@ -7,6 +7,7 @@ class refuses to send anything without one, so a call without a timeout is impos
 from __future__ import annotations
 
 import email.utils
+import json as jsonlib
 import logging
 import os
 import random
@@ -20,7 +21,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
-from portaladmin.core.logging import REDACTED, RedactSecretsFilter
+from portaladmin.core.logging import REDACTED, RedactSecretsFilter, needs_redaction, redact, register_secret
 
 from .errors import (
     PortalAuthError,
@@ -104,6 +105,7 @@ class BaseClient:
         self._port = parts.port or (443 if parts.scheme == "https" else 80)
         self._base_path = parts.path
         self._api_key = api_key
+        register_secret(api_key)  # whatever a portal echoes of it is redacted everywhere (core.logging.redact)
         if timeout is None:
             timeout = (setting("PORTALS_CONNECT_TIMEOUT"), setting("PORTALS_READ_TIMEOUT"))
         connect, read = timeout
@@ -168,7 +170,10 @@ class BaseClient:
         return "/" + "/".join(quote(str(s), safe="") for s in segments) + "/"
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._api_key, REDACTED) if self._api_key and text else text
+        """Every string from the portal, before anything else sees it: this client's key (even a short one that
+        the shared redaction does not look for), then core.logging.redact."""
+        text = str(text)
+        return redact(text.replace(self._api_key, REDACTED) if self._api_key and text else text)
 
     def _request(self, method: str, path: str, *, params: dict | None = None, json: Any = None,
                  data: Any = None, headers: dict | None = None, stream: bool = False) -> requests.Response:
@@ -271,10 +276,13 @@ class BaseClient:
             elif raw_detail is not None and not isinstance(raw_detail, str):
                 detail = raw_detail
             trace_id = body.get("trace_id")
-        message = self._scrub(str(message)) if message else f"{self.name} answered {status} {response.reason or ''}".strip()
+        # Every field the portal chose is scrubbed: a hostile portal may echo our Authorization header anywhere.
+        message = self._scrub(message) if message else f"{self.name} answered {status} {response.reason or ''}".strip()
         if detail is not None:
             detail = _scrub_any(detail, self._scrub)
-        kwargs = dict(status=status, error_code=_opt(error_code), trace_id=_opt(trace_id), method=method, path=path)
+        error_code = None if error_code is None else self._scrub(error_code)
+        trace_id = None if trace_id is None else self._scrub(trace_id)
+        kwargs = dict(status=status, error_code=error_code, trace_id=trace_id, method=method, path=path)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429:
             return PortalRateLimited(message, retry_after=retry_after, detail=detail, **kwargs)
@@ -304,10 +312,16 @@ class BaseClient:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
+            data = response.json()
         except ValueError:
             raise PortalError(f"{self.name} answered {response.status_code} with a body that is not JSON.",
                               status=response.status_code, method=method, path=path) from None
+        # Every string of every answer (names, messages, per-row results) is redacted before it is returned.
+        # One look at the whole answer first (decoded, so \u escapes cannot hide a key): usually nothing to do.
+        whole = jsonlib.dumps(data, ensure_ascii=False)
+        if needs_redaction(whole) or self._api_key in whole:
+            data = _scrub_any(data, self._scrub)
+        return data
 
     def _get(self, path: str, params: dict | None = None) -> Any:
         return self._call("GET", path, params=params)
@@ -449,15 +463,12 @@ def _json_or_none(response: requests.Response) -> Any:
         return None
 
 
-def _opt(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def _scrub_any(value: Any, scrub: Callable[[str], str]) -> Any:
+    """`scrub` applied to every string of a decoded JSON value, dict keys included."""
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, dict):
-        return {k: _scrub_any(v, scrub) for k, v in value.items()}
+        return {scrub(k) if isinstance(k, str) else k: _scrub_any(v, scrub) for k, v in value.items()}
     if isinstance(value, list):
         return [_scrub_any(v, scrub) for v in value]
     return value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portaladmin.core.logging import redact
+from portaladmin.core.logging import redact, redact_any
 
 
 class PortalError(Exception):
@@ -15,13 +15,15 @@ class PortalError(Exception):
     def __init__(self, message: str = "", *, status: int | None = None, error_code: str | None = None,
                  trace_id: str | None = None, detail: Any = None, method: str | None = None,
                  path: str | None = None):
+        # Every field is redacted here too, whoever raises: the message, the identifiers and the detail (keys
+        # and values) may all come from the portal, and all of them end up in pages, logs, audit rows or mail.
         self.message = redact(str(message or "The portal answered with an error."))
         self.status = status
-        self.error_code = error_code
-        self.trace_id = trace_id
-        self.detail = detail
+        self.error_code = _redacted(error_code)
+        self.trace_id = _redacted(trace_id)
+        self.detail = redact_any(detail)
         self.method = method
-        self.path = path
+        self.path = _redacted(path)
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -40,6 +42,10 @@ class PortalError(Exception):
 
     def __reduce__(self):  # picklable (Celery results, multiprocessing)
         return (_rebuild, (type(self), self.__dict__.copy()))
+
+
+def _redacted(value: Any) -> str | None:
+    return None if value is None else redact(str(value))
 
 
 def _rebuild(cls, state):
