@@ -57,6 +57,9 @@ def _user_page(request, person, *, form=None, password_form=None, status=200):
 @require_POST
 def user_set_password(request, pk: int):
     person = get_object_or_404(get_user_model(), pk=pk)
+    if person == request.user:  # my own password needs my current one: the "Change my password" page
+        messages.error(request, "Change your own password on your account page (it asks for the current one).")
+        return redirect("password_change")
     form = SetPasswordForm(person, request.POST)
     if not form.is_valid():
         return _user_page(request, person, password_form=form, status=200)

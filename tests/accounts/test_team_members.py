@@ -58,6 +58,17 @@ def test_superuser_sets_a_password_which_ends_the_members_sessions(client_as, ca
     assert "Fresh-Password-77" not in str(list(AuditEvent.objects.values()))
 
 
+def test_my_own_password_is_not_set_from_the_team_page(client_as, cast):
+    root = cast["superuser"]
+    client = client_as(root)
+    assert "your account page" in client.get(reverse("accounts:user", kwargs={"pk": root.pk})).content.decode()
+    response = client.post(reverse("accounts:set-password", kwargs={"pk": root.pk}),
+                           {"new_password1": "Fresh-Password-77", "new_password2": "Fresh-Password-77"})
+    assert response.status_code == 302 and response["Location"] == reverse("password_change")
+    root.refresh_from_db()
+    assert not root.check_password("Fresh-Password-77")
+
+
 def test_deactivate_and_reactivate_are_audited_but_not_on_myself(client_as, cast):
     root, vera = cast["superuser"], cast["viewer"]
     client = client_as(root)
