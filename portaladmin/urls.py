@@ -9,6 +9,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html",
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("portaladmin.accounts.auth_urls")),
     path("team/", include("portaladmin.accounts.urls")),
     path("", fleet_views.overview, name="home"),
     path("fleet/", include("portaladmin.fleet.urls")),
