@@ -95,6 +95,7 @@ MIDDLEWARE = [
     # process_view (CsrfViewMiddleware's reads request.POST) runs after all of these __call__s.
     "portaladmin.core.bodylimit.RequestBodyLimitMiddleware",
     "axes.middleware.AxesMiddleware",
+    "portaladmin.core.middleware.RejectNulBytesMiddleware",
 ]
 
 ROOT_URLCONF = "portaladmin.urls"

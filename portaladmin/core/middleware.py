@@ -1,7 +1,7 @@
 import uuid
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import resolve_url
 from django.utils.cache import patch_vary_headers
 
@@ -54,3 +54,25 @@ class HtmxLoginRedirectMiddleware:
             redirect["HX-Redirect"] = response["Location"]
             return redirect
         return response
+
+
+class RejectNulBytesMiddleware:
+    """A NUL character is never part of a value a person types, and PostgreSQL refuses it in text columns (an
+    audit row, a filter): answer 400 with a clear message before any view sees the value, instead of a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        values = [request.path, *view_kwargs.values(), *request.GET.keys(),
+                  *(v for vs in request.GET.lists() for v in vs[1])]
+        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
+                                                                 "multipart/form-data"):
+            values += [*request.POST.keys(), *(v for vs in request.POST.lists() for v in vs[1])]
+        if any("\x00" in str(value) for value in values):
+            return HttpResponseBadRequest("The request contains a NUL character (\\x00), which no field accepts.",
+                                          content_type="text/plain; charset=utf-8")
+        return None

@@ -151,3 +151,12 @@ def test_refusals_keep_the_security_headers_and_htmx_redirects(strict_client, co
                            **{"wsgi.input": Body(60 * MB), "CONTENT_LENGTH": str(60 * MB),
                               "CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}"})
     assert response.status_code == 204 and response["HX-Redirect"].startswith(reverse("login"))
+
+
+def test_a_nul_character_in_any_value_is_a_clear_400_not_a_database_error(client, django_user_model):
+    # PostgreSQL refuses NUL in text columns: before this, a forged value reached an audit row and answered 500
+    user = django_user_model.objects.create_superuser("nul", "nul@example.org", "pw-Secret-123")
+    client.force_login(user)
+    answer = client.post("/fleet/harvesters/refresh/", {"connection": "x\x00y"})
+    assert answer.status_code == 400 and b"NUL character" in answer.content
+    assert client.get("/c/lyon/datasets/", {"q": "a\x00"}).status_code == 400

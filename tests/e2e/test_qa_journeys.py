@@ -71,4 +71,4 @@ def test_cron_preview_follows_a_pasted_expression(admin_page):
     page.locator("#dataset-table tbody a").first.click()
     page.locator(".tabs a", has_text="Schedules").click()
     page.fill("#id_cron", "0 5 * * *")
-    expect(page.locator("#cron-preview")).to_contain_text("Next runs")
+    expect(page.locator("#cron-preview")).to_contain_text("Next runs", timeout=15_000)
