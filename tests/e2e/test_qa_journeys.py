@@ -70,5 +70,7 @@ def test_cron_preview_follows_a_pasted_expression(admin_page):
     page.goto("/c/lyon/datasets/?q=lyon-0000")  # a dataset no other journey publishes
     page.locator("#dataset-table tbody a").first.click()
     page.locator(".tabs a", has_text="Schedules").click()
+    expect(page.locator("#id_cron")).to_be_visible()
+    page.wait_for_load_state("networkidle")  # the tab's own swaps (and any catalogue refresh) are over
     page.fill("#id_cron", "0 5 * * *")
     expect(page.locator("#cron-preview")).to_contain_text("Next runs", timeout=15_000)
