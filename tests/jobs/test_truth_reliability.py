@@ -165,3 +165,23 @@ def test_workers_killed_at_random_during_a_bulk_publish_on_a_slow_rate_limiting_
         if item.status == ItemStatus.FAILED and not done:
             assert item.message  # says why, in the portal's words or ours
     assert _publishes("chaos") == 40
+
+
+def test_a_pool_child_killed_like_by_the_oom_killer_does_not_stall_the_job(sandbox, workers, make_user):
+    """SIGKILL of ONE prefork child (what the OOM killer does), not the whole worker: with the Redis broker the
+    worker's asynchronous pool replaces the child and the job ends in true states, one publish each."""
+    import os
+    import signal
+    import subprocess
+
+    conn = sandbox("oom", datasets=20, latency_ms=400)
+    operator = make_user("op", role=Role.OPERATOR, connection=conn)
+    worker = workers.start("w", concurrency=2)
+    job = job_create(kind="dataset.publish", actor=operator, targets={conn: _uids("oom")})
+    _beat_until(job, timeout=60, condition=lambda j: j.items.filter(action_sent=True).count() >= 4)
+    children = subprocess.run(["pgrep", "-P", str(worker.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "no pool child found"
+    os.kill(int(children[0]), signal.SIGKILL)
+    job = _beat_until(job, timeout=180)
+    _assert_true_final_states(job, "oom")
+    assert _publishes("oom") == 20
