@@ -347,5 +347,10 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "urllib3": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Routine task traffic (a poll tick every 2 s, a sweep every 5 s: "received", "succeeded", "Sending due
+        # task") would bury everything else in the console; failures still log at WARNING/ERROR.
+        "celery.worker.strategy": {"level": env.str("LOG_LEVEL_CELERY_TASKS", default="WARNING")},
+        "celery.app.trace": {"level": env.str("LOG_LEVEL_CELERY_TASKS", default="WARNING")},
+        "celery.beat": {"level": env.str("LOG_LEVEL_CELERY_TASKS", default="WARNING")},
     },
 }

@@ -23,7 +23,8 @@ def free_port() -> int:
 @pytest.mark.live
 def test_devserver_starts_three_processes_and_stops_them(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
-    env.update({"PORTALADMIN_VAR_DIR": str(tmp_path), "DEBUG": "True"})
+    env.update({"PORTALADMIN_VAR_DIR": str(tmp_path), "DEBUG": "True", "PORTALADMIN_DEMO_PASSWORD": "demo-pw-42"})
+    env.pop("LOG_LEVEL_CELERY_TASKS", None)
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
     port = free_port()
     proc = subprocess.Popen([sys.executable, "manage.py", "devserver", "--port", str(port), "--concurrency", "1"],
@@ -42,9 +43,13 @@ def test_devserver_starts_three_processes_and_stops_them(tmp_path):
         assert status == 200
         children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
         assert len(children) == 3
+        time.sleep(8)  # a few poll ticks (2 s) and sweeps (5 s)
         proc.send_signal(signal.SIGINT)
         output, _ = proc.communicate(timeout=30)
         assert "Stopped web server, worker and beat." in output
+        # the login is printed again once everything answers, and routine beat ticks do not flood the console
+        assert "Ready: log in at" in output and "/ as admin / demo-pw-42" in output
+        assert "jobs.poll_tick[" not in output and "Sending due task" not in output
         assert "stopping the others" not in output  # Ctrl-C is not reported as a crash
         for pid in children:
             assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()

@@ -44,6 +44,15 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--concurrency", default="2")
 
+    def _print_login(self, host, port) -> None:
+        """The demo login again once everything answers: the lines printed before start-up have scrolled away."""
+        stored = settings.VAR_DIR / "demo-login.txt"
+        user = os.environ.get("PORTALADMIN_DEMO_USER", "admin")
+        password = os.environ.get("PORTALADMIN_DEMO_PASSWORD", "") or (
+            stored.read_text().strip() if stored.exists() else "")
+        if password:
+            self.stdout.write(self.style.SUCCESS(f"Ready: log in at http://{host}:{port}/ as {user} / {password}"))
+
     def handle(self, *args, host, port, concurrency, **options):
         (settings.VAR_DIR / "broker" / "queue").mkdir(parents=True, exist_ok=True)
         (settings.VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
@@ -82,6 +91,7 @@ class Command(BaseCommand):
                     first_sync_by = 0
                     if n := sync_unsynced_catalogues():
                         self.stdout.write(f"First catalogue sync requested for {n} connection(s).")
+                    self._print_login(host, port)
                 dead = [name for name, p in procs.items() if p.poll() is not None]
                 if dead and not stopping:
                     self.stderr.write(f"{', '.join(dead)} stopped; stopping the others.")
