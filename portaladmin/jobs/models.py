@@ -65,12 +65,18 @@ class Job(models.Model):
     stuck_at = models.DateTimeField(null=True, blank=True)  # set by the sweeper past the deadline
     notified_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=1000, blank=True)  # redacted
+    # The form's one-time token (static/js/app.js): a second submit of the same form gets this job back.
+    submit_token = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "deadline"], name="job_status_deadline"),
             models.Index(fields=["started_by", "-created_at"], name="job_owner_created"),
+        ]
+        constraints = [  # two submits of one form, even at the same instant, start one job
+            models.UniqueConstraint(fields=["started_by", "submit_token"], condition=~models.Q(submit_token=""),
+                                    name="job_one_per_submit_token"),
         ]
 
     def __str__(self) -> str:

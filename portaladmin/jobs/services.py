@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -43,6 +43,13 @@ def _normalise(target: Target) -> tuple[str, str, dict]:
     return str(target), "", {}
 
 
+def submit_token(request) -> str:
+    """The one-time token a POST form carries (static/js/app.js stamps every form), or ''."""
+    if request is None or getattr(request, "method", "") != "POST":
+        return ""
+    return str(request.POST.get("submit_token", ""))[:64]
+
+
 def job_create(*, kind: str, actor, targets: dict[Connection, list[Target]], params: dict | None = None,
                title: str = "", request=None, retry_of: Job | None = None) -> Job:
     """Create a job with one item per target (per connection) and enqueue it once the transaction commits.
@@ -51,6 +58,11 @@ def job_create(*, kind: str, actor, targets: dict[Connection, list[Target]], par
     `params` is shown and stored as-is: never put secrets in it.
     """
     job_kind = get_kind(kind)
+    token = submit_token(request)
+    if token and actor is not None and getattr(actor, "pk", None):
+        earlier = Job.objects.filter(started_by=actor, submit_token=token).first()
+        if earlier is not None:  # a double click, a re-sent form: the job the first submit started
+            return earlier
     targets = {conn: list({n[0]: n for n in map(_normalise, items)}.values())
                for conn, items in targets.items() if items}
     if not targets:
@@ -61,11 +73,21 @@ def job_create(*, kind: str, actor, targets: dict[Connection, list[Target]], par
     total = sum(len(items) for items in targets.values())
     now = timezone.now()
     hours = job_kind.deadline_hours if job_kind.deadline_hours is not None else settings.JOBS_ITEM_DEADLINE_HOURS
+    try:
+        return _job_insert(job_kind, kind, actor, targets, params, title, request, retry_of, total, now, hours, token)
+    except IntegrityError:
+        if not token:
+            raise
+        return Job.objects.get(started_by=actor, submit_token=token)  # the same form, submitted at the same time
+
+
+def _job_insert(job_kind, kind, actor, targets, params, title, request, retry_of, total, now, hours, token) -> Job:
     with transaction.atomic():
         job = Job.objects.create(
             kind=kind, title=(title or job_kind.describe(total))[:200], started_by=actor,
             connection=next(iter(targets)) if len(targets) == 1 else None, params=params or {},
-            retry_of=retry_of, total=total, pending_count=total, deadline=now + timedelta(hours=hours + 1))
+            retry_of=retry_of, total=total, pending_count=total, deadline=now + timedelta(hours=hours + 1),
+            submit_token=token)
         job.connections.set(list(targets))
         # Rows as values (no JobItem instances): thousands of items in a few multi-row INSERTs.
         size = max(job_kind.chunk_size, 1)

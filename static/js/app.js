@@ -49,6 +49,70 @@
     if (btn) btn.disabled = el.value !== expect;
   });
 
+  // Double submits. Every POST form carries a one-time submit token, renewed whenever the form changes: a second
+  // submit of an unchanged form carries the same token and the server answers it with what the first one started
+  // (jobs.services.job_create). And a form's submit buttons are disabled while its request runs.
+  function newToken() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    return String(Date.now()) + String(Math.random()).slice(2);
+  }
+  function isPostForm(form) {
+    return form && form.tagName === "FORM" &&
+      ((form.getAttribute("method") || "").toLowerCase() === "post" || form.hasAttribute("hx-post"));
+  }
+  function stamp(form) {
+    if (!isPostForm(form)) return;
+    var input = form.querySelector('input[name="submit_token"]');
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "submit_token";
+      form.appendChild(input);
+    }
+    input.value = newToken();
+  }
+  function stampAll(root) {
+    if (!root) return;
+    if (root.tagName === "FORM") stamp(root);
+    if (root.querySelectorAll) root.querySelectorAll("form").forEach(stamp);
+  }
+  stampAll(document);
+  document.body.addEventListener("htmx:load", function (evt) { stampAll(evt.detail.elt); });
+  ["change", "input"].forEach(function (type) {
+    document.addEventListener(type, function (evt) {
+      var el = evt.target;
+      if (el && el.form && el.name !== "submit_token") stamp(el.form);
+    });
+  });
+  function buttons(form) {
+    return form ? form.querySelectorAll('button[type="submit"], button:not([type]), input[type="submit"]') : [];
+  }
+  function setBusy(form, busy) {
+    buttons(form).forEach(function (b) {
+      if (busy) { b.disabled = true; b.setAttribute("aria-busy", "true"); b.setAttribute("data-busy", "1"); }
+      else if (b.getAttribute("data-busy")) { b.disabled = false; b.removeAttribute("aria-busy"); b.removeAttribute("data-busy"); }
+    });
+  }
+  document.body.addEventListener("htmx:beforeRequest", function (evt) {
+    var cfg = evt.detail.requestConfig || {};
+    if ((cfg.verb || "get").toLowerCase() === "get") return;
+    var elt = evt.detail.elt;
+    setBusy(elt && elt.closest ? elt.closest("form") : null, true);
+  });
+  document.body.addEventListener("htmx:afterRequest", function (evt) {
+    var elt = evt.detail.elt;
+    setBusy(elt && elt.closest ? elt.closest("form") : null, false);
+  });
+  // Plain forms: disable after the browser has taken the submit (the clicked button's value is still sent).
+  document.addEventListener("submit", function (evt) {
+    var form = evt.target;
+    if (evt.defaultPrevented || !isPostForm(form) || form.hasAttribute("hx-post")) return;
+    setTimeout(function () { setBusy(form, true); }, 0);
+  });
+  window.addEventListener("pageshow", function () {  // back to a page kept in the history cache
+    document.querySelectorAll("form").forEach(function (form) { setBusy(form, false); });
+  });
+
   // htmx 2 ignores 4xx/5xx bodies: tell the user something went wrong.
   document.body.addEventListener("htmx:responseError", function (evt) {
     var xhr = evt.detail.xhr;

@@ -125,6 +125,19 @@ def test_bulk_publish_starts_one_job(client_as, cast, make_snapshot):
     assert f'id="job-status-{job.pk}"'.encode() in response.content
 
 
+def test_a_double_submit_of_the_same_form_starts_one_job(client_as, cast, make_snapshot):
+    make_snapshot("da_1", "trees")
+    client = client_as(cast["operator"])
+    form = {"action": "publish", "uid": ["da_1"], "submit_token": "form-token-1"}
+    first = client.post(url("bulk"), form, headers=HX)
+    second = client.post(url("bulk"), form, headers=HX)  # the second click, 700 ms later
+    job = Job.objects.get()
+    assert f'id="job-status-{job.pk}"'.encode() in first.content
+    assert f'id="job-status-{job.pk}"'.encode() in second.content  # the same job, shown again
+    client.post(url("bulk"), {**form, "submit_token": "form-token-2"}, headers=HX)  # the form changed: a new job
+    assert Job.objects.count() == 2
+
+
 def test_bulk_needs_a_selection(client_as, cast):
     response = client_as(cast["operator"]).post(url("bulk"), {"action": "publish"}, headers=HX)
     assert b"Select at least one dataset" in response.content and not Job.objects.exists()

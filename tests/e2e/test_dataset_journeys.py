@@ -237,3 +237,36 @@ def test_cancel_a_publish_the_portal_never_finishes_ends_every_row_at_once(admin
         assert_no_csp_errors(page)
     finally:
         _lyon_timings(app, 1, 3)
+
+
+def _job_count(app) -> int:
+    out = app.shell("from portaladmin.jobs.models import Job; print('JOBS', Job.objects.count())")
+    return int(out.split("JOBS")[-1].split()[0])
+
+
+def test_a_double_click_on_publish_starts_one_job(admin_page, app):
+    page = admin_page
+    page.goto(f"{LYON}?q=lyon-0002&sort=dataset_id")
+    if page.locator("#dataset-table tbody a").count() == 0:
+        sync_catalogue(page, "lyon")
+        page.goto(f"{LYON}?q=lyon-0002&sort=dataset_id")
+    boxes = page.locator("#dataset-table tbody input[type=checkbox][name=uid]")
+    expect(boxes.first).to_be_visible()
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    before = _job_count(app)
+    page.locator("#bulk-form").get_by_role("button", name="Publish", exact=True).dblclick()
+    expect(page.locator("#bulk-result a", has_text=re.compile(r"Job #\d+"))).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert _job_count(app) == before + 1
+    # the same form sent again as it is (a re-sent request, a click the button's disabling missed): same job
+    page.evaluate("(() => { const f = document.getElementById('bulk-form');"
+                  " f.requestSubmit([...f.querySelectorAll('button')].find(b => b.textContent.trim() === 'Publish')); })()")
+    page.wait_for_load_state("networkidle")
+    assert _job_count(app) == before + 1
+    # a changed selection is a new action: a new token, a new job
+    boxes.nth(2).check()
+    page.locator("#bulk-form").get_by_role("button", name="Publish", exact=True).click()
+    page.wait_for_load_state("networkidle")
+    assert _job_count(app) == before + 2
+    assert_no_csp_errors(page)

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils import timezone
 
 from portaladmin.audit.models import AuditEvent
@@ -166,3 +167,24 @@ def test_poll_tick_task_rings_one_batch_per_portal(start_job, portal, connection
     monkeypatch.setattr(tasks.jobs_poll_batch_task, "delay", lambda **kw: rung.append(kw))
     assert tasks.jobs_poll_tick_task.run() == 2
     assert rung == [{"connection_id": connection.pk, "item_ids": sorted(job.items.values_list("id", flat=True))}]
+
+
+def test_a_submit_token_is_one_job_per_person_even_at_the_same_instant(start_job, operator, connection, rf,
+                                                                       make_user):
+    from django.db import IntegrityError
+
+    from portaladmin.jobs.models import Job
+    from portaladmin.jobs.services import job_create
+
+    request = rf.post("/", {"submit_token": "t-1"})
+    first = job_create(kind="dataset.publish", actor=operator, targets={connection: ["da_1"]}, request=request)
+    again = job_create(kind="dataset.publish", actor=operator, targets={connection: ["da_1"]}, request=request)
+    assert again.pk == first.pk and Job.objects.count() == 1
+    # another person's form may carry the same token: theirs is their own job
+    other = make_user("olga", role=Role.OPERATOR, connection=connection)
+    assert job_create(kind="dataset.publish", actor=other, targets={connection: ["da_1"]}, request=request).pk != first.pk
+    # two requests racing past the first check: the database keeps one (the constraint)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Job.objects.create(kind="dataset.publish", started_by=operator, submit_token="t-1")
+    # no token (a script, a test client without JS): every call is a new job, as before
+    assert job_create(kind="dataset.publish", actor=operator, targets={connection: ["da_1"]}).pk != first.pk
