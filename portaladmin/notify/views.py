@@ -7,7 +7,7 @@ connections the person can see, and what it sends is filtered again by role at s
 from django.contrib import messages
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from portaladmin.core.htmx import redirect
 from portaladmin.notify.forms import RuleForm
@@ -16,6 +16,7 @@ from portaladmin.notify.selectors import delivery_log, rule_get_for_user, rule_l
 from portaladmin.notify.services import rule_new_secret, rule_save, rule_send_test, rules_visible_connections
 
 
+@require_GET
 def rules_list(request):
     return render(request, "notify/list.html", {"rules": rule_list(user=request.user)})
 
@@ -44,6 +45,7 @@ def rule_edit(request, rule_id: int):
     return render(request, "notify/form.html", {"form": form, "rule": rule})
 
 
+@require_GET
 def rule_detail(request, rule_id: int):
     rule = rule_get_for_user(user=request.user, rule_id=rule_id)
     ctx = {"rule": rule, "deliveries": delivery_log(rule=rule),
