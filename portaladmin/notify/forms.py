@@ -29,6 +29,7 @@ class RuleForm(forms.ModelForm):
         self.owner = owner
         self.fields["connections"].queryset = connections
         self.fields["connections"].required = False
+        self.fields["connections"].to_field_name = "slug"  # a forged huge number is just an unknown choice
         self.fields["digest_hour"].widget.attrs.update(min=0, max=23)
 
     def clean_digest_hour(self):

@@ -19,7 +19,7 @@ def test_create_an_email_rule_on_my_connection(client_as, two):
     page = client.get(reverse("notify:create"))
     assert page.status_code == 200 and "Lyon" in page.content.decode() and "Rennes" not in page.content.decode()
     answer = client.post(reverse("notify:create"), {
-        "name": "lyon failures", "events": ["job.failed", "job.partially_failed"], "connections": [lyon.pk],
+        "name": "lyon failures", "events": ["job.failed", "job.partially_failed"], "connections": [lyon.slug],
         "channel": "email", "schedule": "immediate", "digest_hour": 8, "timezone": "Europe/Paris", "active": "on"})
     rule = Rule.objects.get()
     assert answer.status_code == 302 and answer["Location"] == rule.get_absolute_url()
@@ -41,7 +41,7 @@ def test_bad_input_gets_a_clear_message_and_keeps_what_was_typed(client_as, two,
     answer = client.post(reverse("notify:create"), base | {"webhook_url": "https://127.0.0.1/hook"})
     assert "not a public internet address" in answer.content.decode() and not Rule.objects.exists()
     answer = client.post(reverse("notify:create"), base | {"webhook_url": "https://hooks.example.org/x",
-                                                            "connections": [rennes.pk], "digest_hour": 24})
+                                                            "connections": [rennes.slug], "digest_hour": 24})
     text = answer.content.decode()
     assert "Select a valid choice" in text and "Choose an hour from 0 to 23." in text and not Rule.objects.exists()
 
