@@ -41,3 +41,12 @@ def _datasets_periodic_tasks(sender, **kwargs):
     minutes = float(getattr(settings, "CATALOGUE_SYNC_MINUTES", 15) or 15)
     sender.add_periodic_task(minutes * 60, sender.signature("datasets.catalogue_sync_all"),
                              name="datasets-catalogue-sync-all", expires=minutes * 60)
+
+
+@app.on_after_configure.connect
+def _notify_periodic_tasks(sender, **kwargs):
+    # notify: webhook/e-mail retries that are due, and daily digests (every NOTIFY_TICK_SECONDS).
+    from django.conf import settings
+
+    seconds = float(getattr(settings, "NOTIFY_TICK_SECONDS", 30.0) or 30.0)
+    sender.add_periodic_task(seconds, sender.signature("notify.tick"), name="notify-tick", expires=seconds * 2)

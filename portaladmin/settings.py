@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "portaladmin.harvesters",
     "portaladmin.pages",
     "portaladmin.fleet",
+    "portaladmin.notify",
 ]
 
 MIDDLEWARE = [
@@ -306,6 +307,11 @@ JOBS_NOTIFY_ON_FAILURE = env.bool("JOBS_NOTIFY_ON_FAILURE", default=True)
 CATALOGUE_SYNC_MINUTES = env.int("CATALOGUE_SYNC_MINUTES", default=15)
 INVITE_CHUNK_SIZE = env.int("INVITE_CHUNK_SIZE", default=100)
 WATCHDOG_BUSY_MINUTES = env.int("WATCHDOG_BUSY_MINUTES", default=60)
+# Notifications: beat tick sending due webhook retries and digests (s); attempts before a delivery gives up;
+# webhook timeout (s). Webhook URLs pass the same private-network guard as portals (PORTALS_ALLOW_PRIVATE_NETWORKS).
+NOTIFY_TICK_SECONDS = env.float("NOTIFY_TICK_SECONDS", default=30.0)
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
+NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
 
 # --- Mail (Django 6.1 MAILERS) -----------------------------------------------------------------
 # EMAIL_URL like smtp+tls://user:password@smtp.example.org:587 sends real mail. Without it, mail

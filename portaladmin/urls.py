@@ -16,6 +16,7 @@ urlpatterns = [
     path("connections/", include("portaladmin.portals.urls")),
     path("activity/", include("portaladmin.audit.urls")),
     path("jobs/", include("portaladmin.jobs.urls")),
+    path("notifications/", include("portaladmin.notify.urls")),
     # Everything about one connection lives under /c/<slug>/.
     path("c/<slug:conn>/datasets/", include("portaladmin.datasets.urls")),
     path("c/<slug:conn>/", include("portaladmin.people.urls")),

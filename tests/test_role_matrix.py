@@ -174,6 +174,14 @@ ACCESS = {
     "pages:code-delete": (NO, ADMIN),
     "pages:code-access": (NO, OPERATE),
     "pages:code-access-delete": (NO, ADMIN),
+    # Notification rules are their owner's: each identity gets its own rule (another's is a 404, tests/notify).
+    "notify:list": (LOGIN, NO),
+    "notify:create": (LOGIN, LOGIN),
+    "notify:detail": (LOGIN, NO),
+    "notify:edit": (LOGIN, LOGIN),
+    "notify:test": (NO, LOGIN),
+    "notify:secret": (NO, LOGIN),
+    "notify:delete": (NO, LOGIN),
     "sandbox:index": (SUPER, SUPER),
     "sandbox:settings": (NO, SUPER),
     "sandbox:reset_log": (NO, SUPER),
@@ -238,7 +246,13 @@ def world(cast, connection, no_enqueue):
             made[kind] = draft.pk
         return made
 
+    def rules_for(user):
+        from portaladmin.notify.models import Rule
+
+        return Rule.objects.create(owner=user, name=f"{user.username}'s rule", events=["job.failed"]).pk
+
     return {
+        "rules_for": rules_for,
         "conn": connection.slug, "dataset": dataset,
         "harvester": SandboxHarvester.objects.filter(portal__name="acme").first().uid,
         "resource_uid": objects.get(("resource", dataset), "re_x"),
@@ -272,6 +286,8 @@ def kwargs_for(name: str, route: str, world: dict, user) -> dict:
     if "harvester-abort" in name:
         values["uid"] = world["harvester"]
     wanted = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    if "rule_id" in wanted:  # rules are their owner's: one of this person's own
+        values["rule_id"] = world["rules_for"](user)
     if "draft_id" in wanted:  # drafts are their author's: one of this person's own
         values["draft_id"] = world["drafts_for"](user)[DraftKind.BATCH_ADD if "batch" in name else DraftKind.INVITE]
     return {key: values[key] for key in wanted}

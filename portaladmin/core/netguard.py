@@ -146,3 +146,30 @@ def check_host(host: str, port: int = 443) -> list[tuple[int, tuple]]:
     addresses = resolve(host, port)
     check_addresses(host, addresses)
     return addresses
+
+
+def validate_webhook_url(value: str, *, allow_http: bool | None = None, allow_private: bool | None = None) -> str:
+    """Return a webhook URL as typed (a query string is kept: some receivers carry their token there) or raise
+    ValueError. Same rules as portal URLs otherwise: https (http only when PORTALS_ALLOW_HTTP), no credentials,
+    a host resolving only to globally routable addresses (unless PORTALS_ALLOW_PRIVATE_NETWORKS)."""
+    allow_http = settings.PORTALS_ALLOW_HTTP if allow_http is None else allow_http
+    allow_private = settings.PORTALS_ALLOW_PRIVATE_NETWORKS if allow_private is None else allow_private
+    raw = value.strip()
+    if not raw or any(c.isspace() for c in raw):
+        raise ValueError("Enter the webhook's full URL, without spaces.")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise ValueError("This is not a valid URL.") from None
+    if parts.scheme not in ("https", "http") or (parts.scheme == "http" and not allow_http):
+        raise ValueError("Only https:// webhook URLs are accepted.")
+    if parts.username or parts.password or "@" in parts.netloc:
+        raise ValueError("The URL must not contain a user name or password; the rule's secret signs each message.")
+    if parts.fragment:
+        raise ValueError("The URL must not contain a fragment.")
+    if not parts.hostname:
+        raise ValueError("The URL has no host name.")
+    if not allow_private:
+        check_host(parts.hostname, port or (443 if parts.scheme == "https" else 80))
+    return raw

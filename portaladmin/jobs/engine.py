@@ -30,7 +30,7 @@ from portaladmin.core.logging import job_id_var, redact
 from portaladmin.jobs import remote, truth
 from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem
 from portaladmin.jobs.registry import JobKind, RemoteView, Verdict, get_kind
-from portaladmin.jobs.signals import on_item_remote_state
+from portaladmin.jobs.signals import on_item_remote_state, on_job_stuck
 from portaladmin.portals.client.errors import (
     PortalAuthError,
     PortalConflict,
@@ -854,9 +854,10 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
 
     for job in Job.objects.filter(status__in=JOB_ACTIVE, deadline__lt=now,
                                   stuck_at__isnull=True):
-        Job.objects.filter(pk=job.pk).update(
-            stuck_at=now, last_error="The job is past its expected end: some items have not reached a final state.")
-        counts["stuck"] += 1
+        if Job.objects.filter(pk=job.pk, stuck_at__isnull=True).update(
+                stuck_at=now, last_error="The job is past its expected end: some items have not reached a final state."):
+            counts["stuck"] += 1
+            transaction.on_commit(lambda job_id=job.pk: on_job_stuck(Job.objects.get(pk=job_id)))
     if counts["gave_up"] or counts["cancelled"]:
         touched |= set(cancelled_jobs)
     for job_id in touched:

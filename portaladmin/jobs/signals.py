@@ -7,6 +7,7 @@ finishes an item. The datasets app connects a receiver to refresh its catalogue 
     item_remote_state.connect(my_receiver)   # my_receiver(sender, item, **kwargs)
 
 job_finished: sent with `job` when a job reaches a final status.
+job_stuck: sent with `job` once, when the sweeper finds it past its deadline (the watchdog's "stuck").
 Receivers run in the worker, after the change is committed; an exception in one is logged, never raised.
 """
 
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 item_remote_state = Signal()
 job_finished = Signal()
+job_stuck = Signal()
 
 
 def on_item_remote_state(item) -> None:
@@ -30,3 +32,9 @@ def on_job_finished(job) -> None:
     for receiver, result in job_finished.send_robust(sender=type(job), job=job):
         if isinstance(result, Exception):
             logger.warning("job_finished receiver %s failed: %s", receiver, result)
+
+
+def on_job_stuck(job) -> None:
+    for receiver, result in job_stuck.send_robust(sender=type(job), job=job):
+        if isinstance(result, Exception):
+            logger.warning("job_stuck receiver %s failed: %s", receiver, result)

@@ -101,9 +101,20 @@ def connection_record_health(*, connection: Connection, health: str, message: st
         fields["last_ok_at"] = at
         if dataset_count is not None:
             fields["last_dataset_count"] = dataset_count
-    Connection.objects.filter(pk=connection.pk).update(**fields)
+    # A conditional UPDATE tells a change of health apart from a repeat: of two workers recording the same
+    # change at once, one sees it, so a portal down for an hour is one change (and one notification).
+    before = Connection.objects.filter(pk=connection.pk).values_list("health", flat=True).first()
+    changed = before is not None and before != health and Connection.objects.filter(
+        pk=connection.pk, health=before).update(**fields)
+    if not changed:
+        Connection.objects.filter(pk=connection.pk).update(**fields)
     for name, value in fields.items():
         setattr(connection, name, value)
+    if changed:
+        from portaladmin.portals.signals import on_connection_health_changed
+
+        transaction.on_commit(lambda: on_connection_health_changed(
+            connection, before=before, after=health, message=fields["health_message"], at=at))
 
 
 @transaction.atomic

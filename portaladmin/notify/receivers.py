@@ -1,0 +1,27 @@
+"""Listen to the jobs and portals apps (their signals are sent after the change is committed)."""
+
+from django.dispatch import receiver
+
+from portaladmin.jobs.signals import job_finished, job_stuck
+from portaladmin.portals.signals import connection_health_changed
+
+
+@receiver(job_finished, dispatch_uid="notify-job-finished")
+def _job_finished(sender, job, **kwargs):
+    from portaladmin.notify.events import job_event
+
+    job_event(job)
+
+
+@receiver(job_stuck, dispatch_uid="notify-job-stuck")
+def _job_stuck(sender, job, **kwargs):
+    from portaladmin.notify.events import job_stuck_event
+
+    job_stuck_event(job)
+
+
+@receiver(connection_health_changed, dispatch_uid="notify-connection-health")
+def _health(sender, connection, before, after, message, at, **kwargs):
+    from portaladmin.notify.events import connection_health_event
+
+    connection_health_event(connection, before=before, after=after, message=message, at=at)

@@ -1,0 +1,31 @@
+"""Thin Celery doorbells for notifications. Ids only; each task claims its rows, so a repeat sends nothing twice."""
+
+from celery import shared_task
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(name="notify.deliver", **TASK_OPTIONS)
+def notify_deliver_task(*, delivery_id: int) -> str:
+    from portaladmin.notify.services import delivery_send
+
+    return delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="notify.digest", **TASK_OPTIONS)
+def notify_digest_task(*, rule_id: int) -> str:
+    from portaladmin.notify.services import digest_send
+
+    return digest_send(rule_id=rule_id)
+
+
+@shared_task(name="notify.tick", **TASK_OPTIONS)
+def notify_tick_task() -> int:
+    from portaladmin.notify.services import notify_tick
+
+    due, digests = notify_tick()
+    for delivery_id in due:
+        notify_deliver_task.delay(delivery_id=delivery_id)
+    for rule_id in digests:
+        notify_digest_task.delay(rule_id=rule_id)
+    return len(due) + len(digests)
