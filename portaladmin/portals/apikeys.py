@@ -162,9 +162,9 @@ def apikey_create_for_connection(*, connection: Connection, label: str, permissi
                      request=request, extra={"key_fingerprint": connection.api_key_fingerprint,
                                              "key_uid": created.uid})
     if revoke_previous and previous_uid and previous_uid != created.uid:
-        # The old key signs this call no more: the client of the new key revokes it.
+        # Signed with the previous key (it could create keys, so it may revoke them; the new key may not).
         try:
-            client_for(connection).apikey_revoke(previous_uid, reason=f"Replaced by {created.uid} in portaladmin")
+            client.apikey_revoke(previous_uid, reason=f"Replaced by {created.uid} in portaladmin")
         except PortalError as exc:
             audit_record(action="apikey.revoked", actor=actor, connection=connection, target=previous_uid,
                          request=request, outcome="failure", error=exc.message, extra={"reason": "replaced"})
