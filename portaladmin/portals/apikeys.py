@@ -139,10 +139,9 @@ def apikey_create_for_connection(*, connection: Connection, label: str, permissi
     """Create a key on the portal and store it as the connection's key, encrypted. Returns (the new secret, a
     warning or ""): the caller shows the secret once if asked, and drops it. If the portal refuses the new key,
     nothing changes here; if only revoking the previous key fails, the new key is kept and the warning says so."""
-    from portaladmin.portals.client.errors import PortalError
-
     from portaladmin.core.logging import register_secret
     from portaladmin.portals.client import client_for
+    from portaladmin.portals.client.errors import PortalError
 
     client = client_for(connection)
     created = client.apikey_create(label=label, permissions=permissions)

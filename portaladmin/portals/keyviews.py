@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portaladmin.core.htmx import redirect
 from portaladmin.datasets.forms import apply_remote_errors
@@ -98,6 +98,7 @@ def apikey_revoke(request, connection, key_uid):
 
 # --- datasource connections ---------------------------------------------------------------------------
 
+@require_safe
 @connection_view(VIEW)
 def datasource_list(request, connection):
     items, error = [], ""

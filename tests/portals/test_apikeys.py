@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from portaladmin.audit.models import AuditEvent
 from portaladmin.portals.models import Connection, Health
-from portaladmin.sandbox.models import SandboxObject
 
 API = "https://data.example.org/api/automation/v1.0"
 
