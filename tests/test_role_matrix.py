@@ -75,6 +75,13 @@ ACCESS = {
     "portals:members": (ADMIN, ADMIN),
     "portals:member-change": (NO, ADMIN),
     "portals:member-remove": (NO, ADMIN),
+    "portals:apikeys": (ADMIN, ADMIN),
+    "portals:apikey-edit": (ADMIN, ADMIN),
+    "portals:apikey-revoke": (NO, ADMIN),
+    "portals:datasources": (VIEW, NO),
+    "portals:datasource-create": (ADMIN, ADMIN),
+    "portals:datasource-edit": (ADMIN, ADMIN),
+    "portals:datasource-delete": (NO, ADMIN),
     "audit:list": (LOGIN, LOGIN),
     "audit:export": (LOGIN, LOGIN),
     "jobs:list": (LOGIN, LOGIN),
@@ -261,6 +268,7 @@ def world(cast, connection, no_enqueue):
         "version_uid": objects.get(("version", dataset), "ch_x"),
         "studio": studio, "job": job.pk, "offboard": offboard.pk, "drafts_for": drafts_for,
         "membership": Membership.objects.get(user=cast["viewer"], connection=connection).pk,
+        "key_uid": objects.get(("apikey", ""), "ak_x"), "ds_uid": objects.get(("connection", ""), "co_x"),
         "member": cast["viewer"].pk,
     }
 
@@ -281,7 +289,7 @@ def kwargs_for(name: str, route: str, world: dict, user) -> dict:
         "pk": world["membership"] if app == "portals" else world["member"],
         "draft_id": None,
         "name": "acme", "portal": "acme", "rest": "datasets/",
-        "uidb64": "MQ", "token": "set-password",
+        "uidb64": "MQ", "token": "set-password", "key_uid": world["key_uid"], "ds_uid": world["ds_uid"],
     }
     if "harvester-abort" in name:
         values["uid"] = world["harvester"]

@@ -18,6 +18,7 @@ class Health(models.TextChoices):
     UNKNOWN = "unknown", "Not tested"
     OK = "ok", "Reachable"
     AUTH_FAILED = "auth_failed", "Key refused"
+    KEY_REVOKED = "key_revoked", "Key revoked"
     UNREACHABLE = "unreachable", "Unreachable"
     ERROR = "error", "Error"
 
@@ -47,6 +48,22 @@ class Connection(models.Model):
     last_ok_at = models.DateTimeField(null=True, blank=True)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
     last_dataset_count = models.PositiveIntegerField(null=True, blank=True)
+
+    # What the portal says about the stored key itself (read on "Test connection" through /apikeys/search_key/).
+    # key_permissions None = not known (never read, or the key may not read keys: key_info_message says why).
+    key_uid = models.CharField(max_length=64, blank=True)
+    key_label = models.CharField(max_length=200, blank=True)
+    key_owner = models.CharField(max_length=150, blank=True)
+    key_created_at = models.DateTimeField(null=True, blank=True)
+    key_permissions = models.JSONField(null=True, blank=True)
+    key_revoked_at = models.DateTimeField(null=True, blank=True)
+    key_revoked = models.BooleanField(default=False)
+    key_info_message = models.CharField(max_length=500, blank=True)
+    key_checked_at = models.DateTimeField(null=True, blank=True)
+    # When the key was stored here, and by whom ("Replace key" and "Create a key for this connection").
+    key_stored_at = models.DateTimeField(null=True, blank=True)
+    key_stored_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -78,6 +95,33 @@ class Connection(models.Model):
         self.api_key_encrypted = crypto.encrypt_secret(key)
         self.api_key_last4 = key[-4:] if len(key) >= 8 else ""
         self.api_key_fingerprint = crypto.fingerprint(key)
+        # What we knew about the previous key says nothing about this one.
+        self.key_uid = self.key_label = self.key_owner = self.key_info_message = ""
+        self.key_created_at = self.key_revoked_at = self.key_checked_at = self.key_permissions = None
+        self.key_revoked = False
+
+    @property
+    def key_age_days(self) -> int | None:
+        """Age of the key: from the portal's creation date, else from when it was stored here."""
+        from django.utils import timezone
+
+        born = self.key_created_at or self.key_stored_at
+        return (timezone.now() - born).days if born else None
+
+    @property
+    def key_too_old(self) -> bool:
+        age = self.key_age_days
+        return age is not None and age > settings.PORTALS_KEY_MAX_AGE_DAYS
+
+    def key_lacks(self, permission: str) -> str:
+        """Why the stored key cannot do `permission` ("" when it can, or when its permissions are not known).
+        A key with edit_domain may do everything (as the sandbox; GUESS for real portals)."""
+        if self.key_revoked:
+            return "The connection's API key is revoked: replace it."
+        perms = self.key_permissions
+        if perms is None or permission in perms or "edit_domain" in perms:
+            return ""
+        return f"The connection's API key lacks the {permission} permission."
 
     @property
     def api_key_mask(self) -> str:

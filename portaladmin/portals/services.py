@@ -15,6 +15,7 @@ from portaladmin.portals.permissions import ADD_CONNECTION, forget_cached_roles
 def connection_create(*, form, actor, request=None) -> Connection:
     connection = form.save(commit=False)
     connection.created_by = actor
+    connection.key_stored_at, connection.key_stored_by = timezone.now(), actor
     connection.save()
     # Whoever creates a connection administers it.
     if not actor.is_superuser:
@@ -37,7 +38,8 @@ def connection_update(*, form, actor, request=None) -> Connection:
                      request=request, extra=extra)
     if form.key_replaced:
         connection.health = Health.UNKNOWN
-        connection.save(update_fields=["health"])
+        connection.key_stored_at, connection.key_stored_by = timezone.now(), actor
+        connection.save(update_fields=["health", "key_stored_at", "key_stored_by"])
         audit_record(action="connection.key_replaced", actor=actor, connection=connection, target=connection.slug,
                      request=request, extra={"key_fingerprint": connection.api_key_fingerprint})
     return connection
@@ -51,23 +53,33 @@ def connection_delete(*, connection: Connection, actor, request=None) -> None:
 
 
 def connection_test(*, connection: Connection, actor=None, request=None) -> Connection:
-    """Call the portal once (count datasets) and store reachability, key validity, count and latency."""
+    """Call the portal (count datasets), store reachability, key validity, count and latency; then read what the
+    key itself may do (permissions, owner, age, revocation: portals.apikeys). A revoked key is red."""
+    from portaladmin.portals.apikeys import key_info_refresh, revoked_health_message
     from portaladmin.portals.client import client_for
     from portaladmin.portals.client.errors import PortalAuthError, PortalError, PortalUnavailable
 
     started = time.monotonic()
     now = timezone.now()
+    latency = None  # of the dataset count alone: the key lookup is a second call
     try:
         count = client_for(connection).dataset_count()
+        latency = int((time.monotonic() - started) * 1000)
+        key_info_refresh(connection=connection)
     except PortalAuthError as exc:
         health, message, count = Health.AUTH_FAILED, f"The portal refused the key ({exc.status}).", None
+        if connection.key_revoked:  # we revoked it (or saw it revoked): say so rather than "refused"
+            health, message = Health.KEY_REVOKED, revoked_health_message(connection)
     except PortalUnavailable as exc:
         health, message, count = Health.UNREACHABLE, f"The portal cannot be reached: {exc.message}", None
     except PortalError as exc:
         health, message, count = Health.ERROR, f"The portal answered with an error: {exc.message}", None
     else:
         health, message = Health.OK, ""
-    latency = int((time.monotonic() - started) * 1000)
+        if connection.key_revoked:
+            health, message = Health.KEY_REVOKED, revoked_health_message(connection)
+    if latency is None:
+        latency = int((time.monotonic() - started) * 1000)
     connection_record_health(connection=connection, health=health, message=message, latency_ms=latency,
                              dataset_count=count, at=now)
     audit_record(action="connection.tested", actor=actor, connection=connection, target=connection.slug,

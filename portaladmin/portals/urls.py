@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portaladmin.portals import views
+from portaladmin.portals import keyviews, views
 
 app_name = "portals"
 urlpatterns = [
@@ -13,4 +13,11 @@ urlpatterns = [
     path("<slug:conn>/members/", views.member_list, name="members"),
     path("<slug:conn>/members/<int:pk>/role/", views.member_change, name="member-change"),
     path("<slug:conn>/members/<int:pk>/remove/", views.member_remove, name="member-remove"),
+    path("<slug:conn>/apikeys/", keyviews.apikey_list, name="apikeys"),
+    path("<slug:conn>/apikeys/<str:key_uid>/", keyviews.apikey_edit, name="apikey-edit"),
+    path("<slug:conn>/apikeys/<str:key_uid>/revoke/", keyviews.apikey_revoke, name="apikey-revoke"),
+    path("<slug:conn>/datasources/", keyviews.datasource_list, name="datasources"),
+    path("<slug:conn>/datasources/new/", keyviews.datasource_create, name="datasource-create"),
+    path("<slug:conn>/datasources/<str:ds_uid>/", keyviews.datasource_edit, name="datasource-edit"),
+    path("<slug:conn>/datasources/<str:ds_uid>/delete/", keyviews.datasource_delete, name="datasource-delete"),
 ]

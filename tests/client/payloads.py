@@ -148,7 +148,14 @@ APIKEY_CREATED = {**APIKEY, "key": "freshly-minted-secret-0123456789"}
 APIKEY_REVOKED = {**APIKEY, "revocation_status": {"revoked_at": TS, "revocation_reason": "leaked"}}
 
 DATASOURCE_CONNECTION = {"uid": "co_abc", "type": "http", "is_reusable": True, "dataset_count": 2,
-                         "created_at": TS, "updated_at": TS}
+                         "created_at": "2026-01-01", "updated_at": "2026-01-01", "url": "https://files.example.org",
+                         "headers": [{"name": "X-Token", "value": "header-secret-42"}],
+                         "auth": {"type": "basic_auth", "username": "loader", "password": "echoed-secret-42"}}
+DATASOURCE_BODY = {"type": "http", "url": "https://files.example.org", "is_reusable": True,
+                   "auth": {"type": "basic_auth", "username": "loader", "password": "pw-0123456789"}}
+APIKEY_SEARCH_FOUND = {"found": True, "result": {**APIKEY, "is_revoked": True,
+                                                 "revocation_status": {"revoked_at": TS, "revocation_reason": "old"}}}
+APIKEY_SEARCH_MISSING = {"found": False, "result": None}
 
 STUDIO_PAGE = {"uid": "sp_abc", "slug": "welcome", "public": True, "contents": [], "first_published_at": TS,
                "created_at": TS, "updated_at": TS, "created_by": {"username": "louise.data"}}

@@ -171,3 +171,14 @@ def test_last_answer_clock_is_the_portals_date_header(api, portal):
     list(portal.dataset_iter())
     clock = portal.last_answer_clock()
     assert clock.date == datetime(2026, 11, 30, 11, 55, 7, tzinfo=UTC) and clock.round_trip >= 0
+
+
+def test_apikey_and_datasource_connection_iters_walk_every_page(api, portal):
+    keys = [{**p.APIKEY, "uid": f"ak_{i}"} for i in range(3)]
+    api.expect("GET", "/apikeys/", body=p.page(keys[0:2], total=3, next_url="https://x/next"))
+    api.expect("GET", "/apikeys/", body=p.page(keys[2:3], total=3))
+    assert [k.uid for k in portal.apikey_iter(page_size=2)] == ["ak_0", "ak_1", "ak_2"]
+    api.expect("GET", "/datasource_connections/", body=p.page([p.DATASOURCE_CONNECTION]))
+    found = list(portal.datasource_connection_iter(sort="type"))
+    assert [c.uid for c in found] == ["co_abc"] and "echoed-secret-42" not in repr(found[0].raw)
+    assert split_call(api.calls[-1])[2] == {"sort": ["type"], "limit": ["1000"], "offset": ["0"]}

@@ -48,6 +48,8 @@ ANSWERS = {
     "APIKEY_CREATED": ("POST", "/apikeys/", 201, None),
     "APIKEY_REVOKED": ("POST", "/apikeys/ak_abc/revoke/", 200, None),
     "DATASOURCE_CONNECTION": ("GET", "/datasource_connections/co_abc/", 200, None),
+    "APIKEY_SEARCH_FOUND": ("POST", "/apikeys/search_key/", 200, None),
+    "APIKEY_SEARCH_MISSING": ("POST", "/apikeys/search_key/", 200, None),
     "STUDIO_PAGE": ("GET", "/studio_pages/sp_abc/", 200, None),
     "CODE_PAGE": ("GET", "/code_editor_pages/hello/", 200, None),
     "METADATA_TEMPLATE": ("GET", "/metadata/templates/", 200, "page"),
@@ -63,7 +65,7 @@ ANSWERS = {
     "ERROR_PERMISSION": ("GET", D + "/", 403, None),
     "ERROR_THROTTLED": ("GET", D + "/", 429, None),
 }
-NOT_ANSWERS = {"TS", "ERROR_OLD_SHAPE"}  # a timestamp; the old (pre-spec) error shape
+NOT_ANSWERS = {"TS", "ERROR_OLD_SHAPE", "DATASOURCE_BODY"}  # a timestamp; the old error shape; a request body
 
 
 def test_every_payload_is_mapped():

@@ -86,6 +86,22 @@ def test_datasource_connections_and_assets(api):
     assert added.status == 201 and added.json == {"url": "/assets/theme_image/logo2.png"}
 
 
+def test_datasource_connection_secrets_are_stored_never_returned(api):
+    body = {"type": "http", "url": "https://files.example.org", "headers": [{"name": "X-Token", "value": "hdr-secret-9"}],
+            "auth": {"type": "basic_auth", "username": "loader", "password": "pw-secret-9"}}
+    created = api.post("/datasource_connections/", body)
+    uid = created.json["uid"]
+    edited = api.put(f"/datasource_connections/{uid}/", {"type": "http", "url": "https://files2.example.org"})
+    for answer in (created, edited, api.get(f"/datasource_connections/{uid}/"), api.get("/datasource_connections/")):
+        assert "pw-secret-9" not in str(answer.json) and "hdr-secret-9" not in str(answer.json)
+    assert edited.json["auth"] == {"type": "basic_auth", "username": "loader"}  # kept, without its password
+    from portaladmin.sandbox.models import SandboxObject
+    assert SandboxObject.objects.get(kind="connection", key=uid).data["auth"]["password"] == "pw-secret-9"
+    no_user = {"type": "http", "url": "https://x.example.org", "auth": {"type": "basic_auth", "password": "p"}}
+    refused = api.post("/datasource_connections/", no_user, check_request=False)
+    assert refused.status == 400 and "username" in refused.json["detail"]["auth"]
+
+
 def test_revoking_the_seeded_key_locks_its_holder_out(api):
     seeded_key = api.get("/apikeys/").json["results"][0]
     assert seeded_key["label"] == "portaladmin (sandbox seed)"

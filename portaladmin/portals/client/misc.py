@@ -1,9 +1,14 @@
-"""Datasource connections, metadata templates and assets (read-only listings).
+"""Datasource connections, metadata templates and assets.
+
+Datasource connections carry secrets (passwords, tokens): they go out in create/update bodies and never come
+back (`DatasourceConnection` drops them even if a portal echoes them).
 
 Reference: https://help.opendatasoft.com/apis/automation/v1.0/ (Datasources connections, Metadata templates, Assets).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from .schemas import Asset, DatasourceConnection, MetadataTemplate, MetadataTemplateField, Page
 
@@ -13,6 +18,25 @@ class MiscMixin:
                                    sort: str | None = None) -> Page[DatasourceConnection]:
         return self._page("/datasource_connections/", DatasourceConnection.from_dict, {"sort": sort},
                           limit=limit, offset=offset)
+
+    def datasource_connection_iter(self, *, sort: str | None = None,
+                                   page_size: int = 1000) -> Iterator[DatasourceConnection]:
+        return self._iter("/datasource_connections/", DatasourceConnection.from_dict, {"sort": sort},
+                          page_size=page_size)
+
+    def datasource_connection_get(self, connection_uid: str) -> DatasourceConnection:
+        return DatasourceConnection.from_dict(self._get(self.path("datasource_connections", connection_uid)))
+
+    def datasource_connection_create(self, body: dict) -> DatasourceConnection:
+        """`body` as in the spec's Connection schemas (`type` + its fields, e.g. url, auth)."""
+        return DatasourceConnection.from_dict(self._post("/datasource_connections/", body))
+
+    def datasource_connection_update(self, connection_uid: str, body: dict) -> DatasourceConnection:
+        """A body without `auth` leaves the stored credentials as they are (GUESS for real portals)."""
+        return DatasourceConnection.from_dict(self._put(self.path("datasource_connections", connection_uid), body))
+
+    def datasource_connection_delete(self, connection_uid: str) -> None:
+        self._delete(self.path("datasource_connections", connection_uid))
 
     def metadata_template_list(self, *, type: str | None = None, is_active: bool | None = None,
                                limit: int = 20, offset: int = 0) -> Page[MetadataTemplate]:

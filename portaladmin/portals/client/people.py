@@ -112,6 +112,29 @@ class ApiKeysMixin:
     def apikey_list(self, *, limit: int = 20, offset: int = 0) -> Page[ApiKey]:
         return self._page("/apikeys/", ApiKey.from_dict, limit=limit, offset=offset)
 
+    def apikey_iter(self, *, page_size: int = 1000) -> Iterator[ApiKey]:
+        return self._iter("/apikeys/", ApiKey.from_dict, page_size=page_size)
+
+    def apikey_get(self, apikey_uid: str, *, expand: str | None = None) -> ApiKey:
+        return ApiKey.from_dict(self._get(self.path("apikeys", apikey_uid), {"expand": expand}))
+
+    def apikey_update(self, apikey_uid: str, *, label: str | None = None,
+                      permissions: list[str] | None = None) -> ApiKey:
+        """Only the label and the permissions of a key can change; its secret never does."""
+        body: dict = {}
+        if label is not None:
+            body["label"] = label
+        if permissions is not None:
+            body["permissions"] = list(permissions)
+        return ApiKey.from_dict(self._put(self.path("apikeys", apikey_uid), body))
+
+    def apikey_search(self, key: str) -> ApiKey | None:
+        """The key object of a secret (e.g. the connection's own key: its permissions, owner, revocation),
+        or None when the portal does not know it. The secret travels in the body, never in a URL."""
+        answer = self._post("/apikeys/search_key/", {"key": key})
+        found = answer.get("result") if isinstance(answer, dict) and answer.get("found") else None
+        return ApiKey.from_dict(found) if isinstance(found, dict) else None
+
     def apikey_create(self, *, label: str, permissions: list[str] | None = None) -> ApiKey:
         body: dict = {"label": label}
         if permissions is not None:

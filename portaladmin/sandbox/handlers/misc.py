@@ -529,17 +529,35 @@ def connection_data(uid: str, url: str, at=None) -> dict:
 def _connection_validate(ctx, body):
     require_fields(body, ("type",))
     check_types(body, {"type": str, "url": str, "is_reusable": bool, "headers": list}, nullable=("auth",))
-    if body["type"] == "http":
+    if body["type"] in ("http", "ftp"):
         require_fields(body, ("url",))
+    auth = body.get("auth")
+    if auth is not None:
+        if not isinstance(auth, dict) or not isinstance(auth.get("type"), str):
+            raise invalid({"auth": {"type": ["This field is required."]}})
+        if auth["type"] == "basic_auth" and not (isinstance(auth.get("username"), str) and auth["username"]):
+            raise invalid({"auth": {"username": ["This field is required."]}})
+
+
+def _connection_public(data: dict) -> dict:
+    """Like a real portal: the secret parts of a datasource connection are stored, never returned."""
+    out = dict(data)
+    if isinstance(out.get("auth"), dict):
+        out["auth"] = {k: v for k, v in out["auth"].items()
+                       if k not in ("password", "secret_access_key", "client_secret", "token", "account_key")}
+    if isinstance(out.get("headers"), list):
+        out["headers"] = [{"name": h.get("name"), "value": "********"} for h in out["headers"] if isinstance(h, dict)]
+    return out
 
 
 crud("/datasource_connections/", "connection", key_param="connection_uid", prefix="co", parent_param=None,
      validate=_connection_validate,
      readonly=("uid", "can_reuse", "can_manage", "dataset_count", "user_count", "group_count", "created_at",
                "updated_at"),
-     decorate=lambda d: {"is_reusable": True, "can_reuse": True, "can_manage": True, "dataset_count": 0,
-                         "user_count": 0, "group_count": 0, "created_at": clock.now().date().isoformat(),
-                         "updated_at": clock.now().date().isoformat(), **d})
+     decorate=lambda d: _connection_public({"is_reusable": True, "can_reuse": True, "can_manage": True,
+                                            "dataset_count": 0, "user_count": 0, "group_count": 0,
+                                            "created_at": clock.now().date().isoformat(),
+                                            "updated_at": clock.now().date().isoformat(), **d}))
 
 
 # ---------------------------------------------------------------- metadata templates

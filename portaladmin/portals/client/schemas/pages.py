@@ -62,6 +62,28 @@ class CodePage(_Base):
         return self.slug
 
 
+# Secret parts of a datasource connection: never kept, even if a portal sends them back (write-only here).
+SECRET_NAMES = frozenset({"password", "secret", "secret_access_key", "client_secret", "token", "access_token",
+                          "refresh_token", "private_key", "sas_token", "account_key"})
+
+
+def without_secrets(value: Any) -> Any:
+    """A copy of a decoded datasource connection with every secret field and every header value removed."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if str(k).lower() in SECRET_NAMES:
+                continue
+            if k == "headers" and isinstance(v, list):
+                out[k] = [{"name": h.get("name")} for h in v if isinstance(h, dict)]
+                continue
+            out[k] = without_secrets(v)
+        return out
+    if isinstance(value, list):
+        return [without_secrets(v) for v in value]
+    return value
+
+
 @dataclass
 class DatasourceConnection(_Base):
     uid: str = ""
@@ -72,15 +94,24 @@ class DatasourceConnection(_Base):
     group_count: int = 0
     created_at: str | None = None
     updated_at: str | None = None
+    url: str = ""
+    auth_type: str | None = None
+    auth_username: str | None = None
+    header_names: list[str] = field(default_factory=list)
+    can_manage: bool | None = None
     raw: dict = _raw_field()
 
     @classmethod
     def from_dict(cls, data: Any) -> DatasourceConnection:
-        d = _d(data)
+        d = without_secrets(_d(data))
+        auth = d.get("auth") if isinstance(d.get("auth"), dict) else {}
         return cls(uid=_s(d.get("uid")), type=_s(d.get("type")), is_reusable=_b(d.get("is_reusable")),
                    dataset_count=_i(d.get("dataset_count")), user_count=_i(d.get("user_count")),
                    group_count=_i(d.get("group_count")), created_at=_opt_s(d.get("created_at")),
-                   updated_at=_opt_s(d.get("updated_at")), raw=d)
+                   updated_at=_opt_s(d.get("updated_at")), url=_s(d.get("url")),
+                   auth_type=_opt_s(auth.get("type")), auth_username=_opt_s(auth.get("username")),
+                   header_names=[str(h.get("name")) for h in _l(d.get("headers")) if isinstance(h, dict)],
+                   can_manage=_b(d.get("can_manage")), raw=d)
 
 
 @dataclass

@@ -129,5 +129,14 @@ class ApiKey(_Base):
         return cls(uid=_s(d.get("uid")), label=_s(d.get("label")),
                    permissions=[str(p) for p in _l(d.get("permissions"))], created_at=_opt_s(d.get("created_at")),
                    username=_username(d.get("user")),
-                   is_revoked=bool(d.get("is_revoked") or (rev or {}).get("is_revoked")),
-                   revocation_status=rev, key=_opt_s(d.get("key")), raw=d)
+                   is_revoked=bool(d.get("is_revoked") or (rev or {}).get("is_revoked")
+                                   or (rev or {}).get("revoked_at")),
+                   revocation_status=rev, key=_opt_s(d.get("key")), raw={k: v for k, v in d.items() if k != "key"})
+
+    @property
+    def revoked_at(self) -> str | None:
+        return _opt_s((self.revocation_status or {}).get("revoked_at"))
+
+    @property
+    def revocation_reason(self) -> str:
+        return _s((self.revocation_status or {}).get("revocation_reason"))
