@@ -50,3 +50,13 @@ def _notify_periodic_tasks(sender, **kwargs):
 
     seconds = float(getattr(settings, "NOTIFY_TICK_SECONDS", 30.0) or 30.0)
     sender.add_periodic_task(seconds, sender.signature("notify.tick"), name="notify-tick", expires=seconds * 2)
+
+
+@app.on_after_configure.connect
+def _portals_periodic_tasks(sender, **kwargs):
+    # portals: test every connection (reachability, key, the key's own permissions and revocation) hourly.
+    from django.conf import settings
+
+    minutes = float(getattr(settings, "PORTALS_HEALTH_CHECK_MINUTES", 60) or 60)
+    sender.add_periodic_task(min(minutes, 10) * 60, sender.signature("portals.health_check_due"),
+                             name="portals-health-check-due", expires=minutes * 60)

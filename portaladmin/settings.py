@@ -250,6 +250,7 @@ PORTALS_CONNECT_TIMEOUT = env.float("PORTALS_CONNECT_TIMEOUT", default=5.0)
 PORTALS_READ_TIMEOUT = env.float("PORTALS_READ_TIMEOUT", default=30.0)
 # Keys older than this (days, from the portal's creation date or when stored here) are flagged.
 PORTALS_KEY_MAX_AGE_DAYS = env.int("PORTALS_KEY_MAX_AGE_DAYS", default=365)
+PORTALS_HEALTH_CHECK_MINUTES = env.int("PORTALS_HEALTH_CHECK_MINUTES", default=60)  # periodic connection test
 PORTALS_MAX_RETRIES = env.int("PORTALS_MAX_RETRIES", default=3)
 PORTALS_RETRY_AFTER_CAP = env.float("PORTALS_RETRY_AFTER_CAP", default=10.0)
 # Plain http and private addresses are for the local sandbox only.

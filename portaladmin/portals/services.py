@@ -52,7 +52,7 @@ def connection_delete(*, connection: Connection, actor, request=None) -> None:
     connection.delete()
 
 
-def connection_test(*, connection: Connection, actor=None, request=None) -> Connection:
+def connection_test(*, connection: Connection, actor=None, request=None, audit: bool = True) -> Connection:
     """Call the portal (count datasets), store reachability, key validity, count and latency; then read what the
     key itself may do (permissions, owner, age, revocation: portals.apikeys). A revoked key is red."""
     from portaladmin.portals.apikeys import key_info_refresh, revoked_health_message
@@ -82,10 +82,30 @@ def connection_test(*, connection: Connection, actor=None, request=None) -> Conn
         latency = int((time.monotonic() - started) * 1000)
     connection_record_health(connection=connection, health=health, message=message, latency_ms=latency,
                              dataset_count=count, at=now)
-    audit_record(action="connection.tested", actor=actor, connection=connection, target=connection.slug,
-                 request=request, outcome="success" if health == Health.OK else "failure", error=message,
-                 extra={"latency_ms": latency})
+    if audit:  # a person's test; the periodic check is not an action of anyone
+        audit_record(action="connection.tested", actor=actor, connection=connection, target=connection.slug,
+                     request=request, outcome="success" if health == Health.OK else "failure", error=message,
+                     extra={"latency_ms": latency})
     return connection
+
+
+def connection_health_check_due(*, now=None) -> int:
+    """The periodic check (beat, every PORTALS_HEALTH_CHECK_MINUTES): every connection not tested for that long
+    is tested like the Test button does — reachability, the key accepted, and what the key itself may do
+    (a key revoked on the portal turns the connection red without anyone pressing a button)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+
+    now = now or timezone.now()
+    minutes = float(getattr(settings, "PORTALS_HEALTH_CHECK_MINUTES", 60) or 60)
+    stale = now - timedelta(minutes=minutes)
+    checked = 0
+    for connection in Connection.objects.filter(Q(health_checked_at__isnull=True) | Q(health_checked_at__lt=stale)):
+        connection_test(connection=connection, audit=False)
+        checked += 1
+    return checked
 
 
 def connection_record_call_failure(*, connection: Connection, exc: Exception) -> None:

@@ -128,6 +128,10 @@ def test_offboarding_is_one_job_with_per_portal_results(portals, client_as, make
         client_for(beta).user_get("admin")
     assert client_for(alpha).user_get("admin").username == "admin"
 
+    # beta: the key the connection uses belongs to "admin": left working, and said; alpha: the same
+    assert "The key this connection uses is theirs and was left working" in items["beta"].message
+    assert client_for(beta).dataset_count() >= 0  # the connection still works
+
     html = c.get(reverse("fleet:offboard", kwargs={"job_id": job.pk})).content.decode()
     assert 'data-portal="alpha" data-result="failed"' in html and 'data-portal="beta" data-result="succeeded"' in html
     assert "only domain administrator" in html
@@ -148,3 +152,24 @@ def test_offboarding_needs_admin_on_every_selected_portal(portals, client_as, ma
     assert response.status_code == 403
     assert b"Portal beta" in response.content
     assert not Job.objects.exists()
+
+
+def test_offboarding_revokes_the_persons_api_keys_on_each_portal(portals, client_as, make_user, run_jobs):
+    from portaladmin.sandbox.handlers.misc import apikey_data
+    from portaladmin.sandbox.models import SandboxObject, SandboxPortal
+
+    alpha, beta = portals
+    person = second_user(alpha)
+    portal = SandboxPortal.objects.get(name="alpha")
+    for n in range(2):  # two keys of theirs on alpha, one already revoked elsewhere is skipped
+        SandboxObject.objects.create(portal=portal, kind="apikey", key=f"ak_off{n}", data=apikey_data(
+            f"ak_off{n}", f"their key {n}", f"secret-of-{person}-{n}", permissions=["edit_dataset"], by=person))
+    admin = make_user("alice")
+    Membership.objects.create(user=admin, connection=alpha, role=Role.ADMIN)
+    client_as(admin).post(reverse("fleet:people-offboard"), {"person": person, "account": [f"{alpha.pk}:{person}"]})
+    run_jobs()
+    item = JobItem.objects.get(job__kind="user.offboard")
+    assert item.status == "succeeded" and item.message == "Removed from this portal. 2 API keys revoked."
+    keys = {k.uid: k for k in client_for(alpha).apikey_iter()}
+    assert keys["ak_off0"].is_revoked and keys["ak_off1"].is_revoked
+    assert client_for(alpha).dataset_count() >= 0  # the connection's own key still works

@@ -98,3 +98,28 @@ def test_sandbox_create_a_key_for_the_connection_shown_once_and_stored_encrypted
     assert sandbox.api_key_encrypted == before
 
 
+
+
+def test_the_periodic_check_sees_a_key_revoked_on_the_portal_without_anyone_pressing_test(sandbox, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portaladmin.portals.models import Connection
+    from portaladmin.portals.services import connection_health_check_due, connection_test
+
+    connection = sandbox
+    connection_test(connection=connection)
+    connection.refresh_from_db()
+    assert connection.health == Health.OK and connection.key_permissions
+    settings.PORTALS_HEALTH_CHECK_MINUTES = 60
+    assert connection_health_check_due() == 0  # tested a moment ago: not again
+    # someone revokes the key in the portal's back office
+    for obj in SandboxObject.objects.filter(kind="apikey", data__label="portaladmin (sandbox seed)"):
+        obj.data = {**obj.data, "is_revoked": True}
+        obj.save(update_fields=["data"])
+    events = AuditEvent.objects.count()
+    assert connection_health_check_due(now=timezone.now() + timedelta(minutes=61)) == 1
+    connection = Connection.objects.get(pk=connection.pk)
+    assert connection.health != Health.OK and "refused the key" in connection.health_message
+    assert AuditEvent.objects.count() == events  # a background check is nobody's action
