@@ -82,6 +82,8 @@ ACCESS = {
     "portals:datasource-create": (ADMIN, ADMIN),
     "portals:datasource-edit": (ADMIN, ADMIN),
     "portals:datasource-delete": (NO, ADMIN),
+    "portals:datasource-access": (NO, ADMIN),
+    "portals:datasource-access-remove": (NO, ADMIN),
     "audit:list": (LOGIN, LOGIN),
     "audit:export": (LOGIN, LOGIN),
     "jobs:list": (LOGIN, LOGIN),

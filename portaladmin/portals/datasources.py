@@ -88,3 +88,60 @@ def datasource_delete(*, connection: Connection, uid: str, actor, request=None) 
 
     _audited("datasource.deleted", connection=connection, target=uid, actor=actor, request=request, extra={},
              call=lambda: client_for(connection).datasource_connection_delete(uid))
+
+
+# --- who may use a datasource connection (its security rulesets) ---------------------------------------------
+MANAGE = "manage_connection"  # share, edit and remove it; a rule without it lets the user or group use it
+
+
+def datasource_access(*, connection: Connection, uid: str) -> tuple[list, list]:
+    """(user rulesets, group rulesets) of one datasource connection, every page."""
+    from portaladmin.portals.client import client_for
+
+    client = client_for(connection)
+    return (_all(client.datasource_connection_user_ruleset_list, uid),
+            _all(client.datasource_connection_group_ruleset_list, uid))
+
+
+def _all(list_call, uid: str, page_size: int = 100) -> list:
+    found, offset = [], 0
+    for _ in range(1000):
+        page = list_call(uid, limit=page_size, offset=offset)
+        found.extend(page.results)
+        offset += page_size
+        if not page.has_next or not page.results or offset >= page.total_count:
+            break
+    return found
+
+
+def datasource_access_set(*, connection: Connection, uid: str, kind: str, target: str, manage: bool, actor,
+                          request=None):
+    """Give a user (kind "user") or a group ("group") access to the datasource connection, or change whether
+    they may manage it: update the rule when there is one, create it otherwise."""
+    from portaladmin.portals.client import client_for
+    from portaladmin.portals.client.errors import PortalNotFound
+
+    client = client_for(connection)
+    permissions = [MANAGE] if manage else []
+    prefix = f"datasource_connection_{kind}_ruleset"
+    key = "username" if kind == "user" else "group_uid"
+
+    def call():
+        try:
+            getattr(client, f"{prefix}_get")(uid, target)
+        except PortalNotFound:
+            return getattr(client, f"{prefix}_create")(uid, **{key: target}, permissions=permissions)
+        return getattr(client, f"{prefix}_update")(uid, target, permissions=permissions)
+
+    return _audited("datasource.access_set", connection=connection, target=uid, actor=actor, request=request,
+                    extra={kind: target, "manage": manage}, call=call)
+
+
+def datasource_access_remove(*, connection: Connection, uid: str, kind: str, target: str, actor,
+                             request=None) -> None:
+    from portaladmin.portals.client import client_for
+
+    client = client_for(connection)
+    _audited("datasource.access_removed", connection=connection, target=uid, actor=actor, request=request,
+             extra={kind: target},
+             call=lambda: getattr(client, f"datasource_connection_{kind}_ruleset_delete")(uid, target))

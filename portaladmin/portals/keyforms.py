@@ -73,3 +73,16 @@ class DatasourceForm(forms.Form):
                 self.current is not None and cleaned.get("header_name") in self.current.header_names):
             self.add_error("header_value", "Give both the header's name and its value.")
         return cleaned
+
+
+class DatasourceAccessForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("user", "User"), ("group", "Group")], label="Who")
+    target = forms.CharField(max_length=150, label="User name or group id",
+                             widget=forms.TextInput(attrs={"placeholder": "e.g. louise.data or analysts"}))
+    manage = forms.BooleanField(required=False, label="May manage it (share, edit, remove)")
+
+    def clean_target(self):
+        target = self.cleaned_data["target"].strip()
+        if not target or "/" in target:
+            raise forms.ValidationError("A user name or a group id, without '/'.")
+        return target

@@ -11,7 +11,13 @@ from portaladmin.datasets.forms import apply_remote_errors
 from portaladmin.portals import apikeys, datasources
 from portaladmin.portals.client.errors import PortalError, PortalNotFound, PortalValidationError
 from portaladmin.portals.decorators import connection_view
-from portaladmin.portals.keyforms import ApiKeyForm, ConnectionKeyForm, DatasourceForm, RevokeForm
+from portaladmin.portals.keyforms import (
+    ApiKeyForm,
+    ConnectionKeyForm,
+    DatasourceAccessForm,
+    DatasourceForm,
+    RevokeForm,
+)
 from portaladmin.portals.permissions import ADMIN, VIEW
 
 
@@ -145,7 +151,59 @@ def datasource_edit(request, connection, ds_uid):
             messages.success(request, f"Datasource connection {ds_uid} saved.")
             return redirect(request, back)
     return render(request, "portals/datasource_form.html", {"connection": connection, "form": form,
-                                                            "current": current})
+                                                            "current": current,
+                                                            **_access_context(connection, ds_uid)})
+
+
+def _access_context(connection, ds_uid: str, access_form=None) -> dict:
+    users, groups, error = [], [], ""
+    try:
+        users, groups = datasources.datasource_access(connection=connection, uid=ds_uid)
+    except PortalError as exc:
+        error = f"Who may use it could not be read: {exc.message}"
+    return {"access_users": users, "access_groups": groups, "access_error": error,
+            "access_form": access_form or DatasourceAccessForm(), "manage_permission": datasources.MANAGE}
+
+
+@require_POST
+@connection_view(ADMIN)
+def datasource_access_set(request, connection, ds_uid):
+    back = reverse("portals:datasource-edit", kwargs={"conn": connection.slug, "ds_uid": ds_uid})
+    form = DatasourceAccessForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            datasources.datasource_access_set(connection=connection, uid=ds_uid, kind=data["kind"],
+                                              target=data["target"], manage=data["manage"], actor=request.user,
+                                              request=request)
+        except PortalError as exc:
+            _form_error(form, exc)
+        else:
+            who = f"{'User' if data['kind'] == 'user' else 'Group'} {data['target']}"
+            messages.success(request, f"{who} may use this datasource connection"
+                                      f"{' and manage it' if data['manage'] else ''}.")
+            return redirect(request, back)
+    messages.error(request, "Access not changed: " + "; ".join(
+        str(e) for errors in form.errors.values() for e in errors))
+    return redirect(request, back)
+
+
+@require_POST
+@connection_view(ADMIN)
+def datasource_access_remove(request, connection, ds_uid):
+    back = reverse("portals:datasource-edit", kwargs={"conn": connection.slug, "ds_uid": ds_uid})
+    kind, target = request.POST.get("kind", ""), request.POST.get("target", "").strip()
+    if kind not in ("user", "group") or not target:
+        messages.error(request, "Nothing to remove.")
+        return redirect(request, back)
+    try:
+        datasources.datasource_access_remove(connection=connection, uid=ds_uid, kind=kind, target=target,
+                                             actor=request.user, request=request)
+    except PortalError as exc:
+        messages.error(request, f"Access not removed: {exc.message}")
+    else:
+        messages.success(request, f"{'User' if kind == 'user' else 'Group'} {target} no longer has access.")
+    return redirect(request, back)
 
 
 @require_POST

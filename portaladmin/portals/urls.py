@@ -20,4 +20,7 @@ urlpatterns = [
     path("<slug:conn>/datasources/new/", keyviews.datasource_create, name="datasource-create"),
     path("<slug:conn>/datasources/<str:ds_uid>/", keyviews.datasource_edit, name="datasource-edit"),
     path("<slug:conn>/datasources/<str:ds_uid>/delete/", keyviews.datasource_delete, name="datasource-delete"),
+    path("<slug:conn>/datasources/<str:ds_uid>/access/", keyviews.datasource_access_set, name="datasource-access"),
+    path("<slug:conn>/datasources/<str:ds_uid>/access/remove/", keyviews.datasource_access_remove,
+         name="datasource-access-remove"),
 ]

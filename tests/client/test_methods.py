@@ -350,21 +350,22 @@ CASES = [
 ]
 
 
-def _ruleset_cases(prefix: str, coll: str, key: str) -> list[Case]:
+def _ruleset_cases(prefix: str, coll: str, key: str, perm: str = "edit_page") -> list[Case]:
     base = f"/{coll}/{key}/security"
-    u, g = p.PAGE_USER_RULESET, p.PAGE_GROUP_RULESET
+    u = {**p.PAGE_USER_RULESET, "permissions": [perm]}
+    g = {**p.PAGE_GROUP_RULESET, "permissions": [perm] if p.PAGE_GROUP_RULESET.get("permissions") else []}
     return [
         Case(f"{prefix}_user_ruleset_list", lambda c: getattr(c, f"{prefix}_user_ruleset_list")(key), "GET",
              base + "/users/", p.page([u]), query={"limit": ["20"], "offset": ["0"]},
              check=lambda r: r.results[0].username == "louise.data"),
         Case(f"{prefix}_user_ruleset_get", lambda c: getattr(c, f"{prefix}_user_ruleset_get")(key, "louise.data"),
-             "GET", base + "/users/louise.data/", u, check=lambda r: r.permissions == ["edit_page"]),
+             "GET", base + "/users/louise.data/", u, check=lambda r: r.permissions == [perm]),
         Case(f"{prefix}_user_ruleset_create", lambda c: getattr(c, f"{prefix}_user_ruleset_create")(
-            key, username="louise.data", permissions=["edit_page"]), "POST", base + "/users/", u,
-             sent={"user": {"username": "louise.data"}, "permissions": ["edit_page"]}),
+            key, username="louise.data", permissions=[perm]), "POST", base + "/users/", u,
+             sent={"user": {"username": "louise.data"}, "permissions": [perm]}),
         Case(f"{prefix}_user_ruleset_update", lambda c: getattr(c, f"{prefix}_user_ruleset_update")(
-            key, "louise.data", permissions=["edit_page"]), "PUT", base + "/users/louise.data/", u,
-             sent={"user": {"username": "louise.data"}, "permissions": ["edit_page"]}),
+            key, "louise.data", permissions=[perm]), "PUT", base + "/users/louise.data/", u,
+             sent={"user": {"username": "louise.data"}, "permissions": [perm]}),
         Case(f"{prefix}_user_ruleset_delete", lambda c: getattr(c, f"{prefix}_user_ruleset_delete")(key, "louise.data"),
              "DELETE", base + "/users/louise.data/", status=204),
         Case(f"{prefix}_group_ruleset_list", lambda c: getattr(c, f"{prefix}_group_ruleset_list")(key), "GET",
@@ -373,8 +374,8 @@ def _ruleset_cases(prefix: str, coll: str, key: str) -> list[Case]:
         Case(f"{prefix}_group_ruleset_get", lambda c: getattr(c, f"{prefix}_group_ruleset_get")(key, "content_designers"),
              "GET", base + "/groups/content_designers/", g, check=lambda r: r.kind == "group"),
         Case(f"{prefix}_group_ruleset_create", lambda c: getattr(c, f"{prefix}_group_ruleset_create")(
-            key, group_uid="content_designers", permissions=["edit_page"]), "POST", base + "/groups/", g,
-             sent={"group": {"uid": "content_designers"}, "permissions": ["edit_page"]}),
+            key, group_uid="content_designers", permissions=[perm]), "POST", base + "/groups/", g,
+             sent={"group": {"uid": "content_designers"}, "permissions": [perm]}),
         Case(f"{prefix}_group_ruleset_update", lambda c: getattr(c, f"{prefix}_group_ruleset_update")(
             key, "content_designers", permissions=[]), "PUT", base + "/groups/content_designers/", g,
              sent={"group": {"uid": "content_designers"}, "permissions": []}),
@@ -407,6 +408,7 @@ CASES += [
          ["old-1"], query={"search": ["old"]}, check=lambda r: r == ["old-1"], id="code_page_bulk_delete-search"),
 ]
 CASES += _ruleset_cases("code_page", "code_editor_pages", "hello")
+CASES += _ruleset_cases("datasource_connection", "datasource_connections", "co_abc", perm="manage_connection")
 CASES += [
     # ---- misc
     Case("datasource_connection_list", lambda c: c.datasource_connection_list(sort="dataset_count"), "GET",

@@ -127,3 +127,32 @@ def test_canary_secrets_appear_nowhere_but_the_one_time_reveal(client_as, cast, 
     jobs = str(list(Job.objects.values())) + str(no_enqueue)
     assert not any(s in jobs for s in secrets)
     assert not any(s in str(m.message()) for m in mail.outbox for s in secrets)
+
+
+def test_who_may_use_a_datasource_connection_is_listed_and_edited(client_as, cast, connection):
+    edit = reverse("portals:datasource-edit", kwargs={"conn": connection.slug, "ds_uid": "co_sandbx"})
+    access = reverse("portals:datasource-access", kwargs={"conn": connection.slug, "ds_uid": "co_sandbx"})
+    remove = reverse("portals:datasource-access-remove", kwargs={"conn": connection.slug, "ds_uid": "co_sandbx"})
+    admin = client_as(cast["admin"])
+    assert "Only its owner and the portal" in admin.get(edit).content.decode()
+    admin.post(access, {"kind": "user", "target": "admin"})
+    admin.post(access, {"kind": "group", "target": "content_designers", "manage": "on"})
+    page = admin.get(edit).content.decode()
+    assert "user <span class=\"mono\">admin</span></td><td>no" in page
+    assert "group <span class=\"mono\">content_designers</span></td><td>yes" in page
+    rules = {o.key: o.data for o in SandboxObject.objects.filter(portal__name="dsrc", kind__endswith="_sec_user")}
+    assert rules["admin"]["permissions"] == []
+    admin.post(access, {"kind": "user", "target": "admin", "manage": "on"})  # an existing rule is updated
+    rules = {o.key: o.data for o in SandboxObject.objects.filter(portal__name="dsrc", kind__endswith="_sec_user")}
+    assert rules["admin"]["permissions"] == ["manage_connection"]
+    admin.post(remove, {"kind": "group", "target": "content_designers"})
+    assert not SandboxObject.objects.filter(portal__name="dsrc", kind__endswith="_sec_group").exists()
+    # bad input is said, nothing is sent
+    answer = admin.post(access, {"kind": "user", "target": "a/b"}, follow=True).content.decode()
+    assert "Access not changed: A user name or a group id, without" in answer
+    # operators and viewers may not change it
+    for role in ("operator", "viewer"):
+        assert client_as(cast[role]).post(access, {"kind": "user", "target": "admin"}).status_code == 403
+    actions = list(AuditEvent.objects.filter(action__startswith="datasource.access").order_by("id")
+                   .values_list("action", "outcome"))
+    assert actions == [("datasource.access_set", "success")] * 3 + [("datasource.access_removed", "success")]

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .schemas import Asset, DatasourceConnection, MetadataTemplate, MetadataTemplateField, Page
+from .pages import _RulesetsMixin
+from .schemas import Asset, DatasourceConnection, MetadataTemplate, MetadataTemplateField, Page, SecurityRuleset
+
+DSC = "datasource_connections"
 
 
-class MiscMixin:
+class MiscMixin(_RulesetsMixin):
     def datasource_connection_list(self, *, limit: int = 20, offset: int = 0,
                                    sort: str | None = None) -> Page[DatasourceConnection]:
         return self._page("/datasource_connections/", DatasourceConnection.from_dict, {"sort": sort},
@@ -37,6 +40,43 @@ class MiscMixin:
 
     def datasource_connection_delete(self, connection_uid: str) -> None:
         self._delete(self.path("datasource_connections", connection_uid))
+
+    # Who may use a datasource connection (permissions ⊂ manage_connection: share, edit, remove it).
+    def datasource_connection_user_ruleset_list(self, connection_uid: str, *, limit: int = 20,
+                                                offset: int = 0) -> Page[SecurityRuleset]:
+        return self._rs_list(DSC, connection_uid, "users", limit, offset)
+
+    def datasource_connection_user_ruleset_get(self, connection_uid: str, username: str) -> SecurityRuleset:
+        return self._rs_get(DSC, connection_uid, "users", username)
+
+    def datasource_connection_user_ruleset_create(self, connection_uid: str, *, username: str,
+                                                  permissions=()) -> SecurityRuleset:
+        return self._rs_create(DSC, connection_uid, "users", username, permissions)
+
+    def datasource_connection_user_ruleset_update(self, connection_uid: str, username: str, *,
+                                                  permissions=()) -> SecurityRuleset:
+        return self._rs_update(DSC, connection_uid, "users", username, permissions)
+
+    def datasource_connection_user_ruleset_delete(self, connection_uid: str, username: str) -> None:
+        self._rs_delete(DSC, connection_uid, "users", username)
+
+    def datasource_connection_group_ruleset_list(self, connection_uid: str, *, limit: int = 20,
+                                                 offset: int = 0) -> Page[SecurityRuleset]:
+        return self._rs_list(DSC, connection_uid, "groups", limit, offset)
+
+    def datasource_connection_group_ruleset_get(self, connection_uid: str, group_uid: str) -> SecurityRuleset:
+        return self._rs_get(DSC, connection_uid, "groups", group_uid)
+
+    def datasource_connection_group_ruleset_create(self, connection_uid: str, *, group_uid: str,
+                                                   permissions=()) -> SecurityRuleset:
+        return self._rs_create(DSC, connection_uid, "groups", group_uid, permissions)
+
+    def datasource_connection_group_ruleset_update(self, connection_uid: str, group_uid: str, *,
+                                                   permissions=()) -> SecurityRuleset:
+        return self._rs_update(DSC, connection_uid, "groups", group_uid, permissions)
+
+    def datasource_connection_group_ruleset_delete(self, connection_uid: str, group_uid: str) -> None:
+        self._rs_delete(DSC, connection_uid, "groups", group_uid)
 
     def metadata_template_list(self, *, type: str | None = None, is_active: bool | None = None,
                                limit: int = 20, offset: int = 0) -> Page[MetadataTemplate]:
