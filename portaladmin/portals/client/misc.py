@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .pages import _RulesetsMixin
-from .schemas import Asset, DatasourceConnection, MetadataTemplate, MetadataTemplateField, Page, SecurityRuleset
+from .schemas import (
+    Asset,
+    DatasourceConnection,
+    MetadataTemplate,
+    MetadataTemplateField,
+    Page,
+    SecurityRuleset,
+)
 
 DSC = "datasource_connections"
 
