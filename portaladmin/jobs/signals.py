@@ -7,6 +7,9 @@ finishes an item. The datasets app connects a receiver to refresh its catalogue 
     item_remote_state.connect(my_receiver)   # my_receiver(sender, item, **kwargs)
 
 job_finished: sent with `job` when a job reaches a final status.
+
+poll_tick_done: sent by every poll tick with `now` and `polls` ({connection id: status reads the tick handed
+to the poller}): the datasets app's status scan takes what the jobs leave of each portal's request budget.
 Receivers run in the worker, after the change is committed; an exception in one is logged, never raised.
 """
 
@@ -18,6 +21,7 @@ logger = logging.getLogger(__name__)
 
 item_remote_state = Signal()
 job_finished = Signal()
+poll_tick_done = Signal()
 
 
 def on_item_remote_state(item) -> None:
@@ -30,3 +34,9 @@ def on_job_finished(job) -> None:
     for receiver, result in job_finished.send_robust(sender=type(job), job=job):
         if isinstance(result, Exception):
             logger.warning("job_finished receiver %s failed: %s", receiver, result)
+
+
+def on_poll_tick_done(*, now, polls: dict[int, int]) -> None:
+    for receiver, result in poll_tick_done.send_robust(sender=None, now=now, polls=polls):
+        if isinstance(result, Exception):
+            logger.warning("poll_tick_done receiver %s failed: %s", receiver, result)
