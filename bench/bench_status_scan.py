@@ -69,7 +69,8 @@ def run(n: int, publish: int, *, scan: bool, name: str) -> dict:
 
     from portaladmin.datasets import tasks as dataset_tasks
     from portaladmin.datasets.models import DatasetSnapshot
-    from portaladmin.datasets.services import catalogue, scan as scan_service
+    from portaladmin.datasets.services import catalogue
+    from portaladmin.datasets.services import scan as scan_service
     from portaladmin.jobs import engine, remote
     from portaladmin.jobs import tasks as job_tasks
     from portaladmin.jobs.models import ItemStatus

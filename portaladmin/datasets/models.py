@@ -14,7 +14,7 @@ from django.utils import timezone
 class SnapshotStatus(models.TextChoices):
     """The portal's processing states (FACTS.md) plus "unknown" (the list answer carries no status)."""
 
-    UNKNOWN = "unknown", "Unknown"
+    UNKNOWN = "unknown", "Not checked yet"  # never read: the list answer carries no status
     IDLE = "idle", "Idle"
     QUEUED = "queued", "Queued"
     PROCESSING = "processing", "Processing"

@@ -17,7 +17,7 @@ from portaladmin.datasets.services.scan import (
 )
 from portaladmin.portals.models import Connection
 
-LABELS = dict(SnapshotStatus.choices) | {"unknown": "Not checked yet"}
+LABELS = dict(SnapshotStatus.choices)
 
 
 class Command(BaseCommand):
