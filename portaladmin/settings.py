@@ -308,6 +308,11 @@ JOBS_PORTAL_CLOCK_SKEW = env.float("JOBS_PORTAL_CLOCK_SKEW", default=300.0)
 JOBS_PORTAL_TIME_MARGIN = env.float("JOBS_PORTAL_TIME_MARGIN", default=1.0)
 JOBS_NOTIFY_ON_FAILURE = env.bool("JOBS_NOTIFY_ON_FAILURE", default=True)
 CATALOGUE_SYNC_MINUTES = env.int("CATALOGUE_SYNC_MINUTES", default=15)
+# The background status scan: status reads per portal per poll tick, taken only from what the job poller leaves
+# of the portal's request budget (8 per 2 s tick: 3,000 datasets known in 12.5 min), and how often every
+# dataset is re-checked at the latest.
+STATUS_SCAN_BUDGET = env.int("STATUS_SCAN_BUDGET", default=8)
+STATUS_SCAN_RECHECK_HOURS = env.float("STATUS_SCAN_RECHECK_HOURS", default=3.0)
 INVITE_CHUNK_SIZE = env.int("INVITE_CHUNK_SIZE", default=100)
 WATCHDOG_BUSY_MINUTES = env.int("WATCHDOG_BUSY_MINUTES", default=60)
 # Notifications: beat tick sending due webhook retries and digests (s); attempts before a delivery gives up;

@@ -95,6 +95,8 @@ ACCESS = {
     "datasets:refresh": (NO, VIEW),  # asks for a catalogue sync: reads only
     "datasets:sync_status": (VIEW, NO),
     "datasets:bulk": (NO, OPERATE),
+    "datasets:scan": (NO, OPERATE),  # "Check statuses now": spends the portal's request budget
+    "datasets:scan_status": (VIEW, NO),
     "datasets:create": (OPERATE, OPERATE),
     "datasets:detail": (VIEW, NO),
     "datasets:action": (NO, OPERATE),

@@ -6,7 +6,8 @@ class DatasetsConfig(AppConfig):
     label = "datasets"
 
     def ready(self) -> None:
-        from portaladmin.datasets.receivers import on_item_remote_state
-        from portaladmin.jobs.signals import item_remote_state
+        from portaladmin.datasets.receivers import on_item_remote_state, on_poll_tick_done
+        from portaladmin.jobs.signals import item_remote_state, poll_tick_done
 
         item_remote_state.connect(on_item_remote_state, dispatch_uid="datasets.snapshot_status")
+        poll_tick_done.connect(on_poll_tick_done, dispatch_uid="datasets.status_scan")

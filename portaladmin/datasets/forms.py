@@ -93,8 +93,8 @@ class DatasetListForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
     published = forms.ChoiceField(required=False, choices=[("", "Published or not"), ("yes", "Published"),
                                                            ("no", "Unpublished")])
-    status = forms.ChoiceField(required=False, choices=[("", "Any status")] + [(s, s.replace("_", " "))
-                                                                                 for s in STATUS_FILTERS])
+    status = forms.ChoiceField(required=False, choices=[("", "Any status")] + [
+        (s, "not checked yet" if s == "unknown" else s.replace("_", " ")) for s in STATUS_FILTERS])
     restricted = forms.ChoiceField(required=False, choices=[("", "Restricted or not"), ("yes", "Restricted"),
                                                             ("no", "Not restricted")])
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])

@@ -14,7 +14,7 @@ from django.utils import timezone
 class SnapshotStatus(models.TextChoices):
     """The portal's processing states (FACTS.md) plus "unknown" (the list answer carries no status)."""
 
-    UNKNOWN = "unknown", "Unknown"
+    UNKNOWN = "unknown", "Not checked yet"  # never read: the list answer carries no status
     IDLE = "idle", "Idle"
     QUEUED = "queued", "Queued"
     PROCESSING = "processing", "Processing"
@@ -45,6 +45,9 @@ class DatasetSnapshot(models.Model):
     status_since = models.DateTimeField(null=True, blank=True)
     status_message = models.CharField(max_length=1000, blank=True)
     status_checked_at = models.DateTimeField(null=True, blank=True)  # when status was last read from the portal
+    # The status scan reserves a row until then (a batch in flight, or a 429 pause): a worker that dies leaves
+    # the row due again after it (the scan's progress is the rows' status_checked_at, in the database).
+    status_scan_until = models.DateTimeField(null=True, blank=True)
     modified = models.DateTimeField(null=True, blank=True)  # metadata default.modified
     created_at = models.DateTimeField(null=True, blank=True)  # remote
     updated_at = models.DateTimeField(null=True, blank=True)  # remote: configuration last edited
@@ -63,6 +66,7 @@ class DatasetSnapshot(models.Model):
             models.Index(fields=["connection", "is_published", "dataset_id"], name="snapshot_conn_published"),
             models.Index(fields=["connection", "is_restricted", "dataset_id"], name="snapshot_conn_restricted"),
             models.Index(fields=["status"], name="snapshot_status"),  # cross-portal status boards
+            models.Index(fields=["connection", "status_checked_at"], name="snapshot_conn_checked"),  # the scan
             # Covering index for searches: LIKE '%word%' scans this narrow index instead of the table.
             models.Index(fields=["connection", "search"], name="snapshot_conn_search"),
         ]
@@ -129,3 +133,27 @@ class CatalogueSync(models.Model):
     @property
     def is_active(self) -> bool:
         return self.finished_at is None
+
+
+class StatusScan(models.Model):
+    """The status scan's state for one connection (its progress is the rows' status_checked_at).
+
+    `requested_at`: a "check now" — every row checked before it is due again. `tick_at`: the last tick that
+    granted requests (one grant per poller tick, whoever asks: beat or `status_scan --wait`). `resume_at`: after a
+    5xx the scan waits until then. `stopped_at`/`error`: the key was refused; the scan stays stopped until the
+    next request (button, command, or a changed key).
+    """
+
+    connection = models.OneToOneField("portals.Connection", on_delete=models.CASCADE, related_name="status_scan")
+    requested_at = models.DateTimeField(null=True, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    tick_at = models.DateTimeField(null=True, blank=True)
+    resume_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=1000, blank=True)  # redacted
+    requests = models.PositiveBigIntegerField(default=0)  # status reads made by the scan, ever
+    last_request_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"StatusScan {self.connection_id}"

@@ -19,3 +19,23 @@ def on_item_remote_state(sender, item, **kwargs) -> None:
     snapshot_apply_status(connection=item.connection_id, uid=item.target, status=item.remote_state,
                           since=item.remote_since, message=item.message or "",
                           is_published=published if isinstance(published, bool) else None)
+
+
+def on_poll_tick_done(sender, now, polls, **kwargs) -> None:
+    """Each poll tick: the status scan reserves what the jobs left of each portal's budget, then rings a batch."""
+    from django.db import transaction
+
+    from portaladmin.datasets.services.scan import scan_reserve
+    from portaladmin.datasets.tasks import status_scan_batch
+
+    plans = scan_reserve(now=now, polls=polls)
+
+    def ring():
+        for connection_id, uids in plans.items():
+            try:
+                status_scan_batch.delay(connection_id=connection_id, uids=uids)
+            except Exception:  # noqa: BLE001 - the rows' reservation expires and the next tick takes them again
+                logger.exception("could not enqueue the status scan of connection %s", connection_id)
+
+    if plans:
+        transaction.on_commit(ring)

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Q, QuerySet, Subquery
+from django.db.models import Count, Max, Min, Q, QuerySet, Subquery
 
-from portaladmin.datasets.models import BUSY_STATUSES, CatalogueSync, DatasetSnapshot
+from portaladmin.datasets.models import BUSY_STATUSES, CatalogueSync, DatasetSnapshot, StatusScan
 from portaladmin.portals.models import Connection
 
 # Sort keys accepted by snapshot_list (the list view offers the same ones). Ties break on id: SQLite indexes
@@ -26,8 +26,8 @@ SORTS: dict[str, tuple[str, ...]] = {
     "-status": ("-status", "dataset_id", "id"),
 }
 # The columns a list row shows (the description and the search text stay on disk).
-LIST_FIELDS = ("uid", "dataset_id", "title", "keywords", "status", "status_message", "is_published", "is_restricted",
-               "updated_at", "connection_id")
+LIST_FIELDS = ("uid", "dataset_id", "title", "keywords", "status", "status_message", "status_checked_at",
+               "is_published", "is_restricted", "updated_at", "connection_id")
 # Searches matching at most this many rows are read through the (connection, search) index, then sorted.
 SMALL_MATCH = 500
 DEFAULT_SORT = "dataset_id"
@@ -134,8 +134,37 @@ def catalogue_summary(*, connections: Iterable[Connection] | QuerySet) -> dict[i
                       limit_reached=Count("id", filter=Q(status="limit_reached")),
                       busy=Count("id", filter=Q(status__in=BUSY_STATUSES)),
                       unknown=Count("id", filter=Q(status="unknown")),
+                      checked=Count("id", filter=Q(status_checked_at__isnull=False)),
+                      oldest_check=Min("status_checked_at"),
                       synced_at=Max("synced_at")))
     return {row.pop("connection_id"): row for row in rows}
+
+
+def status_knowledge(*, connections: Iterable[Connection] | Iterable[int]) -> dict:
+    """{"total", "checked", "oldest"} over several connections: how complete the status knowledge is (one query)."""
+    ids = [c.pk if isinstance(c, Connection) else c for c in connections]
+    return DatasetSnapshot.objects.filter(connection_id__in=ids).aggregate(
+        total=Count("id"), checked=Count("id", filter=Q(status_checked_at__isnull=False)),
+        oldest=Min("status_checked_at"))
+
+
+def scan_state(*, connection: Connection) -> dict:
+    """How complete the status knowledge of one connection is, and the state of its status scan (two queries).
+
+    {"total", "checked" (rows with a status read), "oldest" (the oldest read), "requested_at", "since_request"
+    (rows read since the last "check now"), "running" (that request is not complete), "error" (the scan stopped
+    or waits after a server error), "stopped"}.
+    """
+    state = StatusScan.objects.filter(connection=connection).first()
+    requested = state.requested_at if state else None
+    agg = DatasetSnapshot.objects.filter(connection=connection).aggregate(
+        total=Count("id"), checked=Count("id", filter=Q(status_checked_at__isnull=False)),
+        oldest=Min("status_checked_at"),
+        since_request=Count("id", filter=Q(status_checked_at__gte=requested)) if requested else Count(
+            "id", filter=Q(pk__isnull=True)))
+    stopped = bool(state and state.stopped_at)
+    return {**agg, "requested_at": requested, "stopped": stopped, "error": state.error if state else "",
+            "running": bool(requested and not stopped and agg["since_request"] < agg["total"])}
 
 
 def catalogue_last_sync(*, connection: Connection) -> CatalogueSync | None:

@@ -47,3 +47,12 @@ def catalogue_sync_all() -> int:
         catalogue_sync_request(connection=connection, trigger=CatalogueSync.Trigger.PERIODIC)
         count += 1
     return count
+
+
+@shared_task(name="datasets.status_scan_batch", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+             soft_time_limit=120, time_limit=150)
+def status_scan_batch(connection_id: int, uids: list[str]) -> int:
+    """Read the statuses of the rows one poll tick reserved (ids only; a redelivery reads them again)."""
+    from portaladmin.datasets.services.scan import scan_batch
+
+    return scan_batch(connection_id=connection_id, uids=uids)["requests"]

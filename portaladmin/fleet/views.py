@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page
+from portaladmin.datasets.selectors import status_knowledge
 from portaladmin.fleet import selectors, services
 from portaladmin.fleet.forms import (
     FleetBulkForm,
@@ -115,7 +116,9 @@ def datasets_board(request):
            "operate_on": operate_on, "can_operate_any": bool(operate_on), "connections": connections,
            "sort_columns": SORT_COLUMNS, "sort_base": sort_query.urlencode() + "&" if sort_query else "",
            # a list, not the QueryDict: in a template, `form.data.items` would read a parameter named "items"
-           "bulk_params": [(k, v) for k, v in query.items() if k != "csrfmiddlewaretoken"]}
+           "bulk_params": [(k, v) for k, v in query.items() if k != "csrfmiddlewaretoken"],
+           "knowledge": status_knowledge(connections=[c for c in connections if not filters.get("connection_slug")
+                                                      or c.slug == filters["connection_slug"]])}
     response = render_page(request, "fleet/datasets.html", ctx, partial="board")
     response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response

@@ -30,7 +30,7 @@ from portaladmin.core.logging import job_id_var, redact
 from portaladmin.jobs import remote, truth
 from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem
 from portaladmin.jobs.registry import JobKind, RemoteView, Verdict, get_kind
-from portaladmin.jobs.signals import on_item_remote_state, on_job_stuck
+from portaladmin.jobs.signals import on_item_remote_state, on_job_stuck, on_poll_tick_done
 from portaladmin.portals.client.errors import (
     PortalAuthError,
     PortalConflict,
@@ -578,7 +578,10 @@ def poll_tick(*, now: datetime | None = None) -> dict[int, list[int]]:
                 JobItem.objects.filter(pk__in=taken).update(
                     next_poll_at=now + timedelta(seconds=POLL_LEASE_SECONDS))
                 batches[conn_id] = taken
-    dispatch_due_sends(now=now, spent={conn_id: len(ids) for conn_id, ids in batches.items()})
+    polls = {conn_id: len(ids) for conn_id, ids in batches.items()}
+    dispatch_due_sends(now=now, spent=polls)
+    # Other users of the portals' budgets (the datasets status scan) take what the jobs leave, after them.
+    on_poll_tick_done(now=now, polls=polls)
     return batches
 
 

@@ -8,6 +8,9 @@ finishes an item. The datasets app connects a receiver to refresh its catalogue 
 
 job_finished: sent with `job` when a job reaches a final status.
 job_stuck: sent with `job` once, when the sweeper finds it past its deadline (the watchdog's "stuck").
+
+poll_tick_done: sent by every poll tick with `now` and `polls` ({connection id: status reads the tick handed
+to the poller}): the datasets app's status scan takes what the jobs leave of each portal's request budget.
 Receivers run in the worker, after the change is committed; an exception in one is logged, never raised.
 """
 
@@ -20,6 +23,7 @@ logger = logging.getLogger(__name__)
 item_remote_state = Signal()
 job_finished = Signal()
 job_stuck = Signal()
+poll_tick_done = Signal()
 
 
 def on_item_remote_state(item) -> None:
@@ -38,3 +42,9 @@ def on_job_stuck(job) -> None:
     for receiver, result in job_stuck.send_robust(sender=type(job), job=job):
         if isinstance(result, Exception):
             logger.warning("job_stuck receiver %s failed: %s", receiver, result)
+
+
+def on_poll_tick_done(*, now, polls: dict[int, int]) -> None:
+    for receiver, result in poll_tick_done.send_robust(sender=None, now=now, polls=polls):
+        if isinstance(result, Exception):
+            logger.warning("poll_tick_done receiver %s failed: %s", receiver, result)

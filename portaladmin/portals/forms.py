@@ -18,7 +18,8 @@ class ConnectionForm(forms.ModelForm):
 
     class Meta:
         model = Connection
-        fields = ["name", "slug", "base_url", "api_key", "connect_timeout", "read_timeout", "request_budget", "notes"]
+        fields = ["name", "slug", "base_url", "api_key", "connect_timeout", "read_timeout", "request_budget", "status_scan_budget",
+                  "status_scan_hours", "notes"]
         labels = {"base_url": "Portal domain or URL"}
         help_texts = {"base_url": "e.g. data.example.org or https://data.example.org — https only.",
                       "slug": "Short name used in URLs, e.g. paris."}
@@ -31,6 +32,7 @@ class ConnectionForm(forms.ModelForm):
             self.fields["api_key"].required = True
             self.fields["api_key"].error_messages["required"] = "Enter the portal API key."
             self.fields["api_key"].help_text = "Stored encrypted; never shown again."
+        self.fields["status_scan_hours"].widget.attrs.update({"min": "0.25", "max": "168", "step": "0.25"})
         for name in ("connect_timeout", "read_timeout"):
             self.fields[name].min_value = 0.5
             self.fields[name].widget.attrs.update({"min": "0.5", "max": "300", "step": "0.5"})
@@ -51,6 +53,9 @@ class ConnectionForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        hours = cleaned.get("status_scan_hours")
+        if hours is not None and not 0.25 <= hours <= 168:  # more often than every 15 min would be a poll
+            self.add_error("status_scan_hours", "Between 0.25 and 168 hours.")
         for name in ("connect_timeout", "read_timeout"):
             value = cleaned.get(name)
             if value is not None and value > 300:

@@ -38,6 +38,16 @@ class Connection(models.Model):
     request_budget = models.PositiveIntegerField(
         null=True, blank=True, help_text="Status requests per poller tick; empty uses the default."
     )
+    # The background status scan (datasets.services.scan) takes at most this many requests per poller tick,
+    # and only what the job poller leaves of request_budget; re-checks every dataset at least every N hours.
+    status_scan_budget = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Status-scan requests per poller tick (only what jobs leave of the "
+                                         "request budget); 0 turns the scan off; empty uses the default."
+    )
+    status_scan_hours = models.FloatField(
+        null=True, blank=True, help_text="Re-check every dataset's status at least every N hours; empty uses the "
+                                         "default."
+    )
     notes = models.TextField(blank=True, max_length=2000)
     # A 429 pauses every process's calls to this portal until then (shared through the database).
     paused_until = models.DateTimeField(null=True, blank=True)

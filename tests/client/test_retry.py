@@ -146,3 +146,18 @@ def test_parse_retry_after(value, expected):
 def test_parse_retry_after_future_date():
     now = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
     assert base.parse_retry_after("Thu, 01 Jan 2026 12:00:42 GMT", now=now) == 42.0
+
+
+@pytest.mark.parametrize("code", [503, 429])
+def test_single_attempt_raises_at_once_and_shares_the_session(api, portal, code, sleeps):
+    once = portal.single_attempt()
+    assert once.session is portal.session  # the same pool
+    api.expect("GET", STATUS, status=code, body=p.ERROR_INTERNAL)
+    with pytest.raises(PortalRateLimited if code == 429 else PortalUnavailable):
+        once.dataset_status("da_abc123")
+    assert len(api.calls) == 1 and sleeps == []
+    # the original client still retries
+    api.expect("GET", STATUS, status=code, body=p.ERROR_INTERNAL)
+    api.expect("GET", STATUS, body=p.STATUS_IDLE)
+    assert portal.dataset_status("da_abc123").status == "idle"
+    assert len(api.calls) == 3

@@ -6,21 +6,29 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger
 from portaladmin.datasets.forms import BulkActionForm, DatasetCreateForm, DatasetListForm
 from portaladmin.datasets.models import SnapshotStatus
-from portaladmin.datasets.selectors import DEFAULT_SORT, catalogue_sync_state, snapshot_list, snapshot_page
+from portaladmin.datasets.selectors import (
+    DEFAULT_SORT,
+    catalogue_sync_state,
+    scan_state,
+    snapshot_list,
+    snapshot_page,
+)
 from portaladmin.datasets.services import catalogue_sync_request, dataset_action_start, dataset_create
+from portaladmin.datasets.services.scan import scan_request
 from portaladmin.datasets.views.common import list_url, portal_failure, tab_url
 from portaladmin.portals.client.errors import PortalError
 from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import OPERATE, VIEW
 
 PAGE_SIZE = 50
-STATUS_LABELS = dict(SnapshotStatus.choices)
+STATUS_LABELS = dict(SnapshotStatus.choices) | {SnapshotStatus.UNKNOWN: "not checked yet"}
 
 
 def _cut(text: str, limit: int) -> str:
@@ -35,6 +43,7 @@ def _rows(page) -> list[dict]:
         rows.append({"uid": row.uid, "dataset_id": row.dataset_id, "title": _cut(row.title, 90),
                      "keywords": _cut(", ".join(row.keywords or []), 80), "status": row.status,
                      "status_label": STATUS_LABELS.get(row.status, row.status),
+                     "checked": timesince(row.status_checked_at, depth=1) if row.status_checked_at else "",
                      "message": _cut(row.status_message, 300), "publication": row.publication, "access": "restricted" if row.is_restricted else "public", "updated": updated})
     return rows
 
@@ -58,7 +67,8 @@ def _list_context(request, connection) -> dict:
         sort_links[key] = {"qs": urlencode({**params, "sort": target}), "dir": direction}
     return {"connection": connection, "form": form, "list_url": list_url(connection), "filters": filters,
             "page_obj": page, "rows": _rows(page), "querystring_base": urlencode(params) + "&" if params else "",
-            "sort_links": sort_links, "sync": catalogue_sync_state(connection=connection)}
+            "sort_links": sort_links, "sync": catalogue_sync_state(connection=connection),
+            "scan": scan_state(connection=connection)}
 
 
 @connection_view(VIEW)
@@ -98,6 +108,33 @@ def refresh(request, connection):
     messages.info(request, "The catalogue is being refreshed in the background.")
     if is_partial(request):
         return _sync_fragment(request, connection)
+    return redirect(request, list_url(connection))
+
+
+def _scan_fragment(request, connection):
+    state = scan_state(connection=connection)
+    response = render_page(request, "datasets/list.html", {"connection": connection, "scan": state},
+                           partial="scan-status")
+    if not state["running"] and request.GET.get("was") == "running":
+        trigger(response, "catalogueSynced", {})  # the table reloads with the statuses just read
+    return response
+
+
+@connection_view(VIEW)
+@require_GET
+def scan_status(request, connection):
+    """How many statuses are known; polled while a requested scan runs (the database only)."""
+    return _scan_fragment(request, connection)
+
+
+@connection_view(OPERATE)
+@require_POST
+def scan_now(request, connection):
+    """"Check statuses now": every dataset is read again by the background scan, within the portal's budget."""
+    scan_request(connection=connection, actor=request.user)
+    messages.info(request, "Checking every dataset's status in the background, within the portal's request budget.")
+    if is_partial(request):
+        return _scan_fragment(request, connection)
     return redirect(request, list_url(connection))
 
 

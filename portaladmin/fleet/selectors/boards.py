@@ -29,7 +29,8 @@ def fleet_datasets(*, user, connection_slug: str = "", q: str = "", status: str 
                                 restricted=restricted, sort=sort)
 
 
-BOARD_FIELDS = ("uid", "dataset_id", "title", "status", "status_message", "is_published", "is_restricted",
+BOARD_FIELDS = ("uid", "dataset_id", "title", "status", "status_message", "status_checked_at", "is_published",
+                "is_restricted",
                 "updated_at", "connection_id", "connection__slug", "connection__name", "connection__base_url")
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -60,6 +60,7 @@ class Card:
     jobs: dict
     last_event: AuditEvent | None
     figures: list[Figure] = field(default_factory=list)
+    unchecked_url: str = ""  # the datasets whose status the scan has not read yet
     job_figures: list[Figure] = field(default_factory=list)
 
     @property
@@ -88,6 +89,9 @@ def dataset_figures(*, connections) -> dict[int, dict]:
                       busy=Count("id", filter=Q(status__in=BUSY_STATUSES)),
                       limit_reached=Count("id", filter=Q(status="limit_reached")),
                       unknown=Count("id", filter=Q(status="unknown")),
+                      # how complete the status knowledge is (the status scan's progress)
+                      checked=Count("id", filter=Q(status_checked_at__isnull=False)),
+                      oldest_check=Min("status_checked_at"),
                       synced_at=Max("synced_at")))
     return {row.pop("connection_id"): row for row in rows}
 
@@ -148,7 +152,8 @@ def overview_cards(*, user) -> list[Card]:
     cards = []
     for conn in connections:
         ds = datasets.get(conn.pk) or {"total": 0, "published": 0, "unpublished": 0, "error": 0, "busy": 0,
-                                       "limit_reached": 0, "unknown": 0, "synced_at": None}
+                                       "limit_reached": 0, "unknown": 0, "checked": 0, "oldest_check": None,
+                                       "synced_at": None}
         hv = harvesters.get(conn.pk) or {"total": 0, "with_errors": 0, "running": 0}
         jb = jobs.get(conn.pk) or {}
         card = Card(connection=conn, role=role_for(user, conn), datasets=ds, harvesters=hv, jobs=jb,
@@ -165,6 +170,7 @@ def overview_cards(*, user) -> list[Card]:
             Figure("harvesters with errors", hv["with_errors"], harvester_board_url(conn, health="errors"),
                    "error" if hv["with_errors"] else ""),
         ]
+        card.unchecked_url = dataset_list_url(conn, status="unknown")
         card.job_figures = [Figure(label, jb.get(status, 0), jobs_list_url(conn, status=status), status)
                             for status, label in JOB_FIGURES if jb.get(status)]
         cards.append(card)

@@ -6,6 +6,7 @@ class refuses to send anything without one, so a call without a timeout is impos
 
 from __future__ import annotations
 
+import copy
 import email.utils
 import json as jsonlib
 import logging
@@ -146,6 +147,17 @@ class BaseClient:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
+
+    def single_attempt(self):
+        """This client (same session and connection pool) making exactly one attempt per call.
+
+        For callers that count their requests against a budget (the status scan): a 429 or 5xx comes back at
+        once instead of being retried, and the caller pauses or resumes later itself.
+        """
+        self.session  # noqa: B018 - created here so that the copy shares it (and its pool)
+        clone = copy.copy(self)
+        clone._max_retries = 0
+        return clone
 
     def close(self) -> None:
         if self._session is not None and self._session_pid == os.getpid():
