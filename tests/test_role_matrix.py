@@ -92,7 +92,7 @@ ACCESS = {
     "datasets:copy": (NO, OPERATE),
     "datasets:delete": (NO, ADMIN),
     "datasets:metadata_template": (NO, OPERATE),
-    "datasets:metadata_field": (NO, OPERATE),
+    "datasets:metadata_suggest": (OPERATE, NO),
     "datasets:resource_url": (NO, OPERATE),
     "datasets:resource_upload": (NO, OPERATE),
     "datasets:resource_preview": (VIEW, NO),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -174,84 +173,7 @@ class DeleteDatasetForm(forms.Form):
         return self.cleaned_data["confirm"]
 
 
-def value_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return "list"
-    if isinstance(value, dict | list) or isinstance(value, int | float):
-        return "json"
-    return "text"
-
-
-def value_to_text(value: Any, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == "list":
-        return ", ".join(str(v) for v in value)
-    if kind == "json":
-        return json.dumps(value, ensure_ascii=False)
-    if kind == "bool":
-        return "true" if value else "false"
-    return str(value)
-
-
-def text_to_value(text: str, kind: str) -> Any:
-    text = text.strip()
-    if kind == "list":
-        return [v.strip() for v in text.split(",") if v.strip()]
-    if kind == "json":
-        if not text:
-            return None
-        return json_from_text(text)
-    if kind == "bool":
-        return text.lower() in ("true", "1", "yes", "on")
-    return text if text else None
-
-
-class MetadataTemplateForm(forms.Form):
-    """One text input per field of a template; `kinds` says how to turn each back into a value."""
-
-    def __init__(self, *args, values: dict[str, Any], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kinds = {}
-        for name, value in values.items():
-            kind = value_kind(value)
-            self.kinds[name] = kind
-            widget = forms.Textarea(attrs={"rows": 2}) if kind == "json" or (
-                isinstance(value, str) and len(value) > 80) else forms.TextInput()
-            self.fields[name] = forms.CharField(required=False, label=name, initial=value_to_text(value, kind),
-                                                widget=widget, max_length=100000,
-                                                help_text={"list": "Comma-separated.", "json": "JSON.",
-                                                           "bool": "true or false."}.get(kind, ""))
-
-    def clean(self):
-        data = super().clean()
-        values = {}
-        for name, kind in self.kinds.items():
-            if name not in data:
-                continue
-            try:
-                values[name] = text_to_value(data[name] or "", kind)
-            except BadInput as exc:
-                self.add_error(name, str(exc))
-        self.values = values
-        return data
-
-
-class MetadataFieldForm(forms.Form):
-    value = forms.CharField(required=False, max_length=100000, widget=forms.Textarea(attrs={"rows": 2}))
-    kind = forms.ChoiceField(choices=[("text", "text"), ("list", "list"), ("json", "json"), ("bool", "bool")],
-                             initial="text")
-
-    def clean(self):
-        data = super().clean()
-        if "value" in data and "kind" in data:
-            try:
-                data["parsed"] = text_to_value(data["value"] or "", data["kind"])
-            except BadInput as exc:
-                self.add_error("value", str(exc))
-        return data
+# The metadata editor (typed, from the template definitions) is in metadata_form.py.
 
 
 # ---------------------------------------------------------------------------------------------- resources
