@@ -93,6 +93,7 @@ ACCESS = {
     "datasets:delete": (NO, ADMIN),
     "datasets:metadata_template": (NO, OPERATE),
     "datasets:metadata_suggest": (OPERATE, NO),
+    "datasets:templates": (VIEW, NO),
     "datasets:resource_url": (NO, OPERATE),
     "datasets:resource_upload": (NO, OPERATE),
     "datasets:resource_preview": (VIEW, NO),

@@ -2,6 +2,7 @@ from django.urls import path
 
 from portaladmin.datasets.views import catalogue as c
 from portaladmin.datasets.views import dataset as d
+from portaladmin.datasets.views import templates as t
 
 app_name = "datasets"
 U = "<str:uid>/"
@@ -11,6 +12,7 @@ urlpatterns = [
     path("sync-status/", c.sync_status, name="sync_status"),
     path("bulk/", c.bulk_action, name="bulk"),
     path("new/", c.dataset_create_view, name="create"),
+    path("templates/", t.template_list, name="templates"),
     path(U, d.dataset_detail, name="detail"),
     path(U + "action/<str:action>/", d.dataset_action, name="action"),
     path(U + "copy/", d.dataset_copy, name="copy"),

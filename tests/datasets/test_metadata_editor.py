@@ -307,3 +307,16 @@ def test_viewer_sees_values_without_a_form_and_suggestions_come_from_the_portal(
     answer = client_as(cast["operator"]).get(url("metadata_suggest", uid="da_1", template="default",
                                                  field="keyword"), {"t-default-keyword": "lyo"}, headers=HX)
     assert answer.content.decode() == '<option value="Lyon, Rhône"></option><option value="Lyon"></option>'
+
+
+@pytest.mark.django_db
+def test_templates_page_lists_each_template_with_field_types_requirement_and_allowed_values(api, client_as, cast):
+    api.get(f"{API}/metadata/templates/", json=page_json([DEFAULT]))
+    html = client_as(cast["viewer"]).get(reverse("datasets:templates", kwargs={"conn": "demo"})).content.decode()
+    assert 'id="template-default"' in html and "<strong>mandatory</strong>" in html
+    for text in ("keyword", "list", "enum", "2 values", '<li class="mono">fr</li>'):
+        assert text in html
+    api.replace("GET", f"{API}/metadata/templates/", status=403, json={"error_code": "permission_denied",
+                                                                        "message": "No."})
+    html = client_as(cast["viewer"]).get(reverse("datasets:templates", kwargs={"conn": "demo"})).content.decode()
+    assert "could not be read" in html
