@@ -94,6 +94,8 @@ ACCESS = {
     "datasets:metadata_template": (NO, OPERATE),
     "datasets:metadata_suggest": (OPERATE, NO),
     "datasets:templates": (VIEW, NO),
+    "datasets:bulk_metadata": (OPERATE, OPERATE),
+    "datasets:bulk_metadata_undo": (NO, OPERATE),
     "datasets:resource_url": (NO, OPERATE),
     "datasets:resource_upload": (NO, OPERATE),
     "datasets:resource_preview": (VIEW, NO),

@@ -122,7 +122,8 @@ class DatasetListForm(forms.Form):
 
 
 class BulkActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish")])
+    action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish"),
+                                        ("metadata", "Edit metadata")])
     uid = forms.MultipleChoiceField(required=True, error_messages={"required": "Select at least one dataset."})
 
     def __init__(self, *args, **kwargs):
@@ -135,6 +136,25 @@ class BulkActionForm(forms.Form):
         if len(uids) > 1000:
             raise forms.ValidationError("Select at most 1,000 datasets at once.")
         return uids
+
+
+class BulkMetadataForm(forms.Form):
+    """One operation on one template field ("template:field") of the selected datasets."""
+
+    field = forms.ChoiceField(label="Field")
+    op = forms.ChoiceField(label="Operation", choices=[("set", "Set"), ("clear", "Clear"), ("add", "Add to the list"),
+                                                       ("remove", "Remove from the list"),
+                                                       ("replace", "Find and replace in the text")])
+    find = forms.CharField(required=False, strip=False, max_length=1000, label="Find (replace only)")
+    value = forms.CharField(required=False, strip=False, max_length=100000, label="Value",
+                            widget=forms.Textarea(attrs={"rows": 3}),
+                            help_text="Set a list: one item per line (commas are kept). Add / remove: one item. "
+                                      "Booleans: true or false. Dates: 2026-01-31; datetimes: 2026-01-31T08:00:00 "
+                                      "(UTC).")
+
+    def __init__(self, *args, field_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = field_choices
 
 
 # ---------------------------------------------------------------------------------------------- a dataset

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from portaladmin.datasets.views import bulk_metadata as b
 from portaladmin.datasets.views import catalogue as c
 from portaladmin.datasets.views import dataset as d
 from portaladmin.datasets.views import templates as t
@@ -13,6 +14,8 @@ urlpatterns = [
     path("bulk/", c.bulk_action, name="bulk"),
     path("new/", c.dataset_create_view, name="create"),
     path("templates/", t.template_list, name="templates"),
+    path("bulk-metadata/", b.bulk_metadata, name="bulk_metadata"),
+    path("bulk-metadata/<int:job_id>/undo/", b.bulk_metadata_undo, name="bulk_metadata_undo"),
     path(U, d.dataset_detail, name="detail"),
     path(U + "action/<str:action>/", d.dataset_action, name="action"),
     path(U + "copy/", d.dataset_copy, name="copy"),
