@@ -316,3 +316,54 @@ def test_a_double_click_on_publish_starts_one_job(admin_page, app):
     page.wait_for_load_state("networkidle")
     assert _job_count(app) == before + 2
     assert_no_csp_errors(page)
+
+
+def test_bulk_metadata_preview_apply_then_undo(admin_page, app):
+    page = admin_page
+    page.goto(f"{LYON}?q=lyon-0003&sort=dataset_id")
+    if page.locator("#dataset-table tbody a").count() == 0:
+        sync_catalogue(page, "lyon")
+        page.goto(f"{LYON}?q=lyon-0003&sort=dataset_id")
+    boxes = page.locator("#dataset-table tbody input[type=checkbox][name=uid]")
+    expect(boxes.first).to_be_visible()
+    chosen = _column(page, 2)[:3]
+    uids = [boxes.nth(i).get_attribute("value") for i in range(3)]
+    for i in range(3):
+        boxes.nth(i).check()
+    page.locator("#bulk-form").get_by_role("button", name="Edit metadata…").click()
+    expect(page.locator("h1")).to_have_text("Edit metadata of 3 datasets")
+
+    # Preview: old → new per dataset, nothing written yet.
+    page.get_by_label("Field").select_option("default:keyword")
+    page.get_by_label("Operation").select_option("add")
+    page.get_by_label("Value").fill("E2E, bulk")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator("#bulk-preview")
+    expect(preview).to_contain_text("3 would change")
+    expect(preview.locator("tbody tr")).to_have_count(3)
+    assert sorted(t.strip() for t in preview.locator("tbody td:nth-child(1)").all_inner_texts()) == sorted(chosen)
+
+    def keywords() -> dict:
+        out = app.shell("import json; from portaladmin.sandbox.models import SandboxDataset; print(json.dumps("
+                        f"{{d.uid: d.data['metadata']['default'].get('keyword', {{}}).get('value') for d in "
+                        f"SandboxDataset.objects.filter(uid__in={uids!r})}}))")
+        return json.loads(out.strip().splitlines()[-1])
+
+    before = keywords()
+    assert all("E2E, bulk" not in (v or []) for v in before.values())
+
+    # Apply: one job; each dataset then holds the item once, with its comma.
+    page.get_by_role("button", name=re.compile("^Apply to 3")).click()
+    expect(page.locator("h1")).to_contain_text(re.compile(r"Job #\d+"))
+    counts = wait_job_page_finished(page, timeout_ms=120_000)
+    assert counts["status"] == "Succeeded" and counts["succeeded"] == 3
+    after = keywords()
+    assert all(after[uid] == [*(before[uid] or []), "E2E, bulk"] for uid in uids)
+
+    # Undo: a new job restores exactly what was there before.
+    page.get_by_role("button", name="Undo this change").click()  # confirm: accepted
+    expect(page.locator("h1")).to_contain_text(re.compile(r"Job #\d+"))
+    counts = wait_job_page_finished(page, timeout_ms=120_000)
+    assert counts["status"] == "Succeeded" and counts["succeeded"] == 3
+    assert keywords() == before
+    assert_no_csp_errors(page)
