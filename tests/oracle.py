@@ -79,6 +79,11 @@ def _patch_defects(spec: dict) -> None:
     template = comps["schemas"].get("DatasetMetadataTemplate", {})
     if "oneOf" in template:
         template["anyOf"] = template.pop("oneOf")
+    # 3c. Same again: MetadataTemplateFieldSuggestions is a oneOf of two objects with only optional properties
+    #     (every answer matches both) -> anyOf.
+    suggestions = comps["schemas"].get("MetadataTemplateFieldSuggestions", {})
+    if "oneOf" in suggestions:
+        suggestions["anyOf"] = suggestions.pop("oneOf")
     for node in _walk(spec):
         # 4. any other JSON null used as a type name.
         if isinstance(node.get("type"), list) and None in node["type"]:

@@ -6,6 +6,7 @@ class DatasetsConfig(AppConfig):
     label = "datasets"
 
     def ready(self) -> None:
+        from portaladmin.datasets import bulk_metadata  # noqa: F401 - registers the dataset.metadata_edit job kind
         from portaladmin.datasets.receivers import on_item_remote_state, on_poll_tick_done
         from portaladmin.jobs.signals import item_remote_state, poll_tick_done
 

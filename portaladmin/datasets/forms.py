@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -123,7 +122,8 @@ class DatasetListForm(forms.Form):
 
 
 class BulkActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish")])
+    action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish"),
+                                        ("metadata", "Edit metadata")])
     uid = forms.MultipleChoiceField(required=True, error_messages={"required": "Select at least one dataset."})
 
     def __init__(self, *args, **kwargs):
@@ -136,6 +136,25 @@ class BulkActionForm(forms.Form):
         if len(uids) > 1000:
             raise forms.ValidationError("Select at most 1,000 datasets at once.")
         return uids
+
+
+class BulkMetadataForm(forms.Form):
+    """One operation on one template field ("template:field") of the selected datasets."""
+
+    field = forms.ChoiceField(label="Field")
+    op = forms.ChoiceField(label="Operation", choices=[("set", "Set"), ("clear", "Clear"), ("add", "Add to the list"),
+                                                       ("remove", "Remove from the list"),
+                                                       ("replace", "Find and replace in the text")])
+    find = forms.CharField(required=False, strip=False, max_length=1000, label="Find (replace only)")
+    value = forms.CharField(required=False, strip=False, max_length=100000, label="Value",
+                            widget=forms.Textarea(attrs={"rows": 3}),
+                            help_text="Set a list: one item per line (commas are kept). Add / remove: one item. "
+                                      "Booleans: true or false. Dates: 2026-01-31; datetimes: 2026-01-31T08:00:00 "
+                                      "(UTC).")
+
+    def __init__(self, *args, field_choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field"].choices = field_choices
 
 
 # ---------------------------------------------------------------------------------------------- a dataset
@@ -174,84 +193,7 @@ class DeleteDatasetForm(forms.Form):
         return self.cleaned_data["confirm"]
 
 
-def value_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
-        return "list"
-    if isinstance(value, dict | list) or isinstance(value, int | float):
-        return "json"
-    return "text"
-
-
-def value_to_text(value: Any, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == "list":
-        return ", ".join(str(v) for v in value)
-    if kind == "json":
-        return json.dumps(value, ensure_ascii=False)
-    if kind == "bool":
-        return "true" if value else "false"
-    return str(value)
-
-
-def text_to_value(text: str, kind: str) -> Any:
-    text = text.strip()
-    if kind == "list":
-        return [v.strip() for v in text.split(",") if v.strip()]
-    if kind == "json":
-        if not text:
-            return None
-        return json_from_text(text)
-    if kind == "bool":
-        return text.lower() in ("true", "1", "yes", "on")
-    return text if text else None
-
-
-class MetadataTemplateForm(forms.Form):
-    """One text input per field of a template; `kinds` says how to turn each back into a value."""
-
-    def __init__(self, *args, values: dict[str, Any], **kwargs):
-        super().__init__(*args, **kwargs)
-        self.kinds = {}
-        for name, value in values.items():
-            kind = value_kind(value)
-            self.kinds[name] = kind
-            widget = forms.Textarea(attrs={"rows": 2}) if kind == "json" or (
-                isinstance(value, str) and len(value) > 80) else forms.TextInput()
-            self.fields[name] = forms.CharField(required=False, label=name, initial=value_to_text(value, kind),
-                                                widget=widget, max_length=100000,
-                                                help_text={"list": "Comma-separated.", "json": "JSON.",
-                                                           "bool": "true or false."}.get(kind, ""))
-
-    def clean(self):
-        data = super().clean()
-        values = {}
-        for name, kind in self.kinds.items():
-            if name not in data:
-                continue
-            try:
-                values[name] = text_to_value(data[name] or "", kind)
-            except BadInput as exc:
-                self.add_error(name, str(exc))
-        self.values = values
-        return data
-
-
-class MetadataFieldForm(forms.Form):
-    value = forms.CharField(required=False, max_length=100000, widget=forms.Textarea(attrs={"rows": 2}))
-    kind = forms.ChoiceField(choices=[("text", "text"), ("list", "list"), ("json", "json"), ("bool", "bool")],
-                             initial="text")
-
-    def clean(self):
-        data = super().clean()
-        if "value" in data and "kind" in data:
-            try:
-                data["parsed"] = text_to_value(data["value"] or "", data["kind"])
-            except BadInput as exc:
-                self.add_error("value", str(exc))
-        return data
+# The metadata editor (typed, from the template definitions) is in metadata_form.py.
 
 
 # ---------------------------------------------------------------------------------------------- resources

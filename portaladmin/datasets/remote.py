@@ -11,6 +11,8 @@ from django.utils.text import Truncator
 
 from portaladmin.datasets.services import dataset_read
 from portaladmin.portals.client import client_for
+from portaladmin.portals.client.errors import PortalError
+from portaladmin.portals.client.schemas import MetadataTemplate
 from portaladmin.portals.models import Connection
 
 
@@ -34,7 +36,29 @@ def overview_read(*, connection: Connection, uid: str) -> dict:
 
 
 def metadata_read(*, connection: Connection, uid: str) -> dict:
-    return {"templates": client_for(connection).metadata_get_all(uid)}
+    """The dataset's values per template, and the portal's template definitions that type the editor. Without
+    the definitions (e.g. a key without edit_domain may not read them) the values are shown read-only."""
+    client = client_for(connection)
+    values = client.metadata_get_all(uid)
+    try:
+        definitions = metadata_templates_read(connection=connection)
+        error = ""
+    except PortalError as exc:
+        definitions, error = None, str(exc)
+    return {"templates": values, "definitions": definitions, "definitions_error": error}
+
+
+def metadata_templates_read(*, connection: Connection) -> list[MetadataTemplate]:
+    """Every metadata template of the portal with its fields (a portal has a handful: one page is enough)."""
+    return list(client_for(connection).metadata_template_list(limit=100))
+
+
+def metadata_template_read(*, connection: Connection, name: str) -> MetadataTemplate:
+    return client_for(connection).metadata_template_get(name)
+
+
+def metadata_suggestions_read(*, connection: Connection, template: str, field: str, query: str) -> list[str]:
+    return client_for(connection).metadata_template_field_suggest(template, field, query=query, count=10).values
 
 
 def resources_read(*, connection: Connection, uid: str) -> dict:

@@ -1,7 +1,9 @@
 from django.urls import path
 
+from portaladmin.datasets.views import bulk_metadata as b
 from portaladmin.datasets.views import catalogue as c
 from portaladmin.datasets.views import dataset as d
+from portaladmin.datasets.views import templates as t
 
 app_name = "datasets"
 U = "<str:uid>/"
@@ -13,12 +15,15 @@ urlpatterns = [
     path("scan/", c.scan_now, name="scan"),
     path("scan-status/", c.scan_status, name="scan_status"),
     path("new/", c.dataset_create_view, name="create"),
+    path("templates/", t.template_list, name="templates"),
+    path("bulk-metadata/", b.bulk_metadata, name="bulk_metadata"),
+    path("bulk-metadata/<int:job_id>/undo/", b.bulk_metadata_undo, name="bulk_metadata_undo"),
     path(U, d.dataset_detail, name="detail"),
     path(U + "action/<str:action>/", d.dataset_action, name="action"),
     path(U + "copy/", d.dataset_copy, name="copy"),
     path(U + "delete/", d.dataset_delete, name="delete"),
     path(U + "metadata/<str:template>/", d.metadata_template_edit, name="metadata_template"),
-    path(U + "metadata/<str:template>/<str:field>/", d.metadata_field_edit, name="metadata_field"),
+    path(U + "metadata/<str:template>/<str:field>/suggest/", d.metadata_suggest, name="metadata_suggest"),
     path(U + "resources/url/", d.resource_add_url, name="resource_url"),
     path(U + "resources/upload/", d.resource_upload, name="resource_upload"),
     path(U + "resources/<str:resource_uid>/preview/", d.resource_preview, name="resource_preview"),

@@ -228,25 +228,65 @@ def _template_field(name, type_, label, required="optional", choices=None):
             "suggest_url": None, "choices": choices, "labels": None, "requirement_level": required}
 
 
+LANGUAGES = ["en", "fr", "nl", "pt", "it", "ar", "de", "es", "ca", "eu", "sv"]
+FREQUENCIES = ["http://publications.europa.eu/resource/authority/frequency/DAILY",
+               "http://publications.europa.eu/resource/authority/frequency/WEEKLY",
+               "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
+               "http://publications.europa.eu/resource/authority/frequency/ANNUAL",
+               "http://publications.europa.eu/resource/authority/frequency/IRREG"]
+INSPIRE_THEMES = ["Addresses", "Administrative units", "Cadastral parcels", "Hydrography", "Transport networks",
+                  "Land cover", "Land use", "Buildings", "Environmental monitoring facilities", "Population "
+                  "distribution — demography", "Utility and governmental services", "Natural risk zones"]
+TOPIC_CATEGORIES = ["farming", "biota", "boundaries", "climatologyMeteorologyAtmosphere", "economy", "elevation",
+                    "environment", "geoscientificInformation", "health", "imageryBaseMapsEarthCover",
+                    "inlandWaters", "location", "planningCadastre", "society", "structure", "transportation",
+                    "utilitiesCommunication"]
+F = _template_field
+
+# The built-in templates with the field types a real portal serves (Opendatasoft's documentation of the default,
+# DCAT, DCAT-AP and INSPIRE templates); the editor types its inputs from these definitions.
 TEMPLATES = [
     ("default", "Standard metadata", "basic", True, [
-        _template_field("title", "text", "Title", "mandatory"), _template_field("description", "html", "Description"),
-        _template_field("keyword", "list", "Keywords"), _template_field("modified", "datetime", "Modified", "mandatory"),
-        _template_field("language", "enum", "Language", "mandatory", ["en", "fr", "de", "es", "it", "nl"]),
-        _template_field("publisher", "text", "Publisher", "recommended"),
-        _template_field("references", "text", "References")]),
+        F("title", "text", "Title", "mandatory"), F("description", "html", "Description", "recommended"),
+        F("theme", "enumlist", "Themes", "recommended", THEMES), F("keyword", "list", "Keywords"),
+        F("license", "text", "License"), F("language", "enum", "Language", "mandatory", LANGUAGES),
+        F("timezone", "text", "Timezone"), F("modified", "datetime", "Modified", "mandatory"),
+        F("modified_updates_on_metadata_change", "boolean", "Update the modified date on metadata changes"),
+        F("modified_updates_on_data_change", "boolean", "Update the modified date on data changes"),
+        F("data_processed", "datetime", "Data processed"), F("metadata_processed", "datetime", "Metadata processed"),
+        F("geographic_reference", "list", "Geographic coverage"),
+        F("geographic_reference_auto", "boolean", "Compute the geographic coverage"),
+        F("territory", "list", "Territories"), F("bbox", "geo_shape", "Bounding box"),
+        F("publisher", "text", "Publisher", "recommended"), F("references", "text", "References"),
+        F("attributions", "list", "Attributions"), F("records_count", "int", "Records")]),
     ("internal", "Internal", "admin", True, [
-        _template_field("license_id", "enum", "License", "recommended", LICENSES),
-        _template_field("theme_id", "enumlist", "Themes", "optional", THEMES),
-        _template_field("draft", "boolean", "Draft")]),
+        F("license_id", "enum", "License", "recommended", LICENSES),
+        F("theme_id", "enumlist", "Themes", "optional", THEMES),
+        F("draft", "boolean", "Draft")]),
     ("visualization", "Visualization", "extra", True, [
-        _template_field("map_disabled", "boolean", "Disable map"),
-        _template_field("analyze_disabled", "boolean", "Disable analyze")]),
+        F("map_disabled", "boolean", "Disable map"), F("analyze_disabled", "boolean", "Disable analyze"),
+        F("table_fields", "list", "Fields in the table"), F("map_marker_color", "text", "Marker color")]),
     ("asset_content_configuration", "Asset content configuration", "extra", True, [
-        _template_field("facets", "list", "Facets")]),
+        F("facets", "list", "Facets")]),
     ("dcat", "DCAT", "interop", False, [
-        _template_field("contact_email", "text", "Contact e-mail"),
-        _template_field("accrualperiodicity", "text", "Update frequency")]),
+        F("created", "date", "Created"), F("issued", "datetime", "Issued"), F("creator", "text", "Creator"),
+        F("contributor", "text", "Contributor"), F("contact_name", "text", "Contact name", "recommended"),
+        F("contact_email", "text", "Contact e-mail", "recommended"),
+        F("accrualperiodicity", "uri_enum", "Update frequency", "optional", FREQUENCIES),
+        F("spatial", "list", "Spatial coverage"), F("temporal", "text", "Temporal coverage"),
+        F("granularity", "text", "Spatial resolution"), F("dataquality", "html", "Data quality"),
+        F("conforms_to", "list", "Conforms to"), F("temporal_coverage_start", "date", "Coverage start"),
+        F("temporal_coverage_end", "date", "Coverage end"), F("spatial_resolution_in_meters", "double",
+                                                                "Spatial resolution (m)")]),
+    ("inspire", "INSPIRE", "interop", False, [
+        F("theme", "enumlist", "INSPIRE themes", "mandatory", INSPIRE_THEMES),
+        F("type", "enum", "Resource type", "mandatory", ["dataset", "series", "service"]),
+        F("file_identifier", "text", "File identifier"),
+        F("topic_category", "enumlist", "Topic categories", "recommended", TOPIC_CATEGORIES),
+        F("contact_individual_name", "text", "Contact name"), F("contact_email", "text", "Contact e-mail"),
+        F("contact_phone", "text", "Contact phone"), F("lineage", "longstring", "Lineage"),
+        F("spatial_resolution", "int", "Spatial resolution (scale denominator)"),
+        F("extent", "geo_area", "Geographic extent"), F("reference_date", "date", "Reference date")]),
 ]
 
 
@@ -303,11 +343,17 @@ def seed_portal(name: str, *, datasets: int = 20, users: int = 8, groups: int = 
 
 
 def _seed_templates(portal, now):
-    have = set(SandboxObject.objects.filter(portal=portal, kind="template").values_list("key", flat=True))
+    """The built-in templates; a portal seeded by an older version gets the current definitions (they are the
+    portal's own, not the user's: custom templates are never touched)."""
+    have = {o.key: o for o in SandboxObject.objects.filter(portal=portal, kind="template")}
     stamp = clock.iso(now)
     rows = []
     for name, title, type_, system, schema in TEMPLATES:
-        if name in have:
+        existing = have.get(name)
+        if existing is not None:
+            if (existing.data.get("is_system") or type_ == "interop") and existing.data.get("schema") != schema:
+                existing.data = {**existing.data, "title": title, "schema": schema}
+                existing.save(update_fields=["data"])
             continue
         rows.append(SandboxObject(portal=portal, kind="template", key=name, data={
             "name": name, "title": title, "type": type_, "is_active": True,

@@ -40,6 +40,29 @@
     });
   });
 
+  // List-of-strings editor (metadata): <div data-list-editor> holding <div data-list-item> rows, each with an
+  // input and buttons data-list-remove / data-list-up; a <template data-list-blank> row and a data-list-add
+  // button. Every item is its own input, so commas inside an item are just characters.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest && evt.target.closest("[data-list-add],[data-list-remove],[data-list-up]");
+    if (!btn) return;
+    var editor = btn.closest("[data-list-editor]");
+    if (!editor) return;
+    evt.preventDefault();
+    var item = btn.closest("[data-list-item]");
+    if (btn.hasAttribute("data-list-add")) {
+      var blank = editor.querySelector("template[data-list-blank]");
+      var row = blank.content.firstElementChild.cloneNode(true);
+      editor.querySelector("[data-list-items]").appendChild(row);
+      row.querySelector("input").focus();
+    } else if (btn.hasAttribute("data-list-remove") && item) {
+      item.remove();
+    } else if (btn.hasAttribute("data-list-up") && item && item.previousElementSibling) {
+      item.parentNode.insertBefore(item, item.previousElementSibling);
+    }
+    var form = editor.closest("form");
+    if (form) form.dispatchEvent(new Event("change", {bubbles: true}));  // the one-time token follows changes
+  });
   // Typed confirmation: the submit button stays disabled until the input matches data-expect.
   document.addEventListener("input", function (evt) {
     var el = evt.target;

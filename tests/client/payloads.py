@@ -165,6 +165,12 @@ CODE_PAGE = {"slug": "hello", "title": {"en": "Hello"}, "description": "A page s
 
 METADATA_TEMPLATE = {"name": "default", "title": "Standard", "type": "basic", "is_active": True, "schema": []}
 METADATA_TEMPLATE_FIELD = {"name": "title", "type": "text", "label": "Title"}
+METADATA_TEMPLATE_DCAT = {"name": "dcat", "title": "DCAT", "type": "interop", "is_active": True, "schema": [
+    {"name": "contact_name", "type": "text", "label": "Contact", "requirement_level": "mandatory"},
+    {"name": "accrualperiodicity", "type": "enum", "label": "Frequency", "choices": ["daily", "monthly"]},
+    {"name": "spatial", "type": "list", "label": "Spatial coverage"}]}
+METADATA_TEMPLATE_CUSTOM = {"name": "custom", "title": "Custom", "type": "basic", "is_active": True,
+                            "schema": [{"name": "reviewed", "type": "boolean", "label": "Reviewed"}]}
 ASSET = {"url": "/assets/theme_image/logo.svg"}
 
 ERROR_NOT_FOUND = {"error_code": "not_found", "message": "Not found."}

@@ -54,6 +54,8 @@ ANSWERS = {
     "CODE_PAGE": ("GET", "/code_editor_pages/hello/", 200, None),
     "METADATA_TEMPLATE": ("GET", "/metadata/templates/", 200, "page"),
     "METADATA_TEMPLATE_FIELD": ("GET", "/metadata/templates/default/fields/default/", 200, None),
+    "METADATA_TEMPLATE_DCAT": ("GET", "/metadata/templates/dcat/", 200, None),
+    "METADATA_TEMPLATE_CUSTOM": ("POST", "/metadata/templates/", 201, None),
     "ASSET": ("GET", "/medias/images/", 200, "page"),
     "OK": ("POST", D + "/publish/", 200, None),
     "ERROR_NOT_FOUND": ("GET", D + "/", 404, None),

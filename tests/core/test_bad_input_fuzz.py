@@ -119,11 +119,11 @@ def test_broken_invite_lists_get_a_message(fuzz_client, name):
     ("[" * 100_000, "nested too deeply"), ("1" * 5000, "Not valid JSON"), ('{"a": ', "Not valid JSON"),
     ("[1, 2", "Not valid JSON")])
 def test_json_fields_answer_with_a_form_error(text, message):
-    from portaladmin.datasets.forms import MetadataFieldForm
+    from portaladmin.datasets.forms import ProcessorForm
     from portaladmin.people.forms import ProvisionForm
 
-    form = MetadataFieldForm({"value": text, "kind": "json"})
-    assert not form.is_valid() and message in form.errors["value"][0]
+    form = ProcessorForm({"type": "replace", "args": text})
+    assert not form.is_valid() and message in form.errors["args"][0]
     form = ProvisionForm({"email": "a@example.org", "identity_provider": "saml",
                           "identity_provider_attributes": text})
     assert not form.is_valid() and message in form.errors["identity_provider_attributes"][0]

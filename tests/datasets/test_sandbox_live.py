@@ -39,16 +39,26 @@ def test_create_edit_upload_publish_until_idle(sandbox_connection, sandbox_clock
     row = DatasetSnapshot.objects.get(connection=conn, uid=uid)
     assert row.dataset_id == "river-levels" and row.keywords == ["water", "river"]
 
-    # edit one metadata field, then a whole template with a remote validation error
-    html = client.post(url("metadata_field", uid=uid, template="default", field="title"),
-                       {"value": "River levels (daily)", "kind": "text"}, headers=HX).content.decode()
-    assert "default.title saved." in html and "River levels (daily)" in html
-    assert DatasetSnapshot.objects.get(uid=uid).title == "River levels (daily)"
+    # edit the title in the typed editor (only that field is sent), then a value the portal refuses
+    from tests.datasets.test_metadata_editor import browser_post
+
+    def editor():
+        page = client.get(url("tab", uid=uid, tab="metadata"))
+        return next(e for e in page.context["editors"] if e.name == "default").form
+
+    form = editor()
+    data = browser_post(form)
+    data[form.add_prefix("title")] = "River levels (daily)"
     html = client.post(url("metadata_template", uid=uid, template="default"),
-                       {"t-default-title": "River levels (daily)", "t-default-language": "xx",
-                        "t-default-modified": "2026-01-01T00:00:00Z", "t-default-keyword": "water"},
-                       headers=HX).content.decode()
-    assert "not a valid choice" in html  # the portal's error, on the language field
+                       {k: data.getlist(k) for k in data}, headers=HX).content.decode()
+    assert "default: saved title." in html and "River levels (daily)" in html
+    assert DatasetSnapshot.objects.get(uid=uid).title == "River levels (daily)"
+    form = editor()
+    data = browser_post(form)
+    data[form.add_prefix("modified")] = "2026-13-01T00:00:00"
+    html = client.post(url("metadata_template", uid=uid, template="default"),
+                       {k: data.getlist(k) for k in data}, headers=HX).content.decode()
+    assert "Enter a date and time like" in html  # refused before sending, on the field
 
     # upload a resource (streamed) and preview it
     csv = SimpleUploadedFile("levels.csv", b"day,level\n2026-01-01,3.2\n2026-01-02,3.4\n", "text/csv")

@@ -141,17 +141,6 @@ def test_delete_of_a_dataset_already_gone_removes_the_row_and_raises(api, connec
     assert not DatasetSnapshot.objects.exists()
 
 
-def test_metadata_template_update_wraps_values_and_refreshes_the_row(api, connection, cast, make_snapshot):
-    make_snapshot("da_1", "trees", title="Old")
-    api.put(f"{API}/datasets/da_1/metadata/default/", json={"title": {"value": "Trees"}})
-    api.get(f"{API}/datasets/da_1/", json=dataset_json(title="Trees"))
-    services.metadata_template_update(connection=connection, actor=cast["operator"], uid="da_1", template="default",
-                                      values={"title": "Trees", "keyword": ["a", "b"]})
-    assert json.loads(api.calls[0].request.body) == {"title": {"value": "Trees"}, "keyword": {"value": ["a", "b"]}}
-    assert DatasetSnapshot.objects.get(uid="da_1").title == "Trees"
-    assert AuditEvent.objects.filter(action="dataset.metadata.update").count() == 1
-
-
 def test_upload_streams_the_file_then_creates_the_resource(api, connection, cast, tmp_path):
     api.post(f"{API}/datasets/da_1/resources/files/", json={"uid": "fi_1", "filename": "trees.csv"})
     api.post(f"{API}/datasets/da_1/resources/", status=201,
@@ -250,3 +239,32 @@ def test_sync_keeps_connection_health_true(connection, monkeypatch):
             catalogue_sync_run(connection=connection)
     connection.refresh_from_db()
     assert connection.health == Health.AUTH_FAILED
+
+
+def test_metadata_fields_save_sends_one_request_per_changed_field_and_goes_on_after_a_refusal(
+        api, connection, cast, make_snapshot):
+    make_snapshot("da_1", "trees", title="Old")
+    api.put(f"{API}/datasets/da_1/metadata/default/title/", json={"value": "Trees"})
+    api.put(f"{API}/datasets/da_1/metadata/default/keyword/", status=400, json={
+        "error_code": "validation_error", "message": "Invalid", "detail": {"value": ["Too many."]}})
+    api.put(f"{API}/datasets/da_1/metadata/default/publisher/", status=503, json={"message": "down"})
+    api.delete(f"{API}/datasets/da_1/metadata/default/references/", status=204)
+    api.get(f"{API}/datasets/da_1/", json=dataset_json(title="Trees"))
+    result = services.metadata_fields_save(connection=connection, actor=cast["operator"], uid="da_1",
+                                           template="default", changes={"title": "Trees", "keyword": ["a, b"]},
+                                           clears=["references"])
+    assert result.saved == {"title": "Trees"} and result.cleared == ["references"] and result.stopped is None
+    assert list(result.refused) == ["keyword"] and result.refused["keyword"].detail == {"value": ["Too many."]}
+    sent = [(c.request.method, c.request.url.split("/metadata/")[-1]) for c in api.calls if "/metadata/" in c.request.url]
+    assert sent == [("PUT", "default/title/"), ("PUT", "default/keyword/"), ("DELETE", "default/references/")]
+    assert json.loads(api.calls[1].request.body) == {"value": ["a, b"]}
+    assert DatasetSnapshot.objects.get(uid="da_1").title == "Trees"
+    outcomes = sorted(AuditEvent.objects.filter(action__startswith="dataset.metadata.").values_list("action", "outcome"))
+    assert outcomes == [("dataset.metadata.clear", "success"), ("dataset.metadata.update", "failure"),
+                        ("dataset.metadata.update", "success")]
+    # a failure other than a refusal stops there: nothing after it is sent
+    api.calls.reset()
+    result = services.metadata_fields_save(connection=connection, actor=cast["operator"], uid="da_1",
+                                           template="default", changes={"publisher": "P", "title": "Trees"}, clears=[])
+    assert result.stopped is not None and result.saved == {}
+    assert all("title" not in c.request.url for c in api.calls)

@@ -18,6 +18,15 @@ def url(name, **kw):
     return reverse(f"datasets:{name}", kwargs={"conn": "demo", **kw})
 
 
+TEMPLATES = [
+    {"name": "default", "title": "Standard", "type": "basic", "is_active": True, "schema": [
+        {"name": "title", "type": "text", "label": "Title", "requirement_level": "mandatory"},
+        {"name": "keyword", "type": "list", "label": "Keywords"}]},
+    {"name": "internal", "title": "Internal", "type": "admin", "is_active": True, "schema": [
+        {"name": "draft", "type": "boolean", "label": "Draft"}]},
+]
+
+
 def register_reads(api, uid="da_1"):
     """The remote reads of every tab of da_1."""
     base = f"{API}/datasets/{uid}"
@@ -26,6 +35,7 @@ def register_reads(api, uid="da_1"):
                                                 records_errors=[{"record_id": "r3", "message": "bad date"}]))
     api.get(f"{base}/metadata/", json={"default": {"title": {"value": "Trees"}, "keyword": {"value": ["a", "b"]}},
                                        "internal": {"draft": {"value": True}}})
+    api.get(f"{API}/metadata/templates/", json=page_json(TEMPLATES))
     api.get(f"{base}/resources/", json=page_json([{"uid": "re_1", "type": "csvfile", "title": "trees.csv",
                                                     "datasource": {"type": "uploaded_file"}}]))
     api.get(f"{base}/resources/re_1/preview/", json={"fields": [{"name": "a", "label": "A"}],
@@ -225,7 +235,6 @@ WRITES = {  # url name, kwargs, needed role
     "copy": ({"uid": "da_1"}, "operator"),
     "delete": ({"uid": "da_1"}, "admin"),
     "metadata_template": ({"uid": "da_1", "template": "default"}, "operator"),
-    "metadata_field": ({"uid": "da_1", "template": "default", "field": "title"}, "operator"),
     "resource_url": ({"uid": "da_1"}, "operator"),
     "resource_upload": ({"uid": "da_1"}, "operator"),
     "resource_delete": ({"uid": "da_1", "resource_uid": "re_1"}, "admin"),
@@ -377,41 +386,6 @@ def test_copy_goes_to_the_copy(api, client_as, cast, make_snapshot):
     response = client_as(cast["operator"]).post(url("copy", uid="da_1"), headers=HX)
     assert response["HX-Redirect"] == url("detail", uid="da_2")
     assert DatasetSnapshot.objects.filter(uid="da_2", dataset_id="trees-copy").exists()
-
-
-def test_metadata_field_edit_and_remote_validation(api, client_as, cast, make_snapshot):
-    make_snapshot("da_1", "trees")
-    register_reads(api)
-    api.put(f"{API}/datasets/da_1/metadata/default/title/", status=400, json={
-        "error_code": "validation_error", "message": "Invalid", "detail": {"value": ["Too short."]}})
-    response = client_as(cast["operator"]).post(url("metadata_field", uid="da_1", template="default", field="title"),
-                                                {"value": "T", "kind": "text"}, headers=HX)
-    body = response.content.decode()
-    assert '<ul class="errorlist"><li>Too short.</li></ul>' in body and 'aria-invalid="true"' in body
-    bad = client_as(cast["operator"]).post(url("metadata_field", uid="da_1", template="default", field="title"),
-                                           {"value": "{nope", "kind": "json"}, headers=HX).content.decode()
-    assert "Not valid JSON" in bad
-
-
-def test_metadata_template_edit_maps_errors_on_the_template_form(api, client_as, cast, make_snapshot):
-    make_snapshot("da_1", "trees")
-    register_reads(api)
-    api.put(f"{API}/datasets/da_1/metadata/default/", status=400, json={
-        "error_code": "validation_error", "message": "Invalid", "detail": {"default": {"title": ["Required."]}}})
-    response = client_as(cast["operator"]).post(url("metadata_template", uid="da_1", template="default"),
-                                                {"t-default-title": "", "t-default-keyword": "a, b"}, headers=HX)
-    forms = dict((n, f) for n, f, _ in response.context["template_forms"])
-    assert forms["default"].errors["title"] == ["Required."]
-
-
-def test_metadata_template_edit_sends_typed_values(api, client_as, cast, make_snapshot):
-    make_snapshot("da_1", "trees")
-    register_reads(api)
-    put = api.put(f"{API}/datasets/da_1/metadata/default/", json={})
-    client_as(cast["operator"]).post(url("metadata_template", uid="da_1", template="default"),
-                                     {"t-default-title": "Trees!", "t-default-keyword": "x, y"}, headers=HX)
-    import json
-    assert json.loads(put.calls[0].request.body) == {"title": {"value": "Trees!"}, "keyword": {"value": ["x", "y"]}}
 
 
 def test_malformed_processor_json_is_refused_before_sending(api, client_as, cast, make_snapshot):

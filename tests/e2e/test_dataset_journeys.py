@@ -1,6 +1,7 @@
 """Journeys on the catalogue of `lyon`: browse and filter, edit a metadata field, publish one dataset and watch
 it, bulk publish 20 from the list, and what a viewer may (not) do."""
 
+import json
 import re
 
 from playwright.sync_api import expect
@@ -79,6 +80,51 @@ def _open_dataset(page, dataset_id: str) -> str:
     return re.search(r"/datasets/(da_\w+)/", page.url).group(1)
 
 
+def test_a_list_item_with_a_comma_is_saved_as_one_item_and_the_portal_keeps_it(admin_page, app):
+    page = admin_page
+    uid = _open_dataset(page, "lyon-00003")  # a published dataset
+    page.locator("nav.tabs a", has_text="Metadata").click()
+    expect(page).to_have_url(re.compile(f"/datasets/{uid}/metadata/$"))
+    default = page.locator("#template-default")
+    items = default.get_by_label("default.keyword item")
+    before = [items.nth(i).input_value() for i in range(items.count())]
+    assert before  # seeded keywords
+
+    # Add an item containing commas, move it up one place, save: only that field is sent.
+    default.locator("#mf-default-keyword").get_by_role("button", name="Add an item").click()
+    expect(items).to_have_count(len(before) + 1)
+    items.last.fill("Lyon, Rhône-Alpes, France")
+    default.locator("#mf-default-keyword [data-list-item]").last.get_by_role("button", name="Move up").click()
+    default.get_by_role("button", name=re.compile("^Save")).click()
+    expect(page.locator("#messages")).to_contain_text("default: saved keyword.")
+    expected = [*before[:-1], "Lyon, Rhône-Alpes, France", before[-1]]
+
+    # The portal holds one item with its commas (read from the sandbox portal's own store) …
+    stored = app.shell("import json; from portaladmin.sandbox.models import SandboxDataset; "
+                       f"print(json.dumps(SandboxDataset.objects.get(uid={uid!r}).data['metadata']['default']"
+                       "['keyword']['value']))")
+    assert json.loads(stored.strip().splitlines()[-1]) == expected
+    # … the page read back from the portal shows the same items, and offers to publish the metadata.
+    page.reload()
+    items = page.locator("#template-default").get_by_label("default.keyword item")
+    assert [items.nth(i).input_value() for i in range(items.count())] == expected
+    page.get_by_role("button", name=re.compile("^Save")).first.click()  # a second save: nothing changed
+    expect(page.locator("#messages")).to_contain_text("Nothing changed")
+    assert_no_csp_errors(page)
+
+
+def test_publish_metadata_is_offered_after_a_change_on_a_published_dataset(admin_page):
+    page = admin_page
+    uid = _open_dataset(page, "lyon-00004")  # published (n % 4 != 1)
+    page.goto(f"{LYON}{uid}/metadata/")
+    page.get_by_label("default.publisher", exact=True).fill("Offer test office")
+    page.locator("#template-default").get_by_role("button", name=re.compile("^Save")).click()
+    offer = page.locator("#publish-offer")
+    expect(offer).to_be_visible()
+    offer.get_by_role("button", name="Publish metadata").click()
+    expect(offer.locator("a", has_text=re.compile(r"Job #\d+"))).to_be_visible()
+
+
 def test_edit_a_metadata_field_then_publish_and_watch_it(admin_page):
     page = admin_page
     uid = _open_dataset(page, "lyon-00002")
@@ -88,8 +134,8 @@ def test_edit_a_metadata_field_then_publish_and_watch_it(admin_page):
     expect(page).to_have_url(re.compile(f"/datasets/{uid}/metadata/$"))
     publisher = page.get_by_label("default.publisher", exact=True)
     publisher.fill("E2E Data Office")
-    page.locator("form", has=publisher).get_by_role("button", name="Save").click()
-    expect(page.locator("#messages")).to_contain_text("default.publisher saved")
+    page.locator("#template-default").get_by_role("button", name=re.compile("^Save")).click()
+    expect(page.locator("#messages")).to_contain_text("default: saved publisher.")
     page.reload()
     expect(page.get_by_label("default.publisher", exact=True)).to_have_value("E2E Data Office")
 
@@ -269,4 +315,55 @@ def test_a_double_click_on_publish_starts_one_job(admin_page, app):
     page.locator("#bulk-form").get_by_role("button", name="Publish", exact=True).click()
     page.wait_for_load_state("networkidle")
     assert _job_count(app) == before + 2
+    assert_no_csp_errors(page)
+
+
+def test_bulk_metadata_preview_apply_then_undo(admin_page, app):
+    page = admin_page
+    page.goto(f"{LYON}?q=lyon-0003&sort=dataset_id")
+    if page.locator("#dataset-table tbody a").count() == 0:
+        sync_catalogue(page, "lyon")
+        page.goto(f"{LYON}?q=lyon-0003&sort=dataset_id")
+    boxes = page.locator("#dataset-table tbody input[type=checkbox][name=uid]")
+    expect(boxes.first).to_be_visible()
+    chosen = _column(page, 2)[:3]
+    uids = [boxes.nth(i).get_attribute("value") for i in range(3)]
+    for i in range(3):
+        boxes.nth(i).check()
+    page.locator("#bulk-form").get_by_role("button", name="Edit metadata…").click()
+    expect(page.locator("h1")).to_have_text("Edit metadata of 3 datasets")
+
+    # Preview: old → new per dataset, nothing written yet.
+    page.get_by_label("Field").select_option("default:keyword")
+    page.get_by_label("Operation").select_option("add")
+    page.get_by_label("Value").fill("E2E, bulk")
+    page.get_by_role("button", name="Preview").click()
+    preview = page.locator("#bulk-preview")
+    expect(preview).to_contain_text("3 would change")
+    expect(preview.locator("tbody tr")).to_have_count(3)
+    assert sorted(t.strip() for t in preview.locator("tbody td:nth-child(1)").all_inner_texts()) == sorted(chosen)
+
+    def keywords() -> dict:
+        out = app.shell("import json; from portaladmin.sandbox.models import SandboxDataset; print(json.dumps("
+                        f"{{d.uid: d.data['metadata']['default'].get('keyword', {{}}).get('value') for d in "
+                        f"SandboxDataset.objects.filter(uid__in={uids!r})}}))")
+        return json.loads(out.strip().splitlines()[-1])
+
+    before = keywords()
+    assert all("E2E, bulk" not in (v or []) for v in before.values())
+
+    # Apply: one job; each dataset then holds the item once, with its comma.
+    page.get_by_role("button", name=re.compile("^Apply to 3")).click()
+    expect(page.locator("h1")).to_contain_text(re.compile(r"Job #\d+"))
+    counts = wait_job_page_finished(page, timeout_ms=120_000)
+    assert counts["status"] == "Succeeded" and counts["succeeded"] == 3
+    after = keywords()
+    assert all(after[uid] == [*(before[uid] or []), "E2E, bulk"] for uid in uids)
+
+    # Undo: a new job restores exactly what was there before.
+    page.get_by_role("button", name="Undo this change").click()  # confirm: accepted
+    expect(page.locator("h1")).to_contain_text(re.compile(r"Job #\d+"))
+    counts = wait_job_page_finished(page, timeout_ms=120_000)
+    assert counts["status"] == "Succeeded" and counts["succeeded"] == 3
+    assert keywords() == before
     assert_no_csp_errors(page)

@@ -162,6 +162,31 @@ def test_metadata_templates_and_fields(api):
     assert api.get("/metadata/templates/", query={"type": "basic"}).json["total_count"] == 2
 
 
+def test_templates_have_realistic_typed_fields_and_values_are_checked_against_them(api):
+    templates = {t["name"]: t for t in api.get("/metadata/templates/", query={"limit": 100}).json["results"]}
+    assert {"default", "internal", "visualization", "dcat", "inspire"} <= set(templates)
+    types = {t: {f["name"]: f["type"] for f in templates[t]["schema"]} for t in ("default", "dcat", "inspire")}
+    assert types["default"]["keyword"] == "list" and types["default"]["modified"] == "datetime"
+    assert types["default"]["theme"] == "enumlist" and types["default"]["bbox"] == "geo_shape"
+    assert types["dcat"]["accrualperiodicity"] == "uri_enum" and types["dcat"]["created"] == "date"
+    assert types["inspire"]["type"] == "enum" and types["inspire"]["extent"] == "geo_area"
+    assert {f["requirement_level"] for f in templates["inspire"]["schema"]} == {"mandatory", "recommended",
+                                                                                  "optional"}
+    uid = first_uid(api)
+    refusals = {("default", "keyword"): "Paris, France", ("default", "language"): "xx",
+                ("default", "geographic_reference_auto"): "yes", ("dcat", "created"): "31/01/2026",
+                ("dcat", "contact_email"): "not-an-address", ("inspire", "spatial_resolution"): 2.5,
+                ("inspire", "topic_category"): ["nope"]}
+    for (template, field), value in refusals.items():
+        answer = api.put(f"/datasets/{uid}/metadata/{template}/{field}/", {"value": value})
+        assert answer.status == 400 and answer.json["detail"]["value"], (template, field)
+    kept = ["Paris, France", 'say "hi"', "Zürich, 東京", ""]
+    assert api.put(f"/datasets/{uid}/metadata/dcat/spatial/", {"value": kept}).status == 200
+    assert api.get(f"/datasets/{uid}/metadata/dcat/spatial/").json == {"value": kept}
+    template_put = api.put(f"/datasets/{uid}/metadata/dcat/", {"created": {"value": "soon"}})
+    assert template_put.status == 400 and "created" in template_put.json["detail"]
+
+
 # ---------------------------------------------------------------- versions
 
 def test_every_write_creates_a_version_and_restore_brings_metadata_back(api):

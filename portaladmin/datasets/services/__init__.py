@@ -13,6 +13,7 @@ from portaladmin.datasets.services.catalogue import (  # noqa: F401
 )
 from portaladmin.datasets.services.datasets import (  # noqa: F401
     DATASET_ACTIONS,
+    MetadataSaveResult,
     dataset_action_start,
     dataset_copy,
     dataset_create,
@@ -20,8 +21,7 @@ from portaladmin.datasets.services.datasets import (  # noqa: F401
     dataset_gone,
     dataset_read,
     dataset_security_update,
-    metadata_field_update,
-    metadata_template_update,
+    metadata_fields_save,
     ruleset_delete,
     ruleset_save,
 )

@@ -5,6 +5,7 @@ Every remote write goes through audit_remote_write. Local snapshot rows follow t
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
@@ -12,7 +13,7 @@ from django.utils import timezone
 from portaladmin.audit.services import audit_remote_write
 from portaladmin.datasets.services.catalogue import snapshot_forget, snapshot_refresh, snapshot_store
 from portaladmin.portals.client import client_for
-from portaladmin.portals.client.errors import PortalNotFound
+from portaladmin.portals.client.errors import PortalError, PortalNotFound, PortalValidationError
 from portaladmin.portals.models import Connection
 
 DATASET_ACTIONS = ("publish", "unpublish", "publish_metadata", "abort")
@@ -93,23 +94,45 @@ def dataset_action_start(*, connection: Connection, actor, action: str, targets:
 
 # ---------------------------------------------------------------------------------------------- metadata
 
-def metadata_template_update(*, connection: Connection, actor, uid: str, template: str, values: dict[str, Any],
-                             request=None) -> dict:
-    """Replace the values of one template (each travels as {"value": …})."""
-    body = {name: {"value": value} for name, value in values.items()}
-    with _audit("dataset.metadata.update", connection=connection, actor=actor, target=uid, request=request,
-                extra={"template": template, "fields": sorted(values)[:50]}):
-        result = client_for(connection).metadata_update_template(uid, template, body)
-    snapshot_refresh(connection=connection, uid=uid, with_status=False)
-    return result
+@dataclass
+class MetadataSaveResult:
+    saved: dict[str, Any] = field(default_factory=dict)  # field → value the portal now holds
+    cleared: list[str] = field(default_factory=list)
+    refused: dict[str, PortalValidationError] = field(default_factory=dict)  # field → the portal's refusal
+    stopped: PortalError | None = None  # a failure that ended the saving (portal down, key refused, gone …)
 
 
-def metadata_field_update(*, connection: Connection, actor, uid: str, template: str, field: str, value: Any,
-                          request=None):
-    with _audit("dataset.metadata.update", connection=connection, actor=actor, target=uid, request=request,
-                extra={"template": template, "fields": [field]}):
-        result = client_for(connection).metadata_update(uid, template, field, value=value)
-    snapshot_refresh(connection=connection, uid=uid, with_status=False)
+def metadata_fields_save(*, connection: Connection, actor, uid: str, template: str, changes: dict[str, Any],
+                         clears: list[str], request=None) -> MetadataSaveResult:
+    """Send only what changed: one PUT per changed field, one DELETE per cleared field (never the whole
+    template, which would rewrite values the person did not touch). A field the portal refuses is reported and
+    the others go on; any other failure stops there (what was sent before it is in the result)."""
+    client = client_for(connection)
+    result = MetadataSaveResult()
+    steps = [(name, value, False) for name, value in changes.items()] + [(name, None, True) for name in clears]
+    for name, value, clear in steps:
+        try:
+            with _audit("dataset.metadata.clear" if clear else "dataset.metadata.update", connection=connection,
+                        actor=actor, target=uid, request=request, extra={"template": template, "fields": [name]}):
+                if clear:
+                    client.metadata_delete(uid, template, name)
+                else:
+                    client.metadata_update(uid, template, name, value=value)
+        except PortalValidationError as exc:
+            result.refused[name] = exc
+            continue
+        except PortalError as exc:
+            result.stopped = exc
+            break
+        if clear:
+            result.cleared.append(name)
+        else:
+            result.saved[name] = value
+    if result.saved or result.cleared:
+        try:
+            snapshot_refresh(connection=connection, uid=uid, with_status=False)
+        except PortalError:
+            pass  # the writes succeeded; the next sync catches up
     return result
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -149,6 +150,11 @@ def bulk_action(request, connection):
         return render_page(request, "datasets/list.html", {"connection": connection, "job": None},
                            partial="bulk-result")
     uids = form.cleaned_data["uid"]
+    if form.cleaned_data["action"] == "metadata":  # the selection goes to the bulk editor (too long for a URL)
+        from portaladmin.datasets.views.bulk_metadata import selection_key
+
+        request.session[selection_key(connection)] = uids
+        return redirect(request, reverse("datasets:bulk_metadata", kwargs={"conn": connection.slug}))
     rows = snapshot_list(connection=connection).filter(uid__in=uids).values_list("uid", "dataset_id")
     targets = [{"target": uid, "label": dataset_id} for uid, dataset_id in rows]
     if not targets:

@@ -11,6 +11,7 @@ from portaladmin.core.htmx import is_partial, redirect, render_page
 from portaladmin.datasets import forms as f
 from portaladmin.datasets import remote
 from portaladmin.datasets.forms import apply_remote_errors
+from portaladmin.datasets.metadata_form import template_editors
 from portaladmin.datasets.selectors import snapshot_get
 from portaladmin.datasets.services import dataset_gone, snapshot_refresh
 from portaladmin.portals.client.errors import (
@@ -31,6 +32,7 @@ READERS = {"overview": remote.overview_read, "metadata": remote.metadata_read, "
            "versions": remote.versions_read, "attachments": remote.attachments_read,
            "security": remote.security_read}
 GONE = "gone"
+PUBLISH_OFFER = "metadata_publish_offer"  # session key: offer "Publish metadata" once, after a save
 
 
 def list_url(connection) -> str:
@@ -109,13 +111,10 @@ def render_tab(request, connection, uid: str, tab: str, *, extra: dict | None = 
     if tab == "overview" and "dataset" in data:
         snapshot = snapshot_get(connection=connection, uid=uid)
     if tab == "metadata" and "templates" in data:
-        bound_name, bound = (extra or {}).get("bound_template", (None, None))
-        data["template_forms"] = []
-        for name, fields in data["templates"].items():
-            values = {k: v.value for k, v in fields.items()}
-            form = bound if name == bound_name else f.MetadataTemplateForm(values=values, prefix=f"t-{name}")
-            rows = [(k, f.value_to_text(v, f.value_kind(v)), f.value_kind(v)) for k, v in values.items()]
-            data["template_forms"].append((name, form, rows))
+        data["editors"] = template_editors(values=data["templates"], definitions=data["definitions"],
+                                           bound=(extra or {}).get("bound_template"), suggest=True)
+        data["publish_offer"] = request.session.pop(PUBLISH_OFFER, None) == uid and bool(
+            snapshot and snapshot.is_published)
     if tab == "security" and "security_initial" in data:
         data["security_form"] = f.SecurityForm(initial=data["security_initial"])
         data["permission_choices"] = f.PERMISSIONS

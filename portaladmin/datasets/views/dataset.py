@@ -14,8 +14,12 @@ from portaladmin.core.bodylimit import accepts_upload
 from portaladmin.core.htmx import is_partial, redirect, render_page
 from portaladmin.datasets import forms as f
 from portaladmin.datasets import remote, services
+from portaladmin.datasets.forms import apply_remote_errors
+from portaladmin.datasets.metadata_form import MetadataEditForm, form_prefix
 from portaladmin.datasets.selectors import snapshot_get
 from portaladmin.datasets.views.common import (
+    GONE,
+    PUBLISH_OFFER,
     TAB_NAMES,
     after_write,
     list_url,
@@ -24,7 +28,7 @@ from portaladmin.datasets.views.common import (
     tab_url,
     write_failed,
 )
-from portaladmin.portals.client.errors import PortalError
+from portaladmin.portals.client.errors import PortalError, PortalNotFound
 from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import ADMIN, OPERATE, VIEW
 
@@ -138,45 +142,62 @@ def dataset_delete(request, connection, uid: str):
 @connection_view(OPERATE)
 @require_POST
 def metadata_template_edit(request, connection, uid: str, template: str):
+    """Save one template's typed editor: only the fields this person changed (PUT each), cleared ones (DELETE)."""
     try:
-        current = remote.metadata_read(connection=connection, uid=uid)["templates"].get(template)
+        definition = remote.metadata_template_read(connection=connection, name=template)
+    except PortalNotFound:
+        messages.error(request, f"The portal has no metadata template {template!r} (deleted meanwhile?). "
+                                "Nothing was sent.")
+        return render_tab(request, connection, uid, "metadata")
     except PortalError as exc:
-        return write_failed(request, connection, uid, "metadata", exc, dataset_level=True)
-    if current is None:
-        raise Http404("No such metadata template.")
-    form = f.MetadataTemplateForm(request.POST, values={k: v.value for k, v in current.items()},
-                                  prefix=f"t-{template}")
+        return write_failed(request, connection, uid, "metadata", exc)
+    form = MetadataEditForm(request.POST, fields=definition.fields, prefix=form_prefix(template))
     if not form.is_valid():
         return render_tab(request, connection, uid, "metadata", extra={"bound_template": (template, form)})
-    try:
-        services.metadata_template_update(connection=connection, actor=request.user, uid=uid, template=template,
-                                          values=form.values, request=request)
-    except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid, form=form, dataset_level=True) == "gone":
+    if not form.changes and not form.clears:
+        messages.info(request, "Nothing changed: nothing was sent to the portal.")
+        return render_tab(request, connection, uid, "metadata")
+    result = services.metadata_fields_save(connection=connection, actor=request.user, uid=uid, template=template,
+                                           changes=form.changes, clears=form.clears, request=request)
+    return _metadata_saved(request, connection, uid, template, form, result)
+
+
+def _metadata_saved(request, connection, uid: str, template: str, form, result):
+    done = [*result.saved, *result.cleared]
+    if done:
+        messages.success(request, f"{template}: saved {', '.join(result.saved) or 'nothing'}"
+                                  + (f"; cleared {', '.join(result.cleared)}" if result.cleared else "") + ".")
+        row = snapshot_get(connection=connection, uid=uid)
+        if row is not None and row.is_published:
+            request.session[PUBLISH_OFFER] = uid  # the portal shows the change once metadata is published
+    if not result.refused and result.stopped is None:
+        if is_partial(request):
+            return render_tab(request, connection, uid, "metadata")
+        return redirect(request, tab_url(connection, uid, "metadata"))
+    # What is left comes back as typed; the saved fields count as loaded, so saving again sends only the rest.
+    form = form.with_saved(result.saved, result.cleared)
+    for name, exc in result.refused.items():
+        apply_remote_errors(form, {name: exc.detail or exc.message}, aliases={"value": name})
+    if result.refused:
+        messages.error(request, f"The portal refused {len(result.refused)} field{'s' if len(result.refused) > 1 else ''}"
+                                f" ({', '.join(result.refused)}): see below; what you typed is kept.")
+    if result.stopped is not None:
+        if portal_failure(request, connection, result.stopped, uid=uid) == GONE:
             return redirect(request, list_url(connection))
-        return render_tab(request, connection, uid, "metadata", extra={"bound_template": (template, form)})
-    return after_write(request, connection, uid, "metadata", f"Metadata template {template} saved.")
+    return render_tab(request, connection, uid, "metadata", extra={"bound_template": (template, form)})
 
 
 @connection_view(OPERATE)
-@require_POST
-def metadata_field_edit(request, connection, uid: str, template: str, field: str):
-    form = f.MetadataFieldForm(request.POST)
-    if form.is_valid():
-        try:
-            services.metadata_field_update(connection=connection, actor=request.user, uid=uid, template=template,
-                                           field=field, value=form.cleaned_data["parsed"], request=request)
-        except PortalError as exc:
-            # the portal's errors for this value land under this field's input
-            if portal_failure(request, connection, exc, uid=uid, form=form, dataset_level=True,
-                              aliases={field: "value", template: "value"}) == "gone":
-                return redirect(request, list_url(connection))
-        else:
-            return after_write(request, connection, uid, "metadata", f"{template}.{field} saved.")
-    errors = [e for errs in form.errors.values() for e in errs]
-    return render_tab(request, connection, uid, "metadata",
-                      extra={"field_error": {"template": template, "field": field, "errors": errors,
-                                             "value": request.POST.get("value", "")}})
+@require_GET
+def metadata_suggest(request, connection, uid: str, template: str, field: str):
+    """Values already used for a field, as <option>s for the input's datalist (the input sends its own name)."""
+    query = (list(request.GET.values()) or [""])[-1][:200]
+    try:
+        values = remote.metadata_suggestions_read(connection=connection, template=template, field=field,
+                                                  query=query) if query.strip() else []
+    except PortalError:
+        values = []  # suggestions are a convenience: the input keeps working without them
+    return render_page(request, "datasets/tabs/metadata.html", {"suggestions": values}, partial="suggestions")
 
 
 # ---------------------------------------------------------------------------------------------- resources

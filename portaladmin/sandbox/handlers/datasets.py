@@ -3,7 +3,9 @@
 import csv
 import io
 import mimetypes
+import re
 import secrets
+from datetime import date, datetime
 
 from django.http import HttpResponse, HttpResponseRedirect
 
@@ -175,6 +177,56 @@ def metadata_put(ctx: Ctx, dataset_uid):
     return 200, body
 
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _value_error(definition: dict, value) -> str:
+    """Why a value does not fit its template field's type ("" when it fits), like a portal's validation."""
+    kind, choices = definition.get("type", "text"), definition.get("choices") or []
+    if value is None:
+        return "This field may not be null."
+    if kind in ("text", "html", "longstring", "multitext", "enum", "uri_enum") and not isinstance(value, str):
+        return "Not a valid string."
+    if kind in ("list", "enumlist", "uri_enumlist"):
+        if not isinstance(value, list) or not all(isinstance(v, str | dict) for v in value):
+            return "Expected a list of items."
+        if kind != "list" and choices and any(v not in choices for v in value):
+            return f"{next(v for v in value if v not in choices)!r} is not a valid choice."
+    if kind == "text" and str(definition.get("name", "")).endswith("email") and value \
+            and not EMAIL.match(value):
+        return "Enter a valid email address."  # as the portal checks DCAT/INSPIRE contact addresses
+    if kind in ("enum", "uri_enum") and choices and value not in choices:
+        return f"{value!r} is not a valid choice."
+    if kind == "boolean" and not isinstance(value, bool):
+        return "Must be a valid boolean."
+    if kind == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+        return "A valid integer is required."
+    if kind == "double" and (not isinstance(value, int | float) or isinstance(value, bool)):
+        return "A valid number is required."
+    if kind in ("date", "datetime"):
+        try:
+            (date.fromisoformat if kind == "date" else datetime.fromisoformat)(value)
+        except (TypeError, ValueError):
+            return f"{value!r} is not a valid {kind}."
+    if kind in ("geo_shape", "geo_area") and not isinstance(value, dict):
+        return "Expected a GeoJSON object."
+    return ""
+
+
+def validate_template_values(ctx: Ctx, template_name: str, values: dict) -> dict:
+    """{field: [message]} for values that do not fit the template's field definitions (fields the template does
+    not define are accepted, as the real API keeps values of removed fields)."""
+    template = objects(ctx.portal, "template").filter(key=template_name).first()
+    definitions = {f.get("name"): f for f in (template.data.get("schema", []) if template else [])}
+    errors = {}
+    for name, body in values.items():
+        if name in definitions and isinstance(body, dict) and "value" in body:
+            message = _value_error(definitions[name], body["value"])
+            if message:
+                errors[name] = [message]
+    return errors
+
+
 def _template(ctx, ds, template_name):
     if template_name not in _templates(ctx):
         raise not_found()
@@ -191,6 +243,8 @@ def metadata_template_put(ctx: Ctx, dataset_uid, template_name):
     ds = get_dataset(ctx, dataset_uid, lock=True)
     _template(ctx, ds, template_name)
     body = ctx.json()
+    if isinstance(body, dict) and (errors := validate_template_values(ctx, template_name, body)):
+        raise invalid(errors)
     metadata = {**ds.data.get("metadata", {}), template_name: body}
     validate_metadata(metadata)
     ds.data = {**ds.data, "metadata": metadata}
@@ -213,6 +267,9 @@ def metadata_field_put(ctx: Ctx, dataset_uid, template_name, template_field_name
     body = ctx.json()
     if "value" not in body:
         raise invalid({"value": ["This field is required."]})
+    errors = validate_template_values(ctx, template_name, {template_field_name: body})
+    if errors:
+        raise invalid({"value": errors[template_field_name]})
     values[template_field_name] = body
     metadata = {**ds.data.get("metadata", {}), template_name: values}
     validate_metadata(metadata)

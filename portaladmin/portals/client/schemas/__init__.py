@@ -24,7 +24,15 @@ from .dataset_parts import (
 )
 from .datasets import Dataset, DatasetStatus, RecordError
 from .harvesters import Harvester, HarvesterErrors, HarvesterPreview
-from .pages import Asset, CodePage, DatasourceConnection, MetadataTemplate, MetadataTemplateField, StudioPage
+from .pages import (
+    Asset,
+    CodePage,
+    DatasourceConnection,
+    MetadataSuggestion,
+    MetadataTemplate,
+    MetadataTemplateField,
+    StudioPage,
+)
 from .people import ApiKey, Group, ItemResult, User, item_results
 
 __all__ = [
@@ -32,5 +40,5 @@ __all__ = [
     "MetadataValue", "SecurityRuleset", "Processor", "FieldConfig", "Schedule", "Version", "Attachment",
     "AlternativeExport", "Feedback", "Harvester", "HarvesterErrors", "HarvesterPreview", "User", "Group",
     "ItemResult", "ApiKey", "StudioPage", "CodePage", "DatasourceConnection", "MetadataTemplate",
-    "MetadataTemplateField", "Asset", "metadata_fields", "metadata_templates", "item_results",
+    "MetadataTemplateField", "MetadataSuggestion", "Asset", "metadata_fields", "metadata_templates", "item_results",
 ]

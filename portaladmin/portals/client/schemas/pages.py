@@ -115,25 +115,81 @@ class DatasourceConnection(_Base):
 
 
 @dataclass
+class MetadataTemplateField(_Base):
+    """One field of a template's schema: its type decides the editor's input (see datasets/metadata_form.py)."""
+
+    name: str = ""
+    type: str = "text"
+    label: str = ""
+    help_text: str | None = None
+    is_hidden: bool | None = None
+    requirement_level: str | None = None
+    choices: list[str] | None = None
+    labels: dict | None = None
+    self_suggest: bool | None = None
+    suggest_url: str | None = None
+    is_filter: bool | None = None
+    i18n: bool | None = None
+    raw: dict = _raw_field()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MetadataTemplateField:
+        d = _d(data)
+        choices = d.get("choices")
+        return cls(name=_s(d.get("name")), type=_s(d.get("type")) or "text", label=_s(d.get("label")),
+                   help_text=_opt_s(d.get("help_text")), is_hidden=_b(d.get("is_hidden")),
+                   requirement_level=_opt_s(d.get("requirement_level")),
+                   choices=[_s(c) for c in choices] if isinstance(choices, list) else None,
+                   labels=d.get("labels") if isinstance(d.get("labels"), dict) else None,
+                   self_suggest=_b(d.get("self_suggest")), suggest_url=_opt_s(d.get("suggest_url")),
+                   is_filter=_b(d.get("is_filter")), i18n=_b(d.get("i18n")), raw=d)
+
+    @property
+    def required(self) -> bool:
+        return self.requirement_level == "mandatory"
+
+
+@dataclass
 class MetadataTemplate(_Base):
     name: str = ""
     title: str = ""
     type: str = ""
     is_active: bool | None = None
+    is_always_active: bool | None = None
     is_system: bool | None = None
     schema: list[dict] = field(default_factory=list, repr=False)
+    updated_at: str | None = None
     raw: dict = _raw_field()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MetadataTemplate:
+        d = _d(data)
+        return cls(name=_s(d.get("name")), title=_s(d.get("title")), type=_s(d.get("type")),
+                   is_active=_b(d.get("is_active")), is_always_active=_b(d.get("is_always_active")),
+                   is_system=_b(d.get("is_system")), schema=[f for f in _l(d.get("schema")) if isinstance(f, dict)],
+                   updated_at=_opt_s(d.get("updated_at")), raw=d)
+
+    @property
+    def fields(self) -> list[MetadataTemplateField]:
+        return [MetadataTemplateField.from_dict(f) for f in self.schema]
 
 
 @dataclass
-class MetadataTemplateField(_Base):
-    name: str = ""
-    type: str = ""
-    label: str = ""
-    is_hidden: bool | None = None
-    requirement_level: str | None = None
-    choices: Any = None
+class MetadataSuggestion(_Base):
+    """Values already used for a field (…/suggest/ answers {"hits": [...]}; a hit is a string or {"value": …})."""
+
+    values: list[str] = field(default_factory=list)
     raw: dict = _raw_field()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> MetadataSuggestion:
+        d = _d(data)
+        values = []
+        for hit in _l(d.get("hits")):
+            value = hit.get("value", hit.get("name")) if isinstance(hit, dict) else hit
+            if isinstance(value, str | int | float) and str(value) not in values:
+                values.append(str(value))
+        return cls(values=values, raw=d)
 
 
 @dataclass
