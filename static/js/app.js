@@ -14,6 +14,26 @@
     setTimeout(function () { el.remove(); }, 8000);
   }
 
+  // Phone menu: #nav-toggle folds #main-menu (CSS hides it below 768 px once .nav-ready is set, so without this
+  // script the menu stays unfolded). Escape closes it and gives the focus back to the button.
+  var navToggle = document.getElementById("nav-toggle");
+  var navMenu = document.getElementById("main-menu");
+  function setNavOpen(open) {
+    navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    navMenu.classList.toggle("open", open);
+  }
+  if (navToggle && navMenu) {
+    document.documentElement.classList.add("nav-ready");
+    navToggle.addEventListener("click", function () {
+      setNavOpen(navToggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (evt) {
+      if (evt.key !== "Escape" || navToggle.getAttribute("aria-expanded") !== "true") return;
+      setNavOpen(false);
+      navToggle.focus();
+    });
+  }
+
   document.body.addEventListener("toast", function (evt) {
     var d = evt.detail || {};
     toast(d.text || d.value || "Done", d.level);
