@@ -8,7 +8,7 @@
     if (!box) return;
     var el = document.createElement("div");
     el.className = "toast toast-" + (level || "info");
-    el.setAttribute("role", "status");
+    el.setAttribute("role", level === "error" ? "alert" : "status");
     el.textContent = text;
     box.appendChild(el);
     setTimeout(function () { el.remove(); }, 8000);
@@ -33,6 +33,58 @@
       navToggle.focus();
     });
   }
+
+  // Tables scroll inside their .table-scroll box on narrow screens. A box that really scrolls becomes a named,
+  // focusable region so that keyboard users can scroll it too (and a box that fits stays out of the tab order).
+  function fitTables() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        var caption = box.querySelector("caption");
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption ? caption.textContent.trim() : "Table") + ", scrolls sideways");
+      } else if (!scrolls && box.hasAttribute("tabindex")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  var fitTimer = null;
+  function fitTablesSoon() {
+    clearTimeout(fitTimer);
+    fitTimer = setTimeout(fitTables, 100);
+  }
+  fitTables();
+  window.addEventListener("resize", fitTablesSoon);
+  document.body.addEventListener("htmx:load", fitTables);
+
+  // Progress for screen readers. Polled blocks are replaced whole every 2 s, which a live region inside them would
+  // either miss or repeat; so one stable #live-status region says the state when it changes (data-live-status)
+  // and the count (data-live-progress) at most every 15 s.
+  var announced = {};
+  function announceProgress(root, initial) {
+    var live = document.getElementById("live-status");
+    if (!live || !root || !root.querySelectorAll) return;
+    var blocks = Array.prototype.slice.call(root.querySelectorAll("[data-live-status]"));
+    if (root.hasAttribute && root.hasAttribute("data-live-status")) blocks.unshift(root);
+    blocks.forEach(function (el) {
+      var key = el.id || el.getAttribute("data-live-status");
+      var state = el.getAttribute("data-live-status");
+      var count = el.getAttribute("data-live-progress") || "";
+      var last = announced[key];
+      var now = Date.now();
+      // A block already on the loaded page is not repeated; one that an action just inserted is said at once.
+      if (!last && initial) { announced[key] = {state: state, count: count, at: now}; return; }
+      if (!last || state !== last.state || (count !== last.count && now - last.at >= 15000)) {
+        live.textContent = state + (count ? ": " + count : "") + ".";
+        announced[key] = {state: state, count: count, at: now};
+      }
+    });
+  }
+  announceProgress(document, true);
+  document.body.addEventListener("htmx:load", function (evt) { announceProgress(evt.detail.elt, false); });
 
   document.body.addEventListener("toast", function (evt) {
     var d = evt.detail || {};

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ROOT, login
+from .conftest import ROOT, login, sync_catalogue
 
 AXE = ROOT / "static" / "vendor" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
@@ -129,8 +129,10 @@ def run_axe(page) -> list[dict]:
     return result
 
 
-def test_axe_finds_no_serious_violation_on_any_main_page(admin_page):
+@pytest.mark.parametrize("width", [1400, PHONE["width"]])
+def test_axe_finds_no_serious_violation_on_any_main_page(admin_page, width):
     page = admin_page
+    page.set_viewport_size({"width": width, "height": 1000})
     found = {}
     for path in ["/login/", *all_pages(page)]:
         if path == "/login/":
@@ -153,3 +155,23 @@ def test_axe_is_not_blocked_by_the_csp_and_does_report(admin_page):
                   "{type: 'text', id: 'axe-probe'}))")
     ids = {v["id"] for v in run_axe(page)}
     assert "label" in ids, ids
+
+
+def test_job_progress_is_said_in_one_stable_live_region(admin_page):
+    page = admin_page
+    # An already published dataset: publishing it again changes no count another journey reads.
+    page.goto("/c/bretagne/datasets/?published=yes")
+    if page.locator("#dataset-table tbody a[href*='/datasets/da_']").count() == 0:
+        sync_catalogue(page, "bretagne")
+        page.goto("/c/bretagne/datasets/?published=yes")
+    page.locator("#dataset-table tbody a[href*='/datasets/da_']").first.click()
+    live = page.locator("#live-status")
+    expect(live).to_have_attribute("role", "status")
+    expect(live).to_be_empty()
+    live.evaluate("el => { window.liveRegionAtLoad = el; }")
+    page.locator("#overview").get_by_role("button", name="Publish", exact=True).click()
+    # Said at once when the action answers, then again when the state changes, up to the end.
+    expect(live).to_contain_text(re.compile(r"^Job #\d+ "))
+    expect(live).to_have_text(re.compile(r"^Job #\d+ succeeded: 1 of 1 done\.$"), timeout=60_000)
+    assert page.evaluate("document.getElementById('live-status') === window.liveRegionAtLoad")
+    expect(page.locator("#toasts [role=status]")).to_contain_text("succeeded")
