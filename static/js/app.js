@@ -86,6 +86,62 @@
   announceProgress(document, true);
   document.body.addEventListener("htmx:load", function (evt) { announceProgress(evt.detail.elt, false); });
 
+  // Charts: <canvas data-chart="ID" data-stacked="horizontal|vertical"> drawn with Chart.js (vendored, loaded by
+  // the page that has charts) from the JSON of <script type="application/json" id="ID"> (json_script). Each stack
+  // has a pattern as well as a colour, so the chart reads without colour; the legend shows the same swatches.
+  var CHART_STYLES = {
+    idle: ["#1a7f5a", "solid"], busy: ["#0072b2", "diagonal"], error: ["#c2410c", "cross"],
+    limit_reached: ["#a16207", "dots"], unknown: ["#6b7280", "horizontal"],
+    succeeded: ["#1a7f5a", "solid"], failed: ["#c2410c", "cross"], other: ["#6b7280", "diagonal"]
+  };
+  function chartFill(colour, kind) {
+    if (kind === "solid") return colour;
+    var tile = document.createElement("canvas");
+    tile.width = tile.height = 8;
+    var g = tile.getContext("2d");
+    g.fillStyle = colour;
+    g.globalAlpha = 0.3;
+    g.fillRect(0, 0, 8, 8);
+    g.globalAlpha = 1;
+    g.strokeStyle = colour;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    if (kind === "diagonal" || kind === "cross") { g.moveTo(0, 8); g.lineTo(8, 0); g.moveTo(6, 10); g.lineTo(10, 6); g.moveTo(-2, 2); g.lineTo(2, -2); }
+    if (kind === "cross") { g.moveTo(0, 0); g.lineTo(8, 8); g.moveTo(6, -2); g.lineTo(10, 2); g.moveTo(-2, 6); g.lineTo(2, 10); }
+    if (kind === "horizontal") { g.moveTo(0, 4); g.lineTo(8, 4); }
+    g.stroke();
+    if (kind === "dots") { g.beginPath(); g.arc(4, 4, 1.8, 0, 2 * Math.PI); g.fill(); }
+    return g.createPattern(tile, "repeat");
+  }
+  function drawCharts() {
+    if (!window.Chart) return;
+    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      var source = document.getElementById(canvas.getAttribute("data-chart"));
+      if (!source || window.Chart.getChart(canvas)) return;
+      var data = JSON.parse(source.textContent);
+      var horizontal = canvas.getAttribute("data-stacked") === "horizontal";
+      if (horizontal) canvas.parentNode.style.height = (6 + 2.5 * data.labels.length) + "rem";  // CSSOM: CSP allows it
+      new window.Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: data.series.map(function (s) {
+            var style = CHART_STYLES[s.key] || ["#4b5563", "solid"];
+            return {label: s.label, data: s.values, backgroundColor: chartFill(style[0], style[1]),
+              borderColor: style[0], borderWidth: 1};
+          })
+        },
+        options: {
+          indexAxis: horizontal ? "y" : "x", responsive: true, maintainAspectRatio: false, animation: false,
+          scales: {x: {stacked: true, ticks: {precision: 0}}, y: {stacked: true, ticks: {precision: 0}}},
+          plugins: {legend: {position: "bottom"}}
+        }
+      });
+      canvas.setAttribute("data-drawn", "true");
+    });
+  }
+  drawCharts();
+
   document.body.addEventListener("toast", function (evt) {
     var d = evt.detail || {};
     toast(d.text || d.value || "Done", d.level);

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import ROOT, login, sync_catalogue
+from .conftest import ROOT, login, make_member, sync_catalogue
 
 AXE = ROOT / "static" / "vendor" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
@@ -175,3 +175,60 @@ def test_job_progress_is_said_in_one_stable_live_region(admin_page):
     expect(live).to_have_text(re.compile(r"^Job #\d+ succeeded: 1 of 1 done\.$"), timeout=60_000)
     assert page.evaluate("document.getElementById('live-status') === window.liveRegionAtLoad")
     expect(page.locator("#toasts [role=status]")).to_contain_text("succeeded")
+
+
+def test_overview_charts_draw_from_the_embedded_numbers(admin_page, app):
+    page = admin_page
+    # A job of today, so that the jobs chart has a bar whatever ran before (notified: no rule fires for it).
+    app.shell(
+        "from django.utils import timezone; from django.contrib.auth import get_user_model; "
+        "from portaladmin.jobs.models import Job, JobStatus; from portaladmin.portals.models import Connection; "
+        "c = Connection.objects.get(slug='lyon'); now = timezone.now(); "
+        "j = Job.objects.create(kind='dataset.publish', title='chart probe', status=JobStatus.SUCCEEDED, total=1, "
+        "started_by=get_user_model().objects.get(username='admin'), connection=c, finished_at=now, notified_at=now); "
+        "j.connections.set([c])")
+    page.goto("/")
+    for chart, stacks in (("#chart-datasets", 5), ("#chart-jobs", 3)):
+        canvas = page.locator(f"{chart} canvas")
+        expect(canvas).to_have_attribute("data-drawn", "true")
+        drawn = canvas.evaluate("c => { const ch = Chart.getChart(c); return {stacks: ch.data.datasets.length, "
+                                "bars: ch.getDatasetMeta(0).data.length, width: c.width, height: c.height}; }")
+        assert drawn["stacks"] == stacks and drawn["bars"] >= 1 and drawn["width"] > 100 and drawn["height"] > 100
+        # The numbers drawn are the numbers in the table screen readers read.
+        numbers = canvas.evaluate("c => Chart.getChart(c).data.datasets.map(d => d.data)")
+        rows = page.locator(f"{chart} table tbody tr")
+        for i in range(rows.count()):
+            cells = [int(t) for t in rows.nth(i).locator("td").all_inner_texts()]
+            assert cells == [values[i] for values in numbers]
+    labels = page.locator("#chart-datasets canvas").evaluate("c => Chart.getChart(c).data.labels")
+    assert "Lyon Open Data (sandbox)" in labels
+    expect(page.get_by_role("table", name="Datasets by status, per connection")).to_have_count(1)
+    expect(page.locator("#chart-jobs figcaption")).to_contain_text(re.compile(r"last 30 days: \d+ jobs?, \d+ failed"))
+    assert page.csp_errors == []
+    page.set_viewport_size(PHONE)  # charts fit a phone too
+    page.wait_for_timeout(300)
+    assert page_overflow(page) <= 0
+
+
+def test_overview_charts_without_data_say_so(page, app):
+    app.shell(
+        "from portaladmin.portals.models import Connection; "
+        "c = Connection(slug='chartless', name='Chartless portal', base_url='http://127.0.0.1:9'); "
+        "c.set_api_key('chartless-key-0123456789'); c.save()")
+    try:
+        make_member(app, "chartless", "chartless-Password-1", "chartless", "viewer")
+        login(page, "chartless", "chartless-Password-1")
+        page.goto("/")
+        expect(page.locator("#chart-datasets [data-empty]")).to_have_text("No datasets in the catalogue snapshots yet.")
+        expect(page.locator("#chart-jobs [data-empty]")).to_have_text("No jobs in the last 30 days.")
+        expect(page.locator("#charts canvas")).to_have_count(0)
+        expect(page.locator("#chart-jobs figcaption")).to_contain_text("0 jobs, 0 failed")
+        row = page.locator("#chart-datasets table tbody tr")
+        expect(row.locator("th")).to_have_text("Chartless portal")
+        assert row.locator("td").all_inner_texts() == ["0"] * 5
+        assert page.csp_errors == []
+        assert not run_axe(page)
+    finally:
+        app.shell("from django.contrib.auth import get_user_model; from portaladmin.portals.models import Connection; "
+                  "Connection.objects.filter(slug='chartless').delete(); "
+                  "get_user_model().objects.filter(username='chartless').delete()")
