@@ -105,6 +105,20 @@ def test_wide_tables_scroll_inside_their_own_box_on_a_phone(phone):
     assert page_overflow(page) <= 0
 
 
+def test_filter_bars_stack_one_control_a_line_on_a_phone(phone):
+    page = phone
+    for path, form in (("/c/lyon/datasets/", "form[role=search]"), ("/jobs/", "main form"), ("/activity/", "main form"),
+                       ("/fleet/datasets/", "main form")):
+        page.goto(path)
+        controls = page.locator(f"{form} input:visible, {form} select:visible, {form} button[type=submit]:visible")
+        assert controls.count() >= 3, path
+        boxes = [controls.nth(i).bounding_box() for i in range(controls.count())]
+        for box in boxes:
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"{path}: a control is cut: {box}"
+        tops = [round(b["y"]) for b in boxes]
+        assert tops == sorted(tops) and len(set(tops)) == len(tops), f"{path}: controls share a line: {tops}"
+
+
 def test_the_desktop_menu_needs_no_toggle(admin_page):
     page = admin_page
     page.goto("/")
