@@ -1,9 +1,10 @@
 from django import forms
 
 from portaladmin.audit.models import Outcome
+from portaladmin.core.filterbar import FilterBarMixin
 
 
-class ActivityFilterForm(forms.Form):
+class ActivityFilterForm(FilterBarMixin, forms.Form):
     connection = forms.ChoiceField(required=False)
     # The filter bar shows bare inputs (no labels): the placeholder says what each one filters on.
     person = forms.CharField(required=False, max_length=150, widget=forms.TextInput(

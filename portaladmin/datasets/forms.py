@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 
+from portaladmin.core.filterbar import FilterBarMixin
 from portaladmin.core.userinput import BadInput, json_from_text
 from portaladmin.datasets.selectors import DEFAULT_SORT, SORTS, STATUS_FILTERS
 
@@ -88,7 +89,7 @@ def remote_error_text(detail: Any, fallback: str) -> str:
 
 # ---------------------------------------------------------------------------------------------- the list
 
-class DatasetListForm(forms.Form):
+class DatasetListForm(FilterBarMixin, forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search")
     published = forms.ChoiceField(required=False, choices=[("", "Published or not"), ("yes", "Published"),
                                                            ("no", "Unpublished")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from portaladmin.core.filterbar import FilterBarMixin
 from portaladmin.datasets.forms import DatasetListForm
 from portaladmin.fleet.selectors import HEALTH_FILTERS
 
@@ -47,7 +48,7 @@ class FleetBulkForm(forms.Form):
         return data
 
 
-class HarvesterFilterForm(forms.Form):
+class HarvesterFilterForm(FilterBarMixin, forms.Form):
     connection = forms.ChoiceField(required=False)
     health = forms.ChoiceField(required=False, choices=[("", "Any health")] + [(h, h) for h in HEALTH_FILTERS])
     q = forms.CharField(required=False, max_length=200, label="Search")

@@ -27,6 +27,7 @@ from portaladmin.fleet.forms import (
     PersonLookupForm,
 )
 from portaladmin.fleet.kinds import OFFBOARD_KIND
+from portaladmin.jobs.selectors import job_list
 from portaladmin.jobs.services import job_can_operate
 from portaladmin.portals.models import ROLE_RANK, Role
 from portaladmin.portals.permissions import connections_visible_to, get_connection_for, role_for
@@ -54,6 +55,9 @@ def overview(request):
     roles = {card.connection.pk: card.role for card in cards}
     ctx = {"cards": cards, "watch": watch, "poll_seconds": OVERVIEW_POLL_SECONDS, "now": timezone.now(),
            "operate_on": {pk for pk, r in roles.items() if ROLE_RANK.get(r, 0) >= ROLE_RANK[Role.OPERATOR]}}
+    if not is_partial(request):  # the charts sit outside the part polled every 15 s
+        ctx["dataset_chart"] = selectors.dataset_status_chart(connections=[card.connection for card in cards])
+        ctx["job_chart"] = selectors.jobs_per_day_chart(jobs=job_list(user=request.user))
     return render_page(request, "fleet/overview.html", ctx, partial="overview")
 
 

@@ -1,10 +1,11 @@
 from django import forms
 
+from portaladmin.core.filterbar import FilterBarMixin
 from portaladmin.jobs.models import JobStatus
 from portaladmin.jobs.registry import kinds
 
 
-class JobFilterForm(forms.Form):
+class JobFilterForm(FilterBarMixin, forms.Form):
     connection = forms.ChoiceField(required=False)
     kind = forms.ChoiceField(required=False)
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *JobStatus.choices])

@@ -8,11 +8,139 @@
     if (!box) return;
     var el = document.createElement("div");
     el.className = "toast toast-" + (level || "info");
-    el.setAttribute("role", "status");
+    el.setAttribute("role", level === "error" ? "alert" : "status");
     el.textContent = text;
     box.appendChild(el);
     setTimeout(function () { el.remove(); }, 8000);
   }
+
+  // Phone menu: #nav-toggle folds #main-menu (CSS hides it below 768 px once .nav-ready is set, so without this
+  // script the menu stays unfolded). Escape closes it and gives the focus back to the button.
+  var navToggle = document.getElementById("nav-toggle");
+  var navMenu = document.getElementById("main-menu");
+  function setNavOpen(open) {
+    navToggle.setAttribute("aria-expanded", open ? "true" : "false");
+    navMenu.classList.toggle("open", open);
+  }
+  if (navToggle && navMenu) {
+    document.documentElement.classList.add("nav-ready");
+    navToggle.addEventListener("click", function () {
+      setNavOpen(navToggle.getAttribute("aria-expanded") !== "true");
+    });
+    document.addEventListener("keydown", function (evt) {
+      if (evt.key !== "Escape" || navToggle.getAttribute("aria-expanded") !== "true") return;
+      setNavOpen(false);
+      navToggle.focus();
+    });
+  }
+
+  // Tables scroll inside their .table-scroll box on narrow screens. A box that really scrolls becomes a named,
+  // focusable region so that keyboard users can scroll it too (and a box that fits stays out of the tab order).
+  function fitTables() {
+    document.querySelectorAll(".table-scroll").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        var caption = box.querySelector("caption");
+        box.tabIndex = 0;
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption ? caption.textContent.trim() : "Table") + ", scrolls sideways");
+      } else if (!scrolls && box.hasAttribute("tabindex")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("role");
+        box.removeAttribute("aria-label");
+      }
+    });
+  }
+  var fitTimer = null;
+  function fitTablesSoon() {
+    clearTimeout(fitTimer);
+    fitTimer = setTimeout(fitTables, 100);
+  }
+  fitTables();
+  window.addEventListener("resize", fitTablesSoon);
+  document.body.addEventListener("htmx:load", fitTables);
+
+  // Progress for screen readers. Polled blocks are replaced whole every 2 s, which a live region inside them would
+  // either miss or repeat; so one stable #live-status region says the state when it changes (data-live-status)
+  // and the count (data-live-progress) at most every 15 s.
+  var announced = {};
+  function announceProgress(root, initial) {
+    var live = document.getElementById("live-status");
+    if (!live || !root || !root.querySelectorAll) return;
+    var blocks = Array.prototype.slice.call(root.querySelectorAll("[data-live-status]"));
+    if (root.hasAttribute && root.hasAttribute("data-live-status")) blocks.unshift(root);
+    blocks.forEach(function (el) {
+      var key = el.id || el.getAttribute("data-live-status");
+      var state = el.getAttribute("data-live-status");
+      var count = el.getAttribute("data-live-progress") || "";
+      var last = announced[key];
+      var now = Date.now();
+      // A block already on the loaded page is not repeated; one that an action just inserted is said at once.
+      if (!last && initial) { announced[key] = {state: state, count: count, at: now}; return; }
+      if (!last || state !== last.state || (count !== last.count && now - last.at >= 15000)) {
+        live.textContent = state + (count ? ": " + count : "") + ".";
+        announced[key] = {state: state, count: count, at: now};
+      }
+    });
+  }
+  announceProgress(document, true);
+  document.body.addEventListener("htmx:load", function (evt) { announceProgress(evt.detail.elt, false); });
+
+  // Charts: <canvas data-chart="ID" data-stacked="horizontal|vertical"> drawn with Chart.js (vendored, loaded by
+  // the page that has charts) from the JSON of <script type="application/json" id="ID"> (json_script). Each stack
+  // has a pattern as well as a colour, so the chart reads without colour; the legend shows the same swatches.
+  var CHART_STYLES = {
+    idle: ["#1a7f5a", "solid"], busy: ["#0072b2", "diagonal"], error: ["#c2410c", "cross"],
+    limit_reached: ["#a16207", "dots"], unknown: ["#6b7280", "horizontal"],
+    succeeded: ["#1a7f5a", "solid"], failed: ["#c2410c", "cross"], other: ["#6b7280", "diagonal"]
+  };
+  function chartFill(colour, kind) {
+    if (kind === "solid") return colour;
+    var tile = document.createElement("canvas");
+    tile.width = tile.height = 8;
+    var g = tile.getContext("2d");
+    g.fillStyle = colour;
+    g.globalAlpha = 0.3;
+    g.fillRect(0, 0, 8, 8);
+    g.globalAlpha = 1;
+    g.strokeStyle = colour;
+    g.lineWidth = 1.5;
+    g.beginPath();
+    if (kind === "diagonal" || kind === "cross") { g.moveTo(0, 8); g.lineTo(8, 0); g.moveTo(6, 10); g.lineTo(10, 6); g.moveTo(-2, 2); g.lineTo(2, -2); }
+    if (kind === "cross") { g.moveTo(0, 0); g.lineTo(8, 8); g.moveTo(6, -2); g.lineTo(10, 2); g.moveTo(-2, 6); g.lineTo(2, 10); }
+    if (kind === "horizontal") { g.moveTo(0, 4); g.lineTo(8, 4); }
+    g.stroke();
+    if (kind === "dots") { g.beginPath(); g.arc(4, 4, 1.8, 0, 2 * Math.PI); g.fill(); }
+    return g.createPattern(tile, "repeat");
+  }
+  function drawCharts() {
+    if (!window.Chart) return;
+    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      var source = document.getElementById(canvas.getAttribute("data-chart"));
+      if (!source || window.Chart.getChart(canvas)) return;
+      var data = JSON.parse(source.textContent);
+      var horizontal = canvas.getAttribute("data-stacked") === "horizontal";
+      if (horizontal) canvas.parentNode.style.height = (6 + 2.5 * data.labels.length) + "rem";  // CSSOM: CSP allows it
+      new window.Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: data.series.map(function (s) {
+            var style = CHART_STYLES[s.key] || ["#4b5563", "solid"];
+            return {label: s.label, data: s.values, backgroundColor: chartFill(style[0], style[1]),
+              borderColor: style[0], borderWidth: 1};
+          })
+        },
+        options: {
+          indexAxis: horizontal ? "y" : "x", responsive: true, maintainAspectRatio: false, animation: false,
+          scales: {x: {stacked: true, ticks: {precision: 0}}, y: {stacked: true, ticks: {precision: 0}}},
+          plugins: {legend: {position: "bottom"}}
+        }
+      });
+      canvas.setAttribute("data-drawn", "true");
+    });
+  }
+  drawCharts();
 
   document.body.addEventListener("toast", function (evt) {
     var d = evt.detail || {};

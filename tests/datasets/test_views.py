@@ -174,7 +174,7 @@ def test_every_tab_full_page_and_partial(api, client_as, cast, make_snapshot, ta
     assert b"<html" in full.content and b"<html" not in part.content
     assert b'id="tab-panel"' in part.content
     assert TABS[tab] in full.content.decode() and TABS[tab] in part.content.decode()
-    assert b'aria-selected="true"' in part.content
+    assert b'aria-current="page"' in part.content
 
 
 @pytest.mark.parametrize("tab", list(TABS))

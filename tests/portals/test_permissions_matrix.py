@@ -114,9 +114,9 @@ def test_permission_given_on_the_team_page_lets_a_person_add_and_administer_a_co
     assert client_as(cast["admin"]).post(toggle, {"allowed": "1"}).status_code == 403
     root = client_as(cast["superuser"])
     team = root.get(reverse("accounts:users")).content.decode()
-    assert toggle in team and "Let charlie add connections" in team
+    assert toggle in team and "No · allow: let charlie add connections" in team
     assert root.post(toggle, {"allowed": "1"}).status_code == 302
-    assert "Stop charlie adding connections" in root.get(reverse("accounts:users")).content.decode()
+    assert "Yes · revoke: stop charlie adding connections" in root.get(reverse("accounts:users")).content.decode()
     assert AuditEvent.objects.filter(action="team.can_add_connections_granted", target="charlie").exists()
 
     c = client_as(person)

@@ -14,6 +14,12 @@ from portaladmin.fleet.selectors.boards import (  # noqa: F401
     harvester_error_groups,
     harvester_refresh_states,
 )
+from portaladmin.fleet.selectors.charts import (  # noqa: F401
+    DATASET_STATUS_GROUPS,
+    JOB_OUTCOME_GROUPS,
+    dataset_status_chart,
+    jobs_per_day_chart,
+)
 from portaladmin.fleet.selectors.overview import (  # noqa: F401
     JOB_FAILED,
     JOB_FIGURES,
