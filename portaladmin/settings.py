@@ -320,6 +320,8 @@ WATCHDOG_BUSY_MINUTES = env.int("WATCHDOG_BUSY_MINUTES", default=60)
 NOTIFY_TICK_SECONDS = env.float("NOTIFY_TICK_SECONDS", default=30.0)
 NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
+# Datasets entering error are told together when the scan pass ends, or after this long at most.
+NOTIFY_DATASET_HOLD_SECONDS = env.float("NOTIFY_DATASET_HOLD_SECONDS", default=300.0)
 
 # --- Mail (Django 6.1 MAILERS) -----------------------------------------------------------------
 # EMAIL_URL like smtp+tls://user:password@smtp.example.org:587 sends real mail. Without it, mail

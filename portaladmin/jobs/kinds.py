@@ -123,6 +123,7 @@ def harvester_view(client, harvester, *, check_errors: bool = True) -> RemoteVie
         "harvested_datasets_count": harvester.harvested_datasets_count,
         "published_datasets_count": harvester.published_datasets_count,
         "resource_errors_count": harvester.resource_errors_count,
+        "has_error": bool(harvester.has_error),  # kept on the item: "harvester run with errors" (notify)
     }
     if terminal and harvester.has_error and check_errors:
         try:

@@ -5,21 +5,29 @@ its deadline (jobs.signals.job_stuck), and a connection's health changing betwee
 key refused (portals.signals.connection_health_changed, sent by connection_record_health on a transition only:
 a portal down for an hour is one "unreachable" event and one "recovered", not one per failed call).
 
-Hook for dataset events (error / limit_reached / late from a status scan, not built yet): add their kinds to
-EventKind and call event_emit(kind=..., dedup_key=f"dataset:{conn.pk}:{uid}:{state}:{since}", connections=[conn],
-subject=..., text=..., link=..., data=...) from the scan; matching, dedup, channels and digests then just work.
+Datasets (datasets.signals.status_changes, sent by the status scan after each batch): a row whose status CHANGES
+into error / limit_reached is recorded once as a DatasetChange (dedup key: connection, uid, status, since; a
+re-check finding the same status is no change). The changes of one connection are told together in ONE
+event when the scan pass ends, or NOTIFY_DATASET_HOLD_SECONDS after the first one waiting (the beat tick): a
+portal where 300 datasets break at once is one message per rule listing them, not 300.
+Harvesters (jobs.signals.item_remote_state): a harvester.start item that ends failed because the run reported
+has_error is a "harvester run with errors" event (once per item).
+
+Other events: event_emit(kind=..., dedup_key=..., connections=[conn], subject=..., text=..., link=..., data=...);
+matching, dedup, channels and digests then just work.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from portaladmin.core.logging import redact
-from portaladmin.notify.models import Event, EventKind
+from portaladmin.notify.models import DatasetChange, Event, EventKind
 from portaladmin.portals.models import Connection, Health
 
 JOB_EVENTS = {"failed": EventKind.JOB_FAILED, "partially_failed": EventKind.JOB_PARTIALLY_FAILED,
@@ -114,3 +122,98 @@ def connection_health_event(connection: Connection, *, before: str, after: str, 
     return event_emit(kind=kind, dedup_key=f"connection:{connection.pk}:{kind}:{at.isoformat()}",
                       connections=[connection], subject=subject, text=f"{subject}\n\n{message}".strip(),
                       link=connection.get_absolute_url(), data=data, at=at)
+
+
+# ------------------------------------------------------------------------------------------------ datasets
+
+DATASET_BAD = ("error", "limit_reached")
+LISTED = 50  # datasets named in one message; the rest are counted
+
+
+def dataset_changes_record(connection: Connection, changes: list[dict]) -> int:
+    """Keep the changes INTO error / limit_reached (once each); returns how many are new."""
+    rows = [DatasetChange(connection=connection, uid=c["uid"], dataset_id=c["dataset_id"][:255],
+                          title=(c.get("title") or "")[:500], status=c["status"], previous=c.get("previous") or "",
+                          since=c.get("since"), message=redact(c.get("message") or "")[:1000], seen_at=c["at"],
+                          dedup_key=f"dataset:{connection.pk}:{c['uid']}:{c['status']}:"
+                                    f"{c['since'].isoformat() if c.get('since') else c['at'].isoformat()}"[:200])
+            for c in changes if c["status"] in DATASET_BAD and c.get("previous") not in DATASET_BAD]
+    if not rows:
+        return 0
+    before = DatasetChange.objects.filter(connection=connection).count()
+    DatasetChange.objects.bulk_create(rows, ignore_conflicts=True)
+    return DatasetChange.objects.filter(connection=connection).count() - before
+
+
+def dataset_subject(connection: Connection, rows: list[DatasetChange]) -> str:
+    counts = {s: sum(r.status == s for r in rows) for s in DATASET_BAD}
+    if len(rows) == 1:
+        row = rows[0]
+        return f"{row.dataset_id} on {connection.name} entered {row.status}" + (
+            f": {row.message}" if row.message else "")
+    parts = [f"{n} {status}" for status, n in counts.items() if n]
+    return f"{len(rows)} datasets on {connection.name} entered error or limit_reached: {', '.join(parts)}"
+
+
+def dataset_event_flush(connection: Connection, *, at: datetime | None = None) -> Event | None:
+    """Tell every waiting change of the connection in one event (None when nothing waits)."""
+    with transaction.atomic():
+        # Serialise flushers of one connection (a row lock on PostgreSQL; SQLite writes one at a time anyway).
+        Connection.objects.select_for_update().filter(pk=connection.pk).first()
+        rows = list(DatasetChange.objects.filter(connection=connection, event__isnull=True).order_by("seen_at", "id"))
+        if not rows:
+            return None
+        subject = dataset_subject(connection, rows)
+        lines = [subject, ""] + [f"- {r.dataset_id} ({r.previous or 'unknown'} → {r.status})"
+                                 + (f": {r.message}" if r.message else "") for r in rows[:LISTED]]
+        if len(rows) > LISTED:
+            lines.append(f"… and {len(rows) - LISTED} more.")
+        link = reverse("datasets:list", kwargs={"conn": connection.slug}) if len(rows) > 1 else \
+            reverse("datasets:detail", kwargs={"conn": connection.slug, "uid": rows[0].uid})
+        data = {"object": {"type": "datasets", "connection": connection.slug,
+                           "datasets": [{"uid": r.uid, "dataset_id": r.dataset_id, "status": r.status,
+                                         "previous": r.previous, "since": r.since.isoformat() if r.since else None,
+                                         "message": r.message} for r in rows[:LISTED]]},
+                "outcome": "error" if all(r.status == "error" for r in rows) else "error_or_limit_reached",
+                "counts": {"datasets": len(rows), **{s: sum(r.status == s for r in rows) for s in DATASET_BAD}}}
+        event = event_emit(kind=EventKind.DATASET_ERROR, dedup_key=f"datasets:{connection.pk}:{rows[0].pk}-{rows[-1].pk}",
+                           connections=[connection], subject=subject, text="\n".join(lines), link=link, data=data,
+                           at=at or timezone.now())
+        if event is not None:
+            DatasetChange.objects.filter(pk__in=[r.pk for r in rows]).update(event=event)
+    return event
+
+
+def dataset_changes_due(*, now: datetime | None = None) -> list[int]:
+    """Connections whose oldest waiting change has waited NOTIFY_DATASET_HOLD_SECONDS (the pass never ended)."""
+    now = now or timezone.now()
+    limit = now - timedelta(seconds=settings.NOTIFY_DATASET_HOLD_SECONDS)
+    return list(DatasetChange.objects.filter(event__isnull=True, seen_at__lte=limit).order_by()
+                .values_list("connection_id", flat=True).distinct())
+
+
+def dataset_status_changes(connection: Connection, changes: list[dict], *, pass_done: bool) -> Event | None:
+    dataset_changes_record(connection, changes)
+    return dataset_event_flush(connection) if pass_done else None
+
+
+# ------------------------------------------------------------------------------------------------ harvesters
+
+def harvester_errors_event(item) -> Event | None:
+    """A harvester.start item ended failed because the run reported has_error (not a send or read failure)."""
+    details = item.details if isinstance(item.details, dict) else {}
+    if item.job.kind != "harvester.start" or item.status != "failed" or details.get("has_error") is not True:
+        return None
+    connection = item.connection
+    name = item.target_label or item.target
+    message = item.message or "The harvester's last run hit an error."
+    subject = f"Harvester run with errors · {name} on {connection.name}: {message}"
+    counts = {k: details[k] for k in ("harvested_datasets_count", "published_datasets_count",
+                                      "resource_errors_count") if isinstance(details.get(k), int)}
+    text = "\n".join([subject, "", *[f"{k.replace('_', ' ')}: {v}" for k, v in counts.items()],
+                      f"Job: {absolute(item.job.get_absolute_url())}"])
+    data = {"object": {"type": "harvester", "uid": item.target, "name": name, "job": item.job_id},
+            "outcome": "has_error", "counts": counts}
+    link = reverse("harvesters:detail", kwargs={"conn": connection.slug, "uid": item.target})
+    return event_emit(kind=EventKind.HARVESTER_ERRORS, dedup_key=f"harvester-run:{item.pk}", connections=[connection],
+                      subject=subject, text=text, link=link, data=data, at=item.finished_at)

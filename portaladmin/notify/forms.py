@@ -1,9 +1,12 @@
 from zoneinfo import available_timezones
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.core.validators import validate_email
 
 from portaladmin.core.netguard import validate_webhook_url
-from portaladmin.notify.models import RULE_EVENT_CHOICES, Channel, Rule
+from portaladmin.notify.models import RULE_EVENT_CHOICES, Audience, Channel, Rule, Scope
+from portaladmin.portals.permissions import ADMIN, VIEW, has_role
 
 TIMEZONES = sorted(available_timezones())
 
@@ -15,14 +18,19 @@ class RuleForm(forms.ModelForm):
 
     class Meta:
         model = Rule
-        fields = ["name", "events", "connections", "channel", "email", "webhook_url", "slack_text", "schedule",
-                  "digest_hour", "timezone", "active"]
-        labels = {"connections": "Connections", "email": "E-mail address", "webhook_url": "Webhook URL",
+        fields = ["name", "scope", "audience", "addresses", "events", "connections", "channel", "email", "webhook_url",
+                  "slack_text", "schedule", "digest_hour", "timezone", "active"]
+        labels = {"scope": "Who it is for", "audience": "Recipients (e-mail)", "addresses": "E-mail addresses",
+                  "connections": "Connections", "email": "E-mail address", "webhook_url": "Webhook URL",
                   "slack_text": "Add a Slack/Teams-compatible “text” field", "digest_hour": "Digest hour (0–23)"}
-        help_texts = {"connections": "None chosen: every connection you can see, now and later.",
+        help_texts = {"scope": "Connection rules: their admins. Team rules: superusers.",
+                      "audience": "Either way, a person only hears about connections they have a role on "
+                                  "(checked when sending).",
+                      "addresses": "One a line; each must be someone here with a role on the rule's connections.",
+                      "connections": "None chosen: every connection you can see, now and later.",
                       "email": "Empty: your own address.",
                       "webhook_url": "https://…; each message is signed with this rule's secret."}
-        widgets = {"connections": forms.CheckboxSelectMultiple}
+        widgets = {"connections": forms.CheckboxSelectMultiple, "addresses": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, connections=None, owner=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,6 +39,12 @@ class RuleForm(forms.ModelForm):
         self.fields["connections"].required = False
         self.fields["connections"].to_field_name = "slug"  # a forged huge number is just an unknown choice
         self.fields["digest_hour"].widget.attrs.update(min=0, max=23)
+        self.fields["scope"].required = self.fields["audience"].required = False  # absent: a personal rule
+        # Offer only the scopes this person may use (the clean methods check again).
+        admin_somewhere = bool(owner and any(has_role(owner, c, ADMIN) for c in (connections or [])))
+        self.fields["scope"].choices = [(v, label) for v, label in Scope.choices
+                                        if v == Scope.PERSONAL or (v == Scope.CONNECTION and admin_somewhere)
+                                        or (v == Scope.TEAM and getattr(owner, "is_superuser", False))]
 
     def clean_digest_hour(self):
         hour = self.cleaned_data["digest_hour"]
@@ -47,9 +61,53 @@ class RuleForm(forms.ModelForm):
                 raise forms.ValidationError(str(exc)) from None
         return url
 
+    def clean_scope(self):
+        return self.cleaned_data.get("scope") or Scope.PERSONAL
+
+    def clean_audience(self):
+        return self.cleaned_data.get("audience") or Audience.ROLES
+
+    def clean_addresses(self):
+        raw = self.cleaned_data.get("addresses", "")
+        addresses = [a.strip() for a in raw.replace(",", "\n").splitlines() if a.strip()]
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"“{address}” is not an e-mail address.") from None
+        return "\n".join(addresses)
+
     def clean(self):
         data = super().clean()
-        if data.get("channel") == Channel.EMAIL and not data.get("email") and not getattr(
-                self.owner, "email", ""):
-            self.add_error("email", "You have no e-mail address on your account: enter one here.")
+        scope = data.get("scope") or Scope.PERSONAL
+        chosen = list(data.get("connections") or [])
+        if scope == Scope.TEAM and not getattr(self.owner, "is_superuser", False):
+            self.add_error("scope", "Only a superuser can make a rule for the whole team.")
+        if scope == Scope.CONNECTION:
+            if not chosen:
+                self.add_error("connections", "Choose the connections this rule is for.")
+            refused = [c.name for c in chosen if not has_role(self.owner, c, ADMIN)]
+            if refused:
+                self.add_error("connections", f"You are not an admin of {', '.join(refused)}: a rule for its "
+                                              "people needs the admin role.")
+        if scope == Scope.PERSONAL:
+            data["audience"], data["addresses"] = Audience.ROLES, ""
+            if data.get("channel") == Channel.EMAIL and not data.get("email") and not getattr(
+                    self.owner, "email", ""):
+                self.add_error("email", "You have no e-mail address on your account: enter one here.")
+        elif data.get("audience") == Audience.ADDRESSES and data.get("channel") == Channel.EMAIL:
+            self._check_addresses(data.get("addresses", ""), chosen)
         return data
+
+    def _check_addresses(self, addresses: str, chosen: list) -> None:
+        wanted = [a for a in addresses.splitlines() if a]
+        if not wanted:
+            self.add_error("addresses", "Enter at least one e-mail address.")
+            return
+        users = list(get_user_model().objects.filter(is_active=True).exclude(email=""))
+        for address in wanted:
+            people = [u for u in users if u.email.lower() == address.lower()]
+            scope_conns = chosen or list(self.fields["connections"].queryset)
+            if not any(has_role(u, c, VIEW) for u in people for c in scope_conns):
+                self.add_error("addresses", f"{address} is nobody with a role on these connections: they would "
+                                            "never receive anything.")

@@ -21,6 +21,8 @@ class EventKind(models.TextChoices):
     CONNECTION_UNREACHABLE = "connection.unreachable", "Connection unreachable"
     CONNECTION_KEY_REFUSED = "connection.key_refused", "Connection key refused"
     CONNECTION_RECOVERED = "connection.recovered", "Connection recovered"
+    DATASET_ERROR = "dataset.error", "Dataset entered error or limit_reached (status scan)"
+    HARVESTER_ERRORS = "harvester.errors", "Harvester run with errors"
     TEST = "test", "Test event"
 
 
@@ -37,6 +39,17 @@ class Schedule(models.TextChoices):
     DIGEST = "digest", "Daily digest"
 
 
+class Scope(models.TextChoices):
+    PERSONAL = "personal", "For me"
+    CONNECTION = "connection", "For the people of some connections (their admin)"
+    TEAM = "team", "For the whole team (superuser)"
+
+
+class Audience(models.TextChoices):
+    ROLES = "roles", "Everyone with a role on the event's connection"
+    ADDRESSES = "addresses", "These e-mail addresses"
+
+
 class Rule(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notify_rules")
     name = models.CharField(max_length=100)
@@ -45,6 +58,11 @@ class Rule(models.Model):
     connections = models.ManyToManyField("portals.Connection", blank=True, related_name="+")
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     email = models.EmailField(blank=True)  # empty = the owner's address
+    # An admin's rule for connections or the team: e-mailed to everyone with a role on the event's connections,
+    # or to a list of addresses (each must be a person with a role there: checked again at sending time).
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.PERSONAL)
+    audience = models.CharField(max_length=10, choices=Audience.choices, default=Audience.ROLES)
+    addresses = models.TextField(blank=True)  # one e-mail address a line (audience = addresses)
     webhook_url = models.CharField(max_length=500, blank=True)
     webhook_secret_encrypted = models.TextField(blank=True)
     slack_text = models.BooleanField(default=False)  # add a Slack/Teams-compatible `text` field
@@ -72,6 +90,14 @@ class Rule(models.Model):
     def recipient(self) -> str:
         return self.email or self.owner.email
 
+    @property
+    def address_list(self) -> list[str]:
+        return [a.strip().lower() for a in self.addresses.replace(",", "\n").splitlines() if a.strip()]
+
+    @property
+    def shared(self) -> bool:
+        return self.scope != Scope.PERSONAL
+
     def event_labels(self) -> list[str]:
         labels = dict(EventKind.choices)
         return [labels.get(e, e) for e in self.events]
@@ -93,6 +119,34 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class DatasetChange(models.Model):
+    """A dataset the status scan saw enter error / limit_reached, waiting to be told in one grouped event.
+
+    `dedup_key` (connection, uid, status, since) makes one transition one row however often it is recorded;
+    the scan's rows are gathered per connection into one event when the pass ends (or after
+    NOTIFY_DATASET_HOLD_SECONDS), so a storm of datasets entering error is one message per rule, not hundreds.
+    """
+
+    connection = models.ForeignKey("portals.Connection", on_delete=models.CASCADE, related_name="+")
+    dedup_key = models.CharField(max_length=200, unique=True)
+    uid = models.CharField(max_length=64)
+    dataset_id = models.CharField(max_length=255)
+    title = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=30)
+    previous = models.CharField(max_length=30, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
+    message = models.CharField(max_length=1000, blank=True)
+    seen_at = models.DateTimeField()
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["seen_at", "id"]
+        indexes = [models.Index(fields=["event", "connection"], name="notify_dschange_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id}: {self.previous} → {self.status}"
 
 
 class DeliveryStatus(models.TextChoices):

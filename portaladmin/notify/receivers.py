@@ -1,8 +1,9 @@
-"""Listen to the jobs and portals apps (their signals are sent after the change is committed)."""
+"""Listen to the jobs, datasets and portals apps (their signals are sent after the change is committed)."""
 
 from django.dispatch import receiver
 
-from portaladmin.jobs.signals import job_finished, job_stuck
+from portaladmin.datasets.signals import status_changes
+from portaladmin.jobs.signals import item_remote_state, job_finished, job_stuck
 from portaladmin.portals.signals import connection_health_changed
 
 
@@ -25,3 +26,19 @@ def _health(sender, connection, before, after, message, at, **kwargs):
     from portaladmin.notify.events import connection_health_event
 
     connection_health_event(connection, before=before, after=after, message=message, at=at)
+
+
+@receiver(status_changes, dispatch_uid="notify-dataset-status")
+def _dataset_status(sender, connection, changes, pass_done, **kwargs):
+    from portaladmin.notify.events import dataset_status_changes
+
+    dataset_status_changes(connection, changes, pass_done=pass_done)
+
+
+@receiver(item_remote_state, dispatch_uid="notify-harvester-errors")
+def _item_state(sender, item, **kwargs):
+    if item.status != "failed" or getattr(item.job, "kind", "") != "harvester.start":
+        return
+    from portaladmin.notify.events import harvester_errors_event
+
+    harvester_errors_event(item)

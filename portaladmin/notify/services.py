@@ -18,16 +18,28 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portaladmin.core import crypto
 from portaladmin.core.logging import redact
 from portaladmin.notify.events import absolute, event_emit
-from portaladmin.notify.models import Channel, Delivery, DeliveryStatus, Event, EventKind, Rule, Schedule
-from portaladmin.portals.permissions import VIEW, connections_visible_to, has_role
+from portaladmin.notify.models import (
+    Audience,
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventKind,
+    Rule,
+    Schedule,
+    Scope,
+)
+from portaladmin.portals.permissions import ADMIN, VIEW, connections_visible_to, has_role
 
 logger = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)  # a row left "sending" this long (worker died) is tried again
@@ -70,12 +82,57 @@ def rule_send_test(*, rule: Rule) -> Event | None:
 # ------------------------------------------------------------------------------------------------ matching
 
 def rule_may_see(rule: Rule, event: Event, connections=None) -> bool:
-    """The owner must be active and hold a role on EVERY connection the event is about (no leak across them)."""
+    """The owner must be active and hold a role on EVERY connection the event is about (no leak across them).
+
+    A connection rule also needs its owner to be still admin of one of the rule's connections the event is about;
+    a team rule, its owner to be still a superuser (otherwise the rule stops).
+    """
     owner = rule.owner
     if not owner.is_active:
         return False
     conns = list(event.connections.all()) if connections is None else connections
-    return all(has_role(owner, c, VIEW) for c in conns)
+    if not all(has_role(owner, c, VIEW) for c in conns):
+        return False
+    if rule.scope == Scope.TEAM:
+        return owner.is_superuser
+    if rule.scope == Scope.CONNECTION:
+        chosen = {c.pk for c in rule.connections.all()}
+        return any(c.pk in chosen and has_role(owner, c, ADMIN) for c in conns)
+    return True
+
+
+def people_for(rule: Rule, connections: list) -> list[str]:
+    """The addresses a shared rule's e-mail may go to for an event about `connections`: people (active accounts)
+    with a role on EVERY one of them, now. An address of nobody with that role gets nothing."""
+    if not connections:
+        return []
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    if rule.audience == Audience.ADDRESSES:
+        wanted = rule.address_list
+        if not wanted:
+            return []
+        query = Q()
+        for address in wanted:
+            query |= Q(email__iexact=address)
+        users = users.filter(query)
+    else:
+        users = users.filter(memberships__connection__in=connections).distinct()
+    return sorted({u.email for u in users if all(has_role(u, c, VIEW) for c in connections)})
+
+
+def email_targets(rule: Rule, events: list[Event]) -> dict[str, list[Event]]:
+    """Address → the events it may be told about (a personal rule: its one address, all of them)."""
+    if not rule.shared:
+        return {rule.recipient: events} if rule.recipient else {}
+    targets: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.kind == EventKind.TEST:
+            addresses = [rule.owner.email] if rule.owner.email else []  # a test goes to the admin who pressed
+        else:
+            addresses = people_for(rule, list(event.connections.all()))
+        for address in addresses:
+            targets[address].append(event)
+    return dict(targets)
 
 
 def rule_matches(rule: Rule, event: Event, connections: list) -> bool:
@@ -164,7 +221,7 @@ def digest_groups(events: list[Event]) -> list[dict]:
             for name, kinds in sorted(groups.items())]
 
 
-def _email(rule: Rule, events: list[Event], *, digest: bool) -> None:
+def _email(rule: Rule, events: list[Event], *, digest: bool, to: str) -> None:
     subject = digest_subject(events) if digest else events[0].subject
     context = {"rule": rule, "subject": subject, "digest": digest, "event": events[0],
                "groups": digest_groups(events) if digest else [],
@@ -173,7 +230,7 @@ def _email(rule: Rule, events: list[Event], *, digest: bool) -> None:
     text = render_to_string("notify/email.txt", context)
     html = render_to_string("notify/email.html", context)
     message = EmailMultiAlternatives(f"[portaladmin] {subject}", redact(text), settings.DEFAULT_FROM_EMAIL,
-                                     [rule.recipient])
+                                     [to])
     message.attach_alternative(redact(html), "text/html")
     message.send()
 
@@ -181,10 +238,12 @@ def _email(rule: Rule, events: list[Event], *, digest: bool) -> None:
 def _send(rule: Rule, events: list[Event], *, digest: bool) -> tuple[bool, int | None, str, bool]:
     """(ok, status code, error, permanent)."""
     if rule.channel == Channel.EMAIL:
-        if not rule.recipient:
+        targets = email_targets(rule, events)
+        if not targets:
             return False, None, "The rule has no e-mail address (and its owner none).", True
         try:
-            _email(rule, events, digest=digest)
+            for address, theirs in targets.items():  # each person: only what they may see
+                _email(rule, theirs, digest=digest, to=address)
         except Exception as exc:  # noqa: BLE001 - any mail failure is recorded and retried
             return False, None, redact(f"{type(exc).__name__}: {exc}")[:300], False
         return True, None, "", False
@@ -219,6 +278,14 @@ def _record(rule: Rule, ids: list[int], result, *, now: datetime, attempts: int,
     return retry_status
 
 
+NOBODY = "Not sent: nobody it would go to has a role on this connection now."
+
+
+def _nobody(rule: Rule, events: list[Event]) -> bool:
+    """A shared e-mail rule whose people all lost their role (or never had one): skipped, not a failure."""
+    return rule.channel == Channel.EMAIL and rule.shared and not email_targets(rule, events)
+
+
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
     now = now or timezone.now()
     if not Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING).update(
@@ -230,6 +297,9 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
     if not is_test and not (rule.active and rule_may_see(rule, event)):
         Delivery.objects.filter(pk=delivery_id).update(
             status=DeliveryStatus.SKIPPED, last_error="Not sent: the rule is off or its owner lost access.")
+        return DeliveryStatus.SKIPPED
+    if _nobody(rule, [event]):
+        Delivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.SKIPPED, last_error=NOBODY)
         return DeliveryStatus.SKIPPED
     result = _send(rule, [event], digest=False)
     return _record(rule, [delivery_id], result, now=now, attempts=delivery.attempts + 1,
@@ -252,6 +322,10 @@ def digest_send(*, rule_id: int, now: datetime | None = None) -> str:
         Delivery.objects.filter(pk__in=refused).update(
             status=DeliveryStatus.SKIPPED, last_error="Not sent: the rule is off or its owner lost access.")
     if not allowed:
+        return DeliveryStatus.SKIPPED
+    if _nobody(rule, [d.event for d in allowed]):
+        Delivery.objects.filter(pk__in=[d.pk for d in allowed]).update(status=DeliveryStatus.SKIPPED,
+                                                                       last_error=NOBODY)
         return DeliveryStatus.SKIPPED
     result = _send(rule, [d.event for d in allowed], digest=True)
     return _record(rule, [d.pk for d in allowed], result, now=now, attempts=max(d.attempts for d in allowed) + 1,

@@ -199,12 +199,18 @@ def status_summary(status) -> str:
     return redact(" · ".join(p for p in parts if p))[:1000]
 
 
-def _record(connection: Connection, uid: str, status, now: datetime) -> None:
+def _record(connection: Connection, uid: str, status, now: datetime, before: dict) -> dict | None:
+    """Write the read; return the change (for datasets.signals.status_changes) when the status is not the same."""
     fields = {"status": (status.status or SnapshotStatus.UNKNOWN)[:30], "status_since": parse_since(status.since),
               "status_message": status_summary(status), "status_checked_at": now, "status_scan_until": None}
     if status.is_published is not None:
         fields["is_published"] = status.is_published
     DatasetSnapshot.objects.filter(connection=connection, uid=uid).update(**fields)
+    previous, dataset_id, title = before.get(uid, (None, uid, ""))
+    if previous is None or previous == fields["status"]:
+        return None  # a re-check that finds the same status is no change
+    return {"uid": uid, "dataset_id": dataset_id, "title": title, "previous": previous, "status": fields["status"],
+            "since": fields["status_since"], "message": fields["status_message"], "at": now}
 
 
 def _hold(connection: Connection, uids: list[str], until: datetime | None) -> None:
@@ -225,6 +231,9 @@ def scan_batch(*, connection_id: int, uids: list[str]) -> Counter:
         counts["held"] += len(uids)
         return counts
     client = client_for(connection).single_attempt()
+    before = {row[0]: row[1:] for row in DatasetSnapshot.objects.filter(connection=connection, uid__in=uids)
+              .values_list("uid", "status", "dataset_id", "title")}
+    changes: list[dict] = []
     for index, uid in enumerate(uids):
         counts["requests"] += 1
         try:
@@ -256,9 +265,16 @@ def scan_batch(*, connection_id: int, uids: list[str]) -> Counter:
             _hold(connection, [uid], timezone.now() + OTHER_ERROR_RETRY)
             counts["failed"] += 1
             continue
-        _record(connection, uid, status, timezone.now())
+        change = _record(connection, uid, status, timezone.now(), before)
+        if change:
+            changes.append(change)
         counts["checked"] += 1
     _after_batch(connection, counts)
+    if changes or counts["checked"]:
+        from portaladmin.datasets.signals import on_status_changes
+
+        pass_done = not scan_due(connection=connection).exists()
+        on_status_changes(connection=connection, changes=changes, pass_done=pass_done)
     return counts
 
 
