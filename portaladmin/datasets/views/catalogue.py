@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger
+from portaladmin.core.live import changed, live_key
 from portaladmin.datasets.forms import BulkActionForm, DatasetCreateForm, DatasetListForm
 from portaladmin.datasets.models import SnapshotStatus
 from portaladmin.datasets.selectors import (
@@ -162,7 +163,10 @@ def bulk_action(request, connection):
     messages.success(request, f"{job.title}: started.")
     if not is_partial(request):
         return redirect(request, job.get_absolute_url())
-    return render_page(request, "datasets/list.html", {"connection": connection, "job": job}, partial="bulk-result")
+    response = render_page(request, "datasets/list.html", {"connection": connection, "job": job},
+                           partial="bulk-result")
+    # The selection is cleared now; the rows follow the job (its poller says when they changed).
+    return changed(response, [live_key("dataset", connection.slug, t["target"]) for t in targets], clear="uid")
 
 
 @connection_view(OPERATE)
