@@ -45,8 +45,17 @@ def _rows(page) -> list[dict]:
                      "keywords": _cut(", ".join(row.keywords or []), 80), "status": row.status,
                      "status_label": STATUS_LABELS.get(row.status, row.status),
                      "checked": timesince(row.status_checked_at, depth=1) if row.status_checked_at else "",
+                     "late": _late_text(row),
                      "message": _cut(row.status_message, 300), "publication": row.publication, "access": "restricted" if row.is_restricted else "public", "updated": updated})
     return rows
+
+
+def _late_text(row) -> str:
+    """"" when on time; else what the "late" badge explains (last data update, due since)."""
+    if not row.is_late:
+        return ""
+    modified = timezone.localtime(row.modified).strftime("%Y-%m-%d") if row.modified else "?"
+    return f"Data last modified {modified}; expected again by {timezone.localtime(row.late_at):%Y-%m-%d %H:%M}"
 
 
 def _yes_no(value: bool | None) -> str:
@@ -60,6 +69,7 @@ def _list_context(request, connection) -> dict:
     # The valid filters only, in a fixed order: links and the pushed URL stay canonical and shareable.
     params = {k: v for k, v in {"q": filters["q"], "published": _yes_no(filters["published"]),
                                 "status": filters["status"], "restricted": _yes_no(filters["restricted"]),
+                                "freshness": {True: "late", False: "on_time"}.get(filters["late"], ""),
                                 "sort": filters["sort"] if filters["sort"] != DEFAULT_SORT else ""}.items() if v}
     sort_links = {}
     for key in ("dataset_id", "title", "updated", "status"):

@@ -13,7 +13,7 @@ from portaladmin.datasets import forms as f
 from portaladmin.datasets import remote
 from portaladmin.datasets.forms import apply_remote_errors
 from portaladmin.datasets.selectors import snapshot_get
-from portaladmin.datasets.services import dataset_gone, snapshot_refresh
+from portaladmin.datasets.services import dataset_gone, snapshot_note_schedules, snapshot_refresh
 from portaladmin.portals.client.errors import (
     PortalAuthError,
     PortalConflict,
@@ -121,6 +121,9 @@ def render_tab(request, connection, uid: str, tab: str, *, extra: dict | None = 
             form = bound if name == bound_name else f.MetadataTemplateForm(values=values, prefix=f"t-{name}")
             rows = [(k, f.value_to_text(v, f.value_kind(v)), f.value_kind(v)) for k, v in values.items()]
             data["template_forms"].append((name, form, rows))
+    if tab == "schedules" and "schedules" in data:  # the schedules set the expected update frequency (freshness)
+        snapshot_note_schedules(connection=connection, uid=uid,
+                                crons=[item["schedule"].cron_schedule for item in data["schedules"]])
     if tab == "security" and "security_initial" in data:
         data["security_form"] = f.SecurityForm(initial=data["security_initial"])
         data["permission_choices"] = f.PERMISSIONS
