@@ -97,6 +97,8 @@ class DatasetListForm(FilterBarMixin, forms.Form):
         (s, "not checked yet" if s == "unknown" else s.replace("_", " ")) for s in STATUS_FILTERS])
     restricted = forms.ChoiceField(required=False, choices=[("", "Restricted or not"), ("yes", "Restricted"),
                                                             ("no", "Not restricted")])
+    freshness = forms.ChoiceField(required=False, choices=[("", "Late or not"), ("late", "Late"),
+                                                           ("on_time", "Not late")])
     sort = forms.ChoiceField(required=False, choices=[(k, k) for k in SORTS])
     page = forms.IntegerField(required=False, min_value=1)
 
@@ -113,7 +115,8 @@ class DatasetListForm(FilterBarMixin, forms.Form):
         tri = {"yes": True, "no": False}
         return {"q": data.get("q") or "", "published": tri.get(data.get("published") or ""),
                 "status": data.get("status") or "", "restricted": tri.get(data.get("restricted") or ""),
-                "sort": data.get("sort") or DEFAULT_SORT}
+                "sort": data.get("sort") or DEFAULT_SORT,
+                "late": {"late": True, "on_time": False}.get(data.get("freshness") or "")}
 
     def page_number(self) -> int:
         try:

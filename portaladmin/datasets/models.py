@@ -52,6 +52,12 @@ class DatasetSnapshot(models.Model):
     created_at = models.DateTimeField(null=True, blank=True)  # remote
     updated_at = models.DateTimeField(null=True, blank=True)  # remote: configuration last edited
     synced_at = models.DateTimeField(default=timezone.now)  # last time this row was written from the portal
+    # Freshness (portaladmin.datasets.freshness): the expected update period from the metadata (each sync) and from
+    # the schedules (when portaladmin reads or writes them); late_at = modified + period × LATE_FACTOR, the schedule's
+    # period first. Stored, not computed per query: "late" is an indexed `late_at < now` on every board.
+    metadata_period = models.DurationField(null=True, blank=True)
+    schedule_period = models.DurationField(null=True, blank=True)
+    late_at = models.DateTimeField(null=True, blank=True)
     # Lower-cased "dataset_id title keywords": search is a plain LIKE '%q%' on one column.
     search = models.CharField(max_length=1000, blank=True, default="")
 
@@ -67,6 +73,8 @@ class DatasetSnapshot(models.Model):
             models.Index(fields=["connection", "is_restricted", "dataset_id"], name="snapshot_conn_restricted"),
             models.Index(fields=["status"], name="snapshot_status"),  # cross-portal status boards
             models.Index(fields=["connection", "status_checked_at"], name="snapshot_conn_checked"),  # the scan
+            models.Index(fields=["connection", "late_at"], name="snapshot_conn_late"),
+            models.Index(fields=["late_at"], name="snapshot_late"),  # the cross-portal board's "late" filter
             # Covering index for searches: LIKE '%word%' scans this narrow index instead of the table.
             models.Index(fields=["connection", "search"], name="snapshot_conn_search"),
         ]
@@ -81,6 +89,14 @@ class DatasetSnapshot(models.Model):
     @property
     def status_known(self) -> bool:
         return self.status != SnapshotStatus.UNKNOWN
+
+    @property
+    def update_period(self):
+        return self.schedule_period or self.metadata_period
+
+    @property
+    def is_late(self) -> bool:
+        return self.late_at is not None and self.late_at < timezone.now()
 
     @property
     def publication(self) -> str:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Min, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from portaladmin.datasets.models import BUSY_STATUSES, CatalogueSync, DatasetSnapshot, StatusScan
 from portaladmin.portals.models import Connection
@@ -27,7 +28,7 @@ SORTS: dict[str, tuple[str, ...]] = {
 }
 # The columns a list row shows (the description and the search text stay on disk).
 LIST_FIELDS = ("uid", "dataset_id", "title", "keywords", "status", "status_message", "status_checked_at",
-               "is_published", "is_restricted", "updated_at", "connection_id")
+               "is_published", "is_restricted", "updated_at", "connection_id", "late_at", "modified")
 # Searches matching at most this many rows are read through the (connection, search) index, then sorted.
 SMALL_MATCH = 500
 DEFAULT_SORT = "dataset_id"
@@ -43,7 +44,7 @@ def search_text(*parts: object) -> str:
 
 
 def _filter(qs: QuerySet, *, q: str = "", published: bool | None = None, status: str = "",
-            restricted: bool | None = None) -> QuerySet:
+            restricted: bool | None = None, late: bool | None = None) -> QuerySet:
     q = (q or "").strip().lower()
     if q:
         # `search` is already lower-cased: a plain LIKE, no LOWER()/UPPER() on every row.
@@ -57,34 +58,38 @@ def _filter(qs: QuerySet, *, q: str = "", published: bool | None = None, status:
         qs = qs.filter(status=status)
     if restricted is not None:
         qs = qs.filter(is_restricted=restricted)
+    if late is not None:  # late: its data is older than its expected update period allows (datasets.freshness)
+        now = timezone.now()
+        qs = qs.filter(late_at__lt=now) if late else qs.filter(Q(late_at__isnull=True) | Q(late_at__gte=now))
     return qs
 
 
 def snapshot_list(*, connection: Connection, q: str = "", published: bool | None = None, status: str = "",
-                  restricted: bool | None = None, sort: str = DEFAULT_SORT) -> QuerySet[DatasetSnapshot]:
+                  restricted: bool | None = None, sort: str = DEFAULT_SORT,
+                  late: bool | None = None) -> QuerySet[DatasetSnapshot]:
     """The datasets of one connection, searched (dataset_id, title, keywords), filtered and sorted."""
     qs = _filter(DatasetSnapshot.objects.filter(connection=connection), q=q, published=published, status=status,
-                 restricted=restricted)
+                 restricted=restricted, late=late)
     return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
 def snapshot_page(*, connection: Connection, page: int | str = 1, per_page: int = 50, q: str = "",
                   published: bool | None = None, status: str = "", restricted: bool | None = None,
-                  sort: str = DEFAULT_SORT) -> Page:
+                  sort: str = DEFAULT_SORT, late: bool | None = None) -> Page:
     """One page of snapshot_list, in 2 or 3 queries whatever the filters (count, [matching ids], rows).
 
     A search that matches few rows is read through the (connection, search) index and then sorted, instead of
     walking the sort index row by row to find the few matches; a search that matches none reads no rows."""
-    if q.strip() and (status or published is not None or restricted is not None):
+    if q.strip() and (status or published is not None or restricted is not None or late is not None):
         # Search and other filters: match the words on the narrow (connection, search) index once, then let
         # the filter / sort indexes probe that id list by rowid (no table read for rows that do not match).
         matching = _filter(DatasetSnapshot.objects.filter(connection=connection), q=q).values("id")
         qs = (_filter(DatasetSnapshot.objects.filter(connection=connection, id__in=Subquery(matching)),
-                      published=published, status=status, restricted=restricted)
+                      published=published, status=status, restricted=restricted, late=late)
               .order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT])).only(*LIST_FIELDS))
     else:
         qs = snapshot_list(connection=connection, q=q, published=published, status=status, restricted=restricted,
-                           sort=sort).only(*LIST_FIELDS)
+                           sort=sort, late=late).only(*LIST_FIELDS)
     count = qs.count()
     if q.strip() and 0 < count <= SMALL_MATCH:
         ids = list(qs.order_by().values_list("id", flat=True)[:SMALL_MATCH])
@@ -100,10 +105,10 @@ def snapshot_page(*, connection: Connection, page: int | str = 1, per_page: int 
 
 def snapshot_list_across(*, connections: Iterable[Connection] | QuerySet, q: str = "",
                          published: bool | None = None, status: str = "", restricted: bool | None = None,
-                         sort: str = DEFAULT_SORT) -> QuerySet[DatasetSnapshot]:
+                         sort: str = DEFAULT_SORT, late: bool | None = None) -> QuerySet[DatasetSnapshot]:
     """The same over several connections (pass connections_visible_to(user)); rows carry .connection."""
     qs = _filter(DatasetSnapshot.objects.filter(connection__in=connections), q=q, published=published,
-                 status=status, restricted=restricted)
+                 status=status, restricted=restricted, late=late)
     return qs.select_related("connection").order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]), "connection_id")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import wraps
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from portaladmin.core.csvout import csv_response
 from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page, trigger, with_messages
+from portaladmin.core.live import changed, live_key
 from portaladmin.harvesters import selectors, services
 from portaladmin.harvesters.forms import HARVESTER_TYPES, DeleteForm, HarvesterForm, ScheduleForm, next_runs
 from portaladmin.portals.client.errors import (
@@ -93,6 +95,8 @@ def harvester_list(request, connection):
     try:
         ctx["rows"] = selectors.harvester_list(connection=connection)
         ctx["active"] = selectors.active_jobs_by_harvester(connection=connection)
+        # one poller per running job: each time it moves, the rows it works on re-read themselves (core.live)
+        ctx["active_jobs"] = list({job.pk: job for job in ctx["active"].values()}.values())
     except PortalError as exc:
         ctx["error"] = f"Could not read the harvesters: {exc}"
     return render_page(request, T_LIST, ctx, partial="harvester-table")
@@ -106,6 +110,9 @@ def harvester_detail(request, connection, uid):
     ctx = {"connection": connection, "h": harvester, "row": selectors.harvester_rows([harvester])[0],
            "config": services.writable_body(harvester.raw), "error": "", "uid": uid, "attached": None, "lazy": True,
            "editable": harvester.type in HARVESTER_TYPES}
+    if request.GET.get("part") == "head":  # the heading alone: live updates (portaladmin.core.live)
+        ctx.update(_job_context(connection, uid))
+        return render(request, f"{T_DETAIL}#head", ctx)
     try:
         errors = selectors.harvester_errors(connection=connection, uid=uid)
         ctx.update(errors=errors, groups=selectors.errors_grouped(errors))
@@ -136,8 +143,26 @@ def _job_context(connection, uid):
     recent = selectors.harvester_jobs(connection=connection, uid=uid)
     job = job or (recent[0] if recent else None)
     item = selectors.job_item_for(job, uid) if job else None
-    return {"job": job, "item": item, "recent_jobs": recent,
+    return {"job": job, "item": item, "recent_jobs": recent, "seen": _seen(job, item),
+            "run_in_progress": _run_in_progress(job, item),
             "resource_error_groups": _group_details((item.details or {}).get("resource_errors")) if item else []}
+
+
+def _run_in_progress(job, item) -> bool:
+    """A start job still active, or the portal saying it runs: the heading offers Abort, never Start."""
+    remote_running = bool(item and item.remote_state and item.remote_state != "idle" and job.is_active)
+    return bool(job and job.is_active and job.kind == "harvester.start") or remote_running
+
+
+def _seen(job, item) -> str:
+    """What the job panel last showed: when the next poll differs, the heading and list rows re-read themselves."""
+    if job is None:
+        return ""
+    details = (item.details or {}) if item else {}
+    parts = [job.status, item.status if item else "", item.remote_state if item else "",
+             *(str(details.get(k)) for k in ("progress_done", "harvested_datasets_count", "published_datasets_count",
+                                             "resource_errors_count"))]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
 def _group_details(resource_errors):
@@ -153,14 +178,15 @@ def harvester_job_status(request, connection, uid):
     """The live panel: job and item state from the database (the worker's poller reads the portal)."""
     ctx = {"connection": connection, "uid": uid, **_job_context(connection, uid)}
     response = render(request, f"{T_DETAIL}#job-panel", ctx)
-    job = ctx["job"]
+    job, keys = ctx["job"], [live_key("harvester", connection.slug, uid)]
     if job is None or not job.is_active:
         stop = HttpResponseStopPolling(response.content)
         if job is not None and request.GET.get("was") == "active":
             level = "success" if job.status == "succeeded" else "error"
             trigger(stop, "jobFinished", {"text": f"{job.title}: {job.get_status_display().lower()}", "level": level})
+            changed(stop, keys)
         return stop
-    return response
+    return changed(response, keys) if request.GET.get("seen") != ctx["seen"] else response
 
 
 @require_GET
@@ -296,9 +322,10 @@ def harvester_action(request, connection, uid, action):
         messages.error(request, _portal_message(exc))
     else:
         messages.info(request, f"{job.title}: job {job.pk} started. Progress shows below.")
-    if is_partial(request):
+    if is_partial(request):  # the heading follows at once (Abort instead of Start)
         ctx = {"connection": connection, "uid": uid, **_job_context(connection, uid)}
-        return with_messages(request, render(request, f"{T_DETAIL}#job-panel", ctx))
+        response = with_messages(request, render(request, f"{T_DETAIL}#job-panel", ctx))
+        return changed(response, [live_key("harvester", connection.slug, uid)])
     return redirect(request, _detail_url(connection, uid))
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger, with_messages
+from portaladmin.core.live import changed, job_keys
 from portaladmin.jobs.forms import JobFilterForm
 from portaladmin.jobs.models import ItemStatus
 from portaladmin.jobs.selectors import job_get_for_user, job_items, job_list
@@ -55,11 +56,19 @@ def job_status_fragment(request, job_id: int):
 
 
 def _polling_response(request, job, response):
-    """While the job runs: 200 (keep polling). Once it ended: 286 (htmx stops) plus a jobFinished toast."""
+    """While the job runs: 200 (keep polling). Once it ended: 286 (htmx stops) plus a jobFinished toast.
+
+    Each time the job's progress moved since the poller's last look (`seen`, the done count it showed), and when
+    it ends, the answer says which objects changed (portaladmin.core.live), so the rows and headings follow.
+    """
+    seen = request.GET.get("seen")
+    moved = seen is not None and seen != str(job.done_count)
     if job.is_active:
-        return with_messages(request, response)
+        response = with_messages(request, response)
+        return changed(response, job_keys(job)) if moved else response
     stop = HttpResponseStopPolling(response.content)
     level = {"succeeded": "success", "cancelled": "info"}.get(job.status, "error")
+    changed(stop, job_keys(job))
     return trigger(stop, "jobFinished", {"text": job_outcome_text(job), "level": level})
 
 

@@ -1,4 +1,4 @@
-// portaladmin's small script: toasts from HX-Trigger events, confirmations, select-all boxes.
+// portaladmin's small script: toasts from HX-Trigger events, live updates, confirmations, select-all boxes.
 // No inline handlers (CSP), no eval: everything is wired here by data attributes.
 (function () {
   "use strict";
@@ -149,6 +149,50 @@
   document.body.addEventListener("jobFinished", function (evt) {
     var d = evt.detail || {};
     toast(d.text || "Job finished", d.level || "info");
+  });
+
+  // Live screens (portaladmin.core.live): a response says which objects changed ({"changed": {"keys", "clear"}}).
+  // Each element showing one of them (data-live-key="key1 key2", with an id) is re-read from its data-live-src URL,
+  // one request per source, and swapped by id. An element the answer no longer holds (e.g. it left the filter)
+  // is removed. "clear" names the checkboxes whose selection is cleared (after a bulk action).
+  function clearSelection(name) {
+    document.querySelectorAll('input[type=checkbox][name="' + name + '"], input[data-select-all="' + name + '"]')
+      .forEach(function (box) { box.checked = false; });
+  }
+  function liveRefresh(src, els) {
+    fetch(src, { headers: { "HX-Request": "true", "X-Live": "1" }, credentials: "same-origin" })
+      .then(function (resp) { return resp.ok ? resp.text() : null; })
+      .then(function (html) {
+        if (html === null) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        els.forEach(function (el) {
+          var fresh = doc.getElementById(el.id);
+          if (!fresh) { el.remove(); return; }
+          var node = document.importNode(fresh, true);
+          el.replaceWith(node);
+          if (window.htmx) window.htmx.process(node);
+          stampAll(node);
+        });
+        document.body.dispatchEvent(new CustomEvent("liveUpdated", { detail: { src: src } }));
+      })
+      .catch(function () { /* the next change or a reload brings it back */ });
+  }
+  document.body.addEventListener("changed", function (evt) {
+    var d = evt.detail || {};
+    if (d.clear) clearSelection(d.clear);
+    var keys = d.keys || [];
+    if (!keys.length) return;
+    var wanted = {};
+    keys.forEach(function (k) { wanted[k] = true; });
+    var bySrc = {};
+    document.querySelectorAll("[data-live-key][data-live-src]").forEach(function (el) {
+      if (!el.id) return;
+      var hit = el.getAttribute("data-live-key").split(/\s+/).some(function (k) { return wanted[k]; });
+      if (!hit) return;
+      var src = el.getAttribute("data-live-src");
+      (bySrc[src] = bySrc[src] || []).push(el);
+    });
+    Object.keys(bySrc).forEach(function (src) { liveRefresh(src, bySrc[src]); });
   });
 
   // Confirmation: <form data-confirm="Really?"> (plain or hx-post forms: the submit event is stopped here

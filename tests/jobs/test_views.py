@@ -84,11 +84,28 @@ def test_polling_reads_the_database_never_the_portal(cast, client_as, job, porta
 def test_status_fragment_for_other_pages(cast, client_as, job):
     url = reverse("jobs:status", kwargs={"job_id": job.pk})
     response = client_as(cast["viewer"]).get(url, headers=HX)
-    assert response.status_code == 200 and f'hx-get="{url}"' in response.content.decode()
+    assert response.status_code == 200 and f'hx-get="{url}?seen=0"' in response.content.decode()
+    assert "HX-Trigger" not in response  # nothing moved since the poller's last look (`seen` absent or equal)
     end(job, ItemStatus.SUCCEEDED, ItemStatus.SUCCEEDED)
-    response = client_as(cast["viewer"]).get(url, headers=HX)
+    response = client_as(cast["viewer"]).get(url, {"seen": "0"}, headers=HX)
     assert response.status_code == 286 and json.loads(response["HX-Trigger"])["jobFinished"]["level"] == "success"
+    # the pages' rows of the job's datasets re-read themselves (portaladmin.core.live)
+    slug = job.items.first().connection.slug
+    assert json.loads(response["HX-Trigger"])["changed"]["keys"] == [f"dataset:{slug}:da_1", f"dataset:{slug}:da_2"]
     assert client_as(cast["outsider"]).get(url, headers=HX).status_code == 404
+
+
+def test_status_fragment_names_what_moved_while_the_job_runs(cast, client_as, job):
+    url = reverse("jobs:status", kwargs={"job_id": job.pk})
+    still = client_as(cast["viewer"]).get(url, {"seen": "0"}, headers=HX)
+    assert still.status_code == 200 and "HX-Trigger" not in still
+    JobItem.objects.filter(pk=job.items.order_by("id").first().pk).update(status=ItemStatus.SUCCEEDED)
+    from portaladmin.jobs.services import job_refresh
+
+    job_refresh(job_id=job.pk)
+    moved = client_as(cast["viewer"]).get(url, {"seen": "0"}, headers=HX)
+    assert moved.status_code == 200 and f'hx-get="{url}?seen=1"' in moved.content.decode()
+    assert len(json.loads(moved["HX-Trigger"])["changed"]["keys"]) == 2
 
 
 @pytest.mark.parametrize("who,code", [("viewer", 403), ("outsider", 404), ("operator", 302), ("admin", 302)])

@@ -8,6 +8,7 @@ from portaladmin.datasets.services.catalogue import (  # noqa: F401
     snapshot_apply_status,
     snapshot_forget,
     snapshot_from_dataset,
+    snapshot_note_schedules,
     snapshot_refresh,
     snapshot_store,
 )

@@ -15,6 +15,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
 from portaladmin.core.logging import redact
+from portaladmin.datasets.freshness import late_at, period_from_crons, period_from_frequency
 from portaladmin.datasets.models import CatalogueSync, DatasetSnapshot, SnapshotStatus
 from portaladmin.datasets.selectors import search_text
 from portaladmin.jobs.registry import parse_since  # the portal-timestamp parser job kinds use
@@ -30,7 +31,11 @@ PAGE_SIZE = 1000
 SYNC_STALE_AFTER = timedelta(minutes=30)
 
 _COMMON_FIELDS = ["dataset_id", "title", "description", "keywords", "publisher", "license", "language", "theme",
-                  "is_restricted", "is_published", "modified", "created_at", "updated_at", "synced_at", "search"]
+                  "is_restricted", "is_published", "modified", "created_at", "updated_at", "synced_at", "search",
+                  "metadata_period", "late_at"]
+# Where a portal keeps a dataset's expected update frequency (the first one present wins).
+FREQUENCY_FIELDS = [("dcat", "accrualperiodicity"), ("dcat_ap", "accrualperiodicity"), ("default", "frequency"),
+                    ("dcat", "frequency")]
 _STATUS_FIELDS = ["status", "status_since", "status_message", "status_checked_at"]
 
 
@@ -67,6 +72,9 @@ def snapshot_from_dataset(*, connection: Connection, dataset, now: datetime) -> 
         updated_at=parse_since(dataset.updated_at), synced_at=now,
         search=search_text(dataset.dataset_id, title, " ".join(keywords)),
     )
+    row.metadata_period = period_from_frequency(next(
+        (v for v in (meta(t, n) for t, n in FREQUENCY_FIELDS) if v not in (None, "", [])), None))
+    row.late_at = late_at(modified=row.modified, period=row.metadata_period)  # _upsert: a schedule's period first
     # The spec's list answer carries no status; some portals add one. Use it when it is there.
     raw_status = dataset.raw.get("status") if isinstance(dataset.raw, dict) else None
     if isinstance(raw_status, dict):
@@ -86,6 +94,32 @@ def _upsert(rows: list[DatasetSnapshot], *, with_status: bool) -> None:
     DatasetSnapshot.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["connection", "uid"],
         update_fields=_COMMON_FIELDS + (_STATUS_FIELDS if with_status else []), batch_size=500)
+    _late_from_schedules(rows)
+
+
+def _late_from_schedules(rows: list[DatasetSnapshot]) -> None:
+    """The rows whose schedules portaladmin knows: their late_at follows the schedule's period, not the metadata's."""
+    by_connection: dict[int, list[str]] = {}
+    for row in rows:
+        by_connection.setdefault(row.connection_id, []).append(row.uid)
+    for connection_id, uids in by_connection.items():
+        scheduled = (DatasetSnapshot.objects.filter(connection_id=connection_id, uid__in=uids,
+                                                    schedule_period__isnull=False)
+                     .only("id", "modified", "schedule_period"))
+        for row in scheduled:
+            DatasetSnapshot.objects.filter(pk=row.pk).update(
+                late_at=late_at(modified=row.modified, period=row.schedule_period))
+
+
+def snapshot_note_schedules(*, connection: Connection, uid: str, crons: list[str]) -> None:
+    """The dataset's schedules were just read: their period is its expected update frequency (none: the metadata's)."""
+    row = DatasetSnapshot.objects.filter(connection=connection, uid=uid).only(
+        "id", "modified", "metadata_period", "schedule_period").first()
+    if row is None:
+        return
+    period = period_from_crons(crons, now=timezone.now())
+    DatasetSnapshot.objects.filter(pk=row.pk).update(
+        schedule_period=period, late_at=late_at(modified=row.modified, period=period or row.metadata_period))
 
 
 def _flush(batch: list[tuple[DatasetSnapshot, bool]]) -> None:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger
+from portaladmin.core.live import changed, live_key
 from portaladmin.datasets.forms import BulkActionForm, DatasetCreateForm, DatasetListForm
 from portaladmin.datasets.models import SnapshotStatus
 from portaladmin.datasets.selectors import (
@@ -45,8 +46,17 @@ def _rows(page) -> list[dict]:
                      "keywords": _cut(", ".join(row.keywords or []), 80), "status": row.status,
                      "status_label": STATUS_LABELS.get(row.status, row.status),
                      "checked": timesince(row.status_checked_at, depth=1) if row.status_checked_at else "",
+                     "late": _late_text(row),
                      "message": _cut(row.status_message, 300), "publication": row.publication, "access": "restricted" if row.is_restricted else "public", "updated": updated})
     return rows
+
+
+def _late_text(row) -> str:
+    """"" when on time; else what the "late" badge explains (last data update, due since)."""
+    if not row.is_late:
+        return ""
+    modified = timezone.localtime(row.modified).strftime("%Y-%m-%d") if row.modified else "?"
+    return f"Data last modified {modified}; expected again by {timezone.localtime(row.late_at):%Y-%m-%d %H:%M}"
 
 
 def _yes_no(value: bool | None) -> str:
@@ -60,6 +70,7 @@ def _list_context(request, connection) -> dict:
     # The valid filters only, in a fixed order: links and the pushed URL stay canonical and shareable.
     params = {k: v for k, v in {"q": filters["q"], "published": _yes_no(filters["published"]),
                                 "status": filters["status"], "restricted": _yes_no(filters["restricted"]),
+                                "freshness": {True: "late", False: "on_time"}.get(filters["late"], ""),
                                 "sort": filters["sort"] if filters["sort"] != DEFAULT_SORT else ""}.items() if v}
     sort_links = {}
     for key in ("dataset_id", "title", "updated", "status"):
@@ -168,7 +179,10 @@ def bulk_action(request, connection):
     messages.success(request, f"{job.title}: started.")
     if not is_partial(request):
         return redirect(request, job.get_absolute_url())
-    return render_page(request, "datasets/list.html", {"connection": connection, "job": job}, partial="bulk-result")
+    response = render_page(request, "datasets/list.html", {"connection": connection, "job": job},
+                           partial="bulk-result")
+    # The selection is cleared now; the rows follow the job (its poller says when they changed).
+    return changed(response, [live_key("dataset", connection.slug, t["target"]) for t in targets], clear="uid")
 
 
 @connection_view(OPERATE)

@@ -8,12 +8,13 @@ from django.http import HttpResponse
 from django.urls import reverse
 
 from portaladmin.core.htmx import is_partial, redirect, render_page
+from portaladmin.core.live import changed, live_key
 from portaladmin.datasets import forms as f
 from portaladmin.datasets import remote
 from portaladmin.datasets.forms import apply_remote_errors
 from portaladmin.datasets.metadata_form import template_editors
 from portaladmin.datasets.selectors import snapshot_get
-from portaladmin.datasets.services import dataset_gone, snapshot_refresh
+from portaladmin.datasets.services import dataset_gone, snapshot_note_schedules, snapshot_refresh
 from portaladmin.portals.client.errors import (
     PortalAuthError,
     PortalConflict,
@@ -93,6 +94,10 @@ def default_forms(tab: str, snapshot) -> dict:
     return {}
 
 
+def portal_url(connection, snapshot) -> str:
+    return f"{connection.base_url.rstrip('/')}/explore/dataset/{snapshot.dataset_id}/" if snapshot else ""
+
+
 def render_tab(request, connection, uid: str, tab: str, *, extra: dict | None = None,
                status: int = 200) -> HttpResponse:
     """The dataset page with `tab` open (full page), or only the tab panel (HTMX). Reads the portal for the tab."""
@@ -115,12 +120,14 @@ def render_tab(request, connection, uid: str, tab: str, *, extra: dict | None = 
                                            bound=(extra or {}).get("bound_template"), suggest=True)
         data["publish_offer"] = request.session.pop(PUBLISH_OFFER, None) == uid and bool(
             snapshot and snapshot.is_published)
+    if tab == "schedules" and "schedules" in data:  # the schedules set the expected update frequency (freshness)
+        snapshot_note_schedules(connection=connection, uid=uid,
+                                crons=[item["schedule"].cron_schedule for item in data["schedules"]])
     if tab == "security" and "security_initial" in data:
         data["security_form"] = f.SecurityForm(initial=data["security_initial"])
         data["permission_choices"] = f.PERMISSIONS
     ctx = {"connection": connection, "uid": uid, "snapshot": snapshot, "tab": tab, "tabs": TABS,
-           "portal_url": (f"{connection.base_url.rstrip('/')}/explore/dataset/{snapshot.dataset_id}/"
-                          if snapshot else ""),
+           "portal_url": portal_url(connection, snapshot),
            "max_upload": settings.PORTALADMIN_MAX_UPLOAD_BYTES,
            **default_forms(tab, snapshot), **data, **(extra or {})}
     return render_page(request, "datasets/detail.html", ctx, partial="tab-panel", status=status)
@@ -134,8 +141,8 @@ def after_write(request, connection, uid: str, tab: str, message: str = "") -> H
         snapshot_refresh(connection=connection, uid=uid, with_status=False)
     except PortalError:
         pass  # the write succeeded; the next sync catches up
-    if is_partial(request):
-        return render_tab(request, connection, uid, tab)
+    if is_partial(request):  # the heading and any list showing this dataset follow (portaladmin.core.live)
+        return changed(render_tab(request, connection, uid, tab), [live_key("dataset", connection.slug, uid)])
     return redirect(request, tab_url(connection, uid, tab))
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -24,6 +25,7 @@ from portaladmin.datasets.views.common import (
     after_write,
     list_url,
     portal_failure,
+    portal_url,
     render_tab,
     tab_url,
     write_failed,
@@ -62,6 +64,12 @@ def _label(connection, uid: str) -> str:
 def dataset_detail(request, connection, uid: str, tab: str = "overview"):
     if tab not in TAB_NAMES:
         raise Http404("No such tab.")
+    if request.GET.get("part") == "head":  # the page heading alone, from the snapshot (live updates, no remote call)
+        snapshot = snapshot_get(connection=connection, uid=uid)
+        if snapshot is None:
+            raise Http404("No such dataset in the catalogue.")
+        return render(request, "datasets/detail.html#head", {"connection": connection, "uid": uid,
+                                                             "snapshot": snapshot, "portal_url": portal_url(connection, snapshot)})
     return render_tab(request, connection, uid, tab)
 
 

@@ -17,7 +17,7 @@ from portaladmin.portals.permissions import connections_visible_to
 # --- the cross-portal dataset board ---------------------------------------------------------------------
 def fleet_datasets(*, user, connection_slug: str = "", q: str = "", status: str = "",
                    published: bool | None = None, restricted: bool | None = None, sort: str = "dataset_id",
-                   connections: list[Connection] | None = None) -> QuerySet[DatasetSnapshot]:
+                   connections: list[Connection] | None = None, late: bool | None = None) -> QuerySet[DatasetSnapshot]:
     """Every visible connection's snapshot in one searchable, filterable, sortable queryset.
 
     `connections`: the user's visible connections when the caller already has them (saves the subquery).
@@ -26,11 +26,11 @@ def fleet_datasets(*, user, connection_slug: str = "", q: str = "", status: str 
         connections = list(connections_visible_to(user))
     connections = [c.pk for c in connections if not connection_slug or c.slug == connection_slug]
     return snapshot_list_across(connections=connections, q=q, published=published, status=status,
-                                restricted=restricted, sort=sort)
+                                restricted=restricted, sort=sort, late=late)
 
 
 BOARD_FIELDS = ("uid", "dataset_id", "title", "status", "status_message", "status_checked_at", "is_published",
-                "is_restricted",
+                "is_restricted", "late_at", "modified",
                 "updated_at", "connection_id", "connection__slug", "connection__name", "connection__base_url")
 
 
