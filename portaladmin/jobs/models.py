@@ -75,7 +75,8 @@ class Job(models.Model):
             models.Index(fields=["started_by", "-created_at"], name="job_owner_created"),
         ]
         constraints = [  # two submits of one form, even at the same instant, start one job
-            models.UniqueConstraint(fields=["started_by", "submit_token"], condition=~models.Q(submit_token=""),
+            models.UniqueConstraint(fields=["started_by", "submit_token"],
+                                    condition=~models.Q(submit_token=""),  # nosec B106: "no token", not a password
                                     name="job_one_per_submit_token"),
         ]
 

@@ -224,7 +224,7 @@ def test_failed_action_shows_the_portal_message(client_as, cast, connection, api
     response = c.post(url("studio-delete", connection, uid="sp_abc123"))
     assert response["Location"] == url("studio-detail", connection, uid="sp_abc123")
     messages = [str(m) for m in response.wsgi_request._messages]
-    assert messages == ["The portal refused: Not found."]
+    assert messages == ["That item no longer exists on the portal (deleted meanwhile?); nothing was changed."]
 
 
 # ------------------------------------------------------------------------------------------ code writes
