@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseStopPolling
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger, with_messages
 from portaladmin.jobs.forms import JobFilterForm
 from portaladmin.jobs.models import ItemStatus
+from portaladmin.jobs.registry import get_kind
 from portaladmin.jobs.selectors import job_get_for_user, job_items, job_list
 from portaladmin.jobs.services import job_can_operate, job_cancel, job_outcome_text, job_retry_failed
 from portaladmin.portals.permissions import connections_visible_to
@@ -31,9 +32,16 @@ def jobs_list(request):
 def _detail_context(request, job):
     status = request.GET.get("item_status") or None
     page = Paginator(job_items(job=job, status=status), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    try:
+        kind = get_kind(job.kind)
+    except LookupError:  # a kind removed since the job ran: its items stay readable, without links
+        kind = None
+    for item in items:
+        item.target_url = kind.target_url(item) if kind else ""
     query = request.GET.copy()
     query.pop("page", None)
-    return {"job": job, "items": page.object_list, "page_obj": page, "item_status": status or "",
+    return {"job": job, "items": items, "page_obj": page, "item_status": status or "",
             "querystring_base": query.urlencode() + "&" if query else "",
             "can_operate": job_can_operate(request.user, job), "item_filters": ItemStatus.choices}
 

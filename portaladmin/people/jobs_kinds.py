@@ -12,6 +12,8 @@ existing members); the others are sent.
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from portaladmin.jobs.registry import ItemResult, JobKind, Verdict, register
 from portaladmin.portals.models import Role
@@ -54,6 +56,12 @@ class UserInvite(JobKind):
     target_noun = "e-mail"
     deadline_hours = 6.0
 
+    def target_url(self, item) -> str:
+        """The portal's users found by this address (the username is the portal's choice, unknown here)."""
+        if not item.connection_id:
+            return ""
+        return reverse("people:users", kwargs={"conn": item.connection.slug}) + "?" + urlencode({"search": item.target})
+
     @property
     def chunk_size(self) -> int:  # read at use, so settings overrides apply
         return max(1, int(settings.INVITE_CHUNK_SIZE))
@@ -92,6 +100,7 @@ class GroupBatchAdd(JobKind):
     audit_action = "group.member_add"
     needed_role = Role.OPERATOR
     target_noun = "user"
+    target_page, target_kwarg = "people:user", "username"
     deadline_hours = 6.0
 
     @property
