@@ -69,6 +69,11 @@ class JobKind:
     target_page: ClassVar[str] = ""  # the URL name of the target's page (kwargs conn + target_kwarg), if any
     target_kwarg: ClassVar[str] = "uid"
 
+    def retry_can_help(self, item) -> bool:
+        """Whether sending a failed item again could end differently (False: the portal would refuse it the
+        same way, e.g. inviting an address that already was a member). "Retry failed" offers only the others."""
+        return True
+
     # --- links --------------------------------------------------------------------------------
     def target_url(self, item) -> str:
         """The item's target's page in portaladmin ('' when it has none, or the target cannot be in a URL)."""

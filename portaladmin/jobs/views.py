@@ -12,7 +12,13 @@ from portaladmin.jobs.forms import JobFilterForm
 from portaladmin.jobs.models import ItemStatus
 from portaladmin.jobs.registry import get_kind
 from portaladmin.jobs.selectors import job_get_for_user, job_items, job_list
-from portaladmin.jobs.services import job_can_operate, job_cancel, job_outcome_text, job_retry_failed
+from portaladmin.jobs.services import (
+    job_can_operate,
+    job_cancel,
+    job_outcome_text,
+    job_retry_failed,
+    job_retryable_items,
+)
 from portaladmin.portals.permissions import connections_visible_to
 
 ITEMS_PER_PAGE = 200
@@ -41,7 +47,8 @@ def _detail_context(request, job):
         item.target_url = kind.target_url(item) if kind else ""
     query = request.GET.copy()
     query.pop("page", None)
-    return {"job": job, "items": items, "page_obj": page, "item_status": status or "",
+    retryable = len(job_retryable_items(job=job)) if job.failed_count and not job.is_active else 0
+    return {"job": job, "items": items, "retryable_count": retryable, "page_obj": page, "item_status": status or "",
             "querystring_base": query.urlencode() + "&" if query else "",
             "can_operate": job_can_operate(request.user, job), "item_filters": ItemStatus.choices}
 

@@ -88,6 +88,9 @@ class UserInvite(JobKind):
             return Verdict.SENT
         return Verdict.UNKNOWN  # a member now, and nothing recorded about before: cannot tell who did it
 
+    def retry_can_help(self, item) -> bool:
+        return item.details.get("member_before_send") is not True  # a member stays a member: same refusal
+
     def already_true_message(self, item) -> str:
         return ("Not invited: this address was already a member of the portal before the invite was sent "
                 "(the portal refuses to invite existing members).")

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portaladmin.core.bodylimit import accepts_upload
 from portaladmin.core.csvout import csv_response, csv_streaming_response
 from portaladmin.core.htmx import redirect, render_page
-from portaladmin.core.portalerrors import form_add_portal_errors, portal_page
+from portaladmin.core.portalerrors import form_add_portal_errors, portal_error_message, portal_page
 from portaladmin.people import selectors, services
 from portaladmin.people.forms import (
     MAX_UPLOAD_BYTES,
@@ -281,7 +281,27 @@ def invite_preview(request, connection: Connection, draft_id):
     ctx = _preview_ctx(draft, reverse("people:invite_confirm", kwargs=kw),
                        reverse("people:invite", kwargs={"conn": connection.slug}),
                        reverse("people:invite_rows", kwargs=kw))
+    if not draft.job:
+        ctx.update(_already_members(ctx["connections"], ctx["rows"]))
     return render(request, "people/invite_preview.html", ctx)
+
+
+def _already_members(connections: list[Connection], rows: list[dict]) -> dict:
+    """Rows whose address already is a member (the portal refuses to invite them): one read of each portal's users.
+    A portal that cannot be read is said, and the preview still works."""
+    members: dict[str, list[str]] = {}
+    errors = []
+    for conn in connections:
+        try:
+            emails = selectors.member_emails(connection=conn)
+        except PortalError as exc:
+            errors.append(f"{conn.name}: {portal_error_message(exc)}")
+            continue
+        for row in rows:
+            if row["target"].strip().lower() in emails:
+                members.setdefault(row["target"].strip().lower(), []).append(conn.name)
+    rows = [{**row, "member_of": members.get(row["target"].strip().lower(), [])} for row in rows]
+    return {"rows": rows, "already_members": len(members), "members_check_errors": errors}
 
 
 @connection_view(OPERATE)
