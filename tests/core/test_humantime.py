@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from portaladmin.core.templatetags.humantime import duration, duration_text, relative_text, when
+from portaladmin.core.templatetags.humantime import duration, duration_text, elapsed, relative_text, when
 
 NOW = datetime(2026, 11, 30, 20, 0, 0, tzinfo=UTC)
 
@@ -43,6 +43,12 @@ def test_when_dashes_unknown_values_and_escapes_nothing_it_should_not():
     assert when(None) == when("") == when("not a date") == "—"
     rendered = Template("{{ v|when }}").render(Context({"v": "2026-11-30T19:37:23Z"}))
     assert rendered.startswith("<time ")  # a builtin: no {% load %} needed, and marked safe
+
+
+def test_elapsed_says_how_long_since_a_moment():
+    html = str(elapsed(timezone.now() - timedelta(minutes=3, seconds=5)))
+    assert html.startswith('<time datetime="') and html.endswith(">3 min 5 s</time>") and 'title="since ' in html
+    assert elapsed(None) == "—"
 
 
 def test_took_tag_between_two_moments():

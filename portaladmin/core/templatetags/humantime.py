@@ -1,7 +1,7 @@
 """Times and durations in words, in the person's time zone (set by accounts.middleware from their profile).
 
 `{{ value|when }}` → `<time datetime="…" title="exact local time">3 min ago</time>`, for datetimes and the
-portal's ISO strings alike; `{{ value|duration }}` → "12 s", "3 min 5 s", "2 h 4 min". Unknown values → "—".
+portal's ISO strings alike; `{{ value|elapsed }}` → "3 min 5 s" since then; `{{ value|duration }}` → "12 s", "3 min 5 s", "2 h 4 min". Unknown values → "—".
 Loaded for every template (TEMPLATES builtins).
 """
 
@@ -70,6 +70,17 @@ def when(value) -> str:
     local = timezone.localtime(moment)
     return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(),
                        local.strftime("%Y-%m-%d %H:%M:%S %Z"), relative_text(moment, timezone.now()))
+
+
+@register.filter(is_safe=True)
+def elapsed(value) -> str:
+    """How long since a moment ("3 min"), the moment itself on hover: for "in this state for …"."""
+    moment = as_datetime(value)
+    if moment is None:
+        return UNKNOWN
+    return format_html('<time datetime="{}" title="since {}">{}</time>', moment.isoformat(),
+                       timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z"),
+                       duration_text((timezone.now() - moment).total_seconds()))
 
 
 @register.filter
