@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "portaladmin.accounts.middleware.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -116,6 +117,7 @@ TEMPLATES = [
                 "portaladmin.portals.context_processors.connections",
                 "portaladmin.accounts.context_processors.sso",
             ],
+            "builtins": ["portaladmin.core.templatetags.humantime"],
         },
     },
 ]

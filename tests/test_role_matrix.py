@@ -42,6 +42,7 @@ ACCESS = {
     "login": (PUBLIC, PUBLIC),
     "logout": (NO, PUBLIC),
     "password_change": (LOGIN, LOGIN),
+    "time_zone": (NO, LOGIN),
     "password_reset": (PUBLIC, PUBLIC),
     "password_reset_done": (PUBLIC, PUBLIC),
     "password_reset_confirm": (PUBLIC, PUBLIC),

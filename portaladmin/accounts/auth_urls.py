@@ -10,6 +10,7 @@ from portaladmin.accounts import oidc, views
 
 urlpatterns = [
     path("account/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("account/time-zone/", views.time_zone_set, name="time_zone"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(
         template_name="accounts/password_reset_done.html"), name="password_reset_done"),

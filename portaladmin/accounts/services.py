@@ -99,3 +99,15 @@ def password_reset_send(*, email: str, domain: str, use_https: bool) -> int:
               subject_template_name="accounts/password_reset_subject.txt",
               email_template_name="accounts/password_reset_email.txt")
     return len(users)
+
+
+def time_zone_get(*, user) -> str:
+    from portaladmin.accounts.models import Preferences
+
+    return Preferences.objects.filter(user=user).values_list("time_zone", flat=True).first() or "UTC"
+
+
+def time_zone_set(*, user, time_zone: str) -> None:
+    from portaladmin.accounts.models import Preferences
+
+    Preferences.objects.update_or_create(user=user, defaults={"time_zone": time_zone})

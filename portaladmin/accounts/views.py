@@ -1,14 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
 
 from portaladmin.accounts import selectors, services
-from portaladmin.accounts.forms import TeamUserCreateForm, TeamUserEditForm
+from portaladmin.accounts.forms import TeamUserCreateForm, TeamUserEditForm, TimeZoneForm
+from portaladmin.accounts.middleware import SESSION_KEY as TIME_ZONE_KEY
 from portaladmin.audit.services import audit_record
 from portaladmin.core.decorators import superuser_required as superuser_required_for
 from portaladmin.portals.services import add_connection_permission, connection_adder_set
@@ -117,6 +118,11 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("password_change")
 
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.setdefault("tz_form", TimeZoneForm(initial={"time_zone": services.time_zone_get(user=self.request.user)}))
+        return ctx
+
     def form_valid(self, form):
         response = super().form_valid(form)
         audit_record(action="auth.password_changed", actor=self.request.user, target=self.request.user.username,
@@ -146,3 +152,16 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         services.password_reset_done(person=form.user, request=self.request)
         return response
+
+
+@require_POST
+def time_zone_set(request):
+    """My time zone (on my account page): every page shows times in it from the next request on."""
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        return render(request, "accounts/password_change.html",
+                      {"form": PasswordChangeForm(request.user), "tz_form": form}, status=400)
+    services.time_zone_set(user=request.user, time_zone=form.cleaned_data["time_zone"])
+    request.session[TIME_ZONE_KEY] = form.cleaned_data["time_zone"]
+    messages.success(request, f"Times are now shown in {form.cleaned_data['time_zone']}.")
+    return redirect("password_change")

@@ -1,10 +1,9 @@
-"""Input validation only (no remote calls). Remote validation errors are mapped back with apply_remote_errors."""
+"""Input validation only (no remote calls). Remote validation errors are mapped back with
+core.portalerrors.form_add_portal_errors."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
 from croniter import croniter
 from django import forms
@@ -26,65 +25,6 @@ PERMISSIONS = [("explore_restricted_dataset", "Explore (restricted dataset)"), (
                ("publish_dataset", "Publish"), ("manage_dataset", "Manage")]
 FIELD_CONFIG_TYPES = [("rename", "Rename"), ("type", "Type"), ("annotate", "Annotate"),
                       ("description", "Description"), ("order", "Order"), ("delete", "Delete")]
-
-
-_PREFIX = re.compile(r"^([a-z_][a-z0-9_]*): (.+)$", re.S)
-
-
-def _peel(path: list[str], text: str) -> list[tuple[list[str], str]]:
-    """The client flattens nested details ("default: title: Too long."): recover (path, message) pairs."""
-    parts = text.split("; ")
-    if len(parts) > 1 and all(_PREFIX.match(p) for p in parts):
-        return [pair for part in parts for pair in _peel(path, part)]
-    match = _PREFIX.match(text)
-    if match:
-        return _peel([*path, match.group(1)], match.group(2))
-    return [(path, text)]
-
-
-def _leaves(value: Any, path: list[str]) -> Iterator[tuple[list[str], Any]]:
-    """(path of keys, message) for every non-empty leaf of a validation detail, depth first; lists add no key."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            yield from _leaves(inner, [*path, str(key)])
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            yield from _leaves(inner, path)
-    elif value not in (None, ""):
-        yield path, value
-
-
-def apply_remote_errors(form: forms.Form, detail: Any, *, aliases: dict[str, str] | None = None,
-                        fallback: str = "") -> None:
-    """Put a PortalValidationError.detail ({field: [msg]}, possibly nested or flattened) onto the form's fields.
-
-    Each message goes to the deepest name in its path that the form knows (aliases rename), else to the form."""
-    aliases = aliases or {}
-
-    def place(path: list[str], text: str) -> None:
-        for name in reversed(path):
-            name = aliases.get(name, name)
-            if name in form.fields:
-                form.add_error(name, text)
-                return
-        shown = [p for p in path if p not in ("__all__", "non_field_errors")]
-        form.add_error(None, f"{'.'.join(shown)}: {text}" if shown else text)
-
-    if not detail:
-        form.add_error(None, fallback or "The portal refused the request.")
-        return
-    for path, value in _leaves(detail, []):
-        for sub_path, text in _peel(path, str(value)):
-            place(sub_path, text)
-
-
-def remote_error_text(detail: Any, fallback: str) -> str:
-    """One readable line from a validation detail, for places without a form."""
-    lines: list[str] = []
-    for path, value in _leaves(detail, []):
-        shown = [p for p in path if p not in ("__all__", "non_field_errors", "value")]
-        lines.append(f"{'.'.join(shown)}: {value}" if shown else str(value))
-    return " ".join(lines) or fallback
 
 
 # ---------------------------------------------------------------------------------------------- the list

@@ -24,6 +24,7 @@ def stall_minutes() -> float:
 
 class _PublishAll(JobKind):
     target_noun = "harvester"
+    target_page = "harvesters:detail"
     pollable = True
     race_safe_idle = False  # "done" is a count reaching its target, not a state that could be stale
     publish: bool = True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from functools import wraps
 
 from django.contrib import messages
 from django.http import Http404
@@ -14,16 +13,20 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseStopPolling
 
 from portaladmin.core.csvout import csv_response
-from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page, trigger, with_messages
+from portaladmin.core.htmx import is_partial, redirect, render_page, trigger, with_messages
 from portaladmin.core.live import changed, live_key
+from portaladmin.core.portalerrors import (
+    form_add_portal_errors,
+    portal_error_message,
+    portal_page,
+    request_wrote,
+)
 from portaladmin.harvesters import selectors, services
 from portaladmin.harvesters.forms import HARVESTER_TYPES, DeleteForm, HarvesterForm, ScheduleForm, next_runs
 from portaladmin.portals.client.errors import (
-    PortalAuthError,
     PortalConflict,
     PortalError,
     PortalNotFound,
-    PortalUnavailable,
     PortalValidationError,
 )
 from portaladmin.portals.decorators import connection_view
@@ -37,47 +40,11 @@ def _detail_url(connection, uid: str) -> str:
     return reverse("harvesters:detail", kwargs={"conn": connection.slug, "uid": uid})
 
 
-def _portal_message(exc: PortalError) -> str:
-    if isinstance(exc, PortalNotFound):
-        return "This harvester no longer exists on the portal."
-    if isinstance(exc, PortalUnavailable):
-        return f"The portal could not be reached or failed ({exc}); nothing was changed. Try again in a moment."
-    if isinstance(exc, PortalAuthError):
-        return f"The portal refused the connection's API key ({exc}): check the key's permissions."
-    if getattr(exc, "error_code", None) == "invalid_harvester_status":
-        return f"The portal refused it in the harvester's current state: {exc.message}"
-    return f"The portal refused it: {exc}"
+def _portal_message(exc: PortalError, request) -> str:
+    return portal_error_message(exc, wrote=request_wrote(request), thing="This harvester")
 
 
-def _apply_field_errors(form, exc: PortalValidationError) -> None:
-    detail = exc.detail if isinstance(exc.detail, dict) else {}
-    for name, errs in detail.items():
-        field = {"domain": "url"}.get(name, name)
-        text = " ".join(map(str, errs)) if isinstance(errs, list) else str(errs)
-        form.add_error(field if field in form.fields else None, text if field in form.fields else f"{name}: {text}")
-    if not detail:
-        form.add_error(None, f"The portal refused it: {exc}")
-
-
-def portal_errors(view):
-    """A portal that fails (unreachable, key refused, 5xx) gives a clear message instead of a 500.
-
-    Sits under connection_view. 404 from the portal → our 404. HTMX requests get the message out of band.
-    """
-
-    @wraps(view)
-    def wrapper(request, connection, *args, **kwargs):
-        try:
-            return view(request, connection, *args, **kwargs)
-        except PortalNotFound:
-            raise Http404("No such harvester on this portal.") from None
-        except PortalError as exc:
-            messages.error(request, _portal_message(exc))
-            if is_partial(request):
-                return messages_only(request)
-            return render(request, "harvesters/unavailable.html", {"connection": connection}, status=502)
-
-    return wrapper
+portal_errors = portal_page(not_found="No such harvester on this portal.")
 
 
 def _harvester_or_404(connection, uid):
@@ -246,9 +213,9 @@ def harvester_create(request, connection):
             harvester = services.harvester_create(connection=connection, actor=request.user, body=form.to_body(),
                                                   request=request)
         except PortalValidationError as exc:
-            _apply_field_errors(form, exc)
+            form_add_portal_errors(form, exc, aliases={"domain": "url"})
         except PortalError as exc:
-            form.add_error(None, _portal_message(exc))
+            form.add_error(None, _portal_message(exc, request))
         else:
             messages.success(request, f"Harvester “{harvester.name}” created. Preview it, then start it when ready.")
             return redirect(request, _detail_url(connection, harvester.uid))
@@ -271,9 +238,9 @@ def harvester_edit(request, connection, uid):
             services.harvester_update(connection=connection, actor=request.user, current=current,
                                       changes=form.to_body(), request=request)
         except PortalValidationError as exc:
-            _apply_field_errors(form, exc)
+            form_add_portal_errors(form, exc, aliases={"domain": "url"})
         except PortalError as exc:
-            form.add_error(None, _portal_message(exc))
+            form.add_error(None, _portal_message(exc, request))
         else:
             messages.success(request, "Harvester saved. Start it to harvest with the new configuration.")
             return redirect(request, _detail_url(connection, uid))
@@ -319,7 +286,7 @@ def harvester_action(request, connection, uid, action):
     except services.HarvesterActionRefused as exc:
         messages.error(request, str(exc))
     except PortalError as exc:
-        messages.error(request, _portal_message(exc))
+        messages.error(request, _portal_message(exc, request))
     else:
         messages.info(request, f"{job.title}: job {job.pk} started. Progress shows below.")
     if is_partial(request):  # the heading follows at once (Abort instead of Start)
@@ -342,9 +309,9 @@ def harvester_schedule(request, connection, uid):
             services.harvester_schedule_save(connection=connection, actor=request.user, uid=uid, request=request,
                                              **form.cleaned_data)
         except PortalValidationError as exc:
-            _apply_field_errors(form, exc)
+            form_add_portal_errors(form, exc, aliases={"domain": "url"})
         except PortalError as exc:
-            form.add_error(None, _portal_message(exc))
+            form.add_error(None, _portal_message(exc, request))
         else:
             messages.success(request, "Schedule saved.")
             return redirect(request, _detail_url(connection, uid))
@@ -365,7 +332,7 @@ def harvester_schedule_delete(request, connection, uid):
         deleted = services.harvester_schedule_delete(connection=connection, actor=request.user, uid=uid,
                                                      request=request)
     except PortalError as exc:
-        messages.error(request, _portal_message(exc))
+        messages.error(request, _portal_message(exc, request))
     else:
         messages.success(request, "Schedule deleted." if deleted else "This harvester had no schedule.")
     return redirect(request, _detail_url(connection, uid))
@@ -382,7 +349,7 @@ def harvester_delete(request, connection, uid):
             services.harvester_delete(connection=connection, actor=request.user, uid=uid, request=request,
                                       delete_attached_datasets=form.delete_attached_datasets)
         except PortalError as exc:
-            form.add_error(None, _portal_message(exc))
+            form.add_error(None, _portal_message(exc, request))
         else:
             kept = "deleted" if form.delete_attached_datasets else "kept (detached)"
             messages.success(request, f"Harvester “{harvester.name}” deleted; its datasets were {kept}.")

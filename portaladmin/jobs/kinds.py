@@ -42,6 +42,7 @@ def dataset_view(status) -> RemoteView:
 class _DatasetKind(JobKind):
     pollable = True
     target_noun = "dataset"
+    target_page = "datasets:detail"
     wants_published: bool | None = True  # the is_published an `idle` must show (None: either)
 
     def postcondition(self, item, view: RemoteView) -> bool:
@@ -141,6 +142,7 @@ def harvester_view(client, harvester, *, check_errors: bool = True) -> RemoteVie
 
 class _HarvesterKind(JobKind):
     target_noun = "harvester"
+    target_page = "harvesters:detail"
 
     def read_remote(self, client, item) -> RemoteView:
         return harvester_view(client, client.harvester_get(item.target))

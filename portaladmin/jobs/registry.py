@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_datetime
 
 from portaladmin.portals.models import Role
@@ -65,6 +66,23 @@ class JobKind:
     can_abort: ClassVar[bool] = False  # cancel() calls abort() for items the portal is processing
     deadline_hours: ClassVar[float | None] = None  # None: settings.JOBS_ITEM_DEADLINE_HOURS
     target_noun: ClassVar[str] = "item"  # "dataset", "e-mail", "harvester"
+    target_page: ClassVar[str] = ""  # the URL name of the target's page (kwargs conn + target_kwarg), if any
+    target_kwarg: ClassVar[str] = "uid"
+
+    def retry_can_help(self, item) -> bool:
+        """Whether sending a failed item again could end differently (False: the portal would refuse it the
+        same way, e.g. inviting an address that already was a member). "Retry failed" offers only the others."""
+        return True
+
+    # --- links --------------------------------------------------------------------------------
+    def target_url(self, item) -> str:
+        """The item's target's page in portaladmin ('' when it has none, or the target cannot be in a URL)."""
+        if not self.target_page or not item.connection_id:
+            return ""
+        try:
+            return reverse(self.target_page, kwargs={"conn": item.connection.slug, self.target_kwarg: item.target})
+        except NoReverseMatch:
+            return ""
 
     # --- the action ---------------------------------------------------------------------------
     def perform(self, client, item) -> dict | None:

@@ -123,13 +123,23 @@ def job_can_operate(user, job: Job) -> bool:
     return bool(conns) and all(has_role(user, conn, needed) for conn in conns)
 
 
+def job_retryable_items(*, job: Job) -> list[JobItem]:
+    """The failed items whose failure can change on retry (the kind decides), in order."""
+    try:
+        kind = get_kind(job.kind)
+    except LookupError:
+        return []
+    failed = job.items.filter(status=ItemStatus.FAILED).select_related("connection").order_by("id")
+    return [item for item in failed if kind.retry_can_help(item)]
+
+
 def job_retry_failed(*, job: Job, actor, request=None) -> Job:
     """A new job for exactly the items that failed (same kind, same targets and payloads)."""
     if not job_can_operate(actor, job):
         raise PermissionDenied("You need the operator role on every connection of this job.")
-    failed = list(job.items.filter(status=ItemStatus.FAILED).select_related("connection").order_by("id"))
+    failed = job_retryable_items(job=job)
     if not failed:
-        raise ValueError("No failed items to retry.")
+        raise ValueError("No failed item can end differently on retry.")
     targets: dict[Connection, list[Target]] = {}
     for item in failed:
         targets.setdefault(item.connection, []).append(

@@ -86,7 +86,8 @@ def _done_text(view) -> str:
     published = view.facts.get("is_published")
     if view.state == "idle" and published is not None:
         return "Done: the dataset is published." if published else "Done: the dataset is unpublished."
-    return f"Done: the portal reports {view.state}."
+    state = {"idle": "it ready", "success": "success", "succeeded": "success"}.get(view.state, view.state)
+    return f"Done: the portal reports {state}."
 
 
 SENT, NOT_SENT, UNKNOWN = "sent", "not_sent", "unknown"

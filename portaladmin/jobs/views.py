@@ -11,8 +11,15 @@ from portaladmin.core.htmx import is_partial, redirect, render_page, trigger, wi
 from portaladmin.core.live import changed, job_keys
 from portaladmin.jobs.forms import JobFilterForm
 from portaladmin.jobs.models import ItemStatus
+from portaladmin.jobs.registry import get_kind
 from portaladmin.jobs.selectors import job_get_for_user, job_items, job_list
-from portaladmin.jobs.services import job_can_operate, job_cancel, job_outcome_text, job_retry_failed
+from portaladmin.jobs.services import (
+    job_can_operate,
+    job_cancel,
+    job_outcome_text,
+    job_retry_failed,
+    job_retryable_items,
+)
 from portaladmin.portals.permissions import connections_visible_to
 
 ITEMS_PER_PAGE = 200
@@ -32,9 +39,17 @@ def jobs_list(request):
 def _detail_context(request, job):
     status = request.GET.get("item_status") or None
     page = Paginator(job_items(job=job, status=status), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    try:
+        kind = get_kind(job.kind)
+    except LookupError:  # a kind removed since the job ran: its items stay readable, without links
+        kind = None
+    for item in items:
+        item.target_url = kind.target_url(item) if kind else ""
     query = request.GET.copy()
     query.pop("page", None)
-    return {"job": job, "items": page.object_list, "page_obj": page, "item_status": status or "",
+    retryable = len(job_retryable_items(job=job)) if job.failed_count and not job.is_active else 0
+    return {"job": job, "items": items, "retryable_count": retryable, "page_obj": page, "item_status": status or "",
             "querystring_base": query.urlencode() + "&" if query else "",
             "can_operate": job_can_operate(request.user, job), "item_filters": ItemStatus.choices}
 

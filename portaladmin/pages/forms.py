@@ -1,5 +1,5 @@
 """Input validation for pages (no API calls here). The portal's own validation errors are mapped back
-onto these forms by `apply_portal_errors`."""
+onto these forms by `core.portalerrors.form_add_portal_errors`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from django.forms import BaseFormSet, formset_factory
 
 from portaladmin.pages.content import MAX_CONTENT_BYTES, content_size, is_language_code
 from portaladmin.pages.selectors import PERMISSIONS
-from portaladmin.portals.client.errors import PortalError, PortalValidationError
 
 slug_validator = RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
                                 "Use letters, digits, hyphens and underscores only (no spaces), e.g. my-page.")
@@ -144,29 +143,3 @@ class BulkDeleteForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any slug may be asked for: the portal answers with those it actually deleted.
         self.fields["slug"].valid_value = lambda value: bool(value) and "/" not in value and len(value) <= 200
-
-
-def apply_portal_errors(form: forms.Form, exc: PortalError) -> None:
-    """Show the portal's refusal on the form: per field when it names one of ours, otherwise on top."""
-    detail = exc.detail if isinstance(exc, PortalValidationError) else None
-    if not isinstance(detail, dict) or not detail:
-        form.add_error(None, f"The portal refused: {exc}")
-        return
-    for name, messages in detail.items():
-        text = _messages(messages)
-        if name in form.fields:
-            form.add_error(name, text)
-        elif name in ("non_field_errors", "__all__"):
-            form.add_error(None, text)
-        else:
-            form.add_error(None, [f"{name}: {m}" for m in text])
-
-
-def _messages(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [m for item in value for m in _messages(item)]
-    if isinstance(value, dict):
-        return [f"{k}: {m}" for k, v in value.items() for m in _messages(v)]
-    return [str(value)]

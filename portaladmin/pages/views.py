@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from portaladmin.core.htmx import redirect, render_page
+from portaladmin.core.portalerrors import form_add_portal_errors, portal_error_message
 from portaladmin.pages import selectors, services
 from portaladmin.pages.content import COMMON_LANGUAGES, ISO_639_1
 from portaladmin.pages.forms import (
@@ -23,7 +24,6 @@ from portaladmin.pages.forms import (
     CodePageForm,
     RulesetForm,
     StudioPageForm,
-    apply_portal_errors,
     language_formset,
     posted_language_rows,
 )
@@ -104,7 +104,7 @@ def studio_create(request, connection):
             page = services.studio_page_create(connection=connection, actor=request.user, request=request,
                                                **form.cleaned_data)
         except PortalError as exc:
-            apply_portal_errors(form, exc)
+            form_add_portal_errors(form, exc)
         else:
             messages.success(request, f"Studio page {page.slug} created as a draft.")
             return redirect(request, _url("studio-detail", connection, uid=page.uid))
@@ -127,7 +127,7 @@ def studio_edit(request, connection, uid):
         except PortalNotFound as exc:
             raise Http404("No such studio page on the portal.") from exc
         except PortalError as exc:
-            apply_portal_errors(form, exc)
+            form_add_portal_errors(form, exc)
         else:
             messages.success(request, "Studio page saved.")
             return redirect(request, _url("studio-detail", connection, uid=uid))
@@ -205,7 +205,7 @@ def _code_post(request, connection, *, slug: str | None):
         except PortalNotFound as exc:
             raise Http404("No such code editor page on the portal.") from exc
         except PortalError as exc:
-            apply_portal_errors(form, exc)
+            form_add_portal_errors(form, exc)
         else:
             messages.success(request, f"Code editor page {page.slug} saved.")
             return redirect(request, _url("code-detail", connection, slug=page.slug))
@@ -305,7 +305,7 @@ def _action(request, connection, service, *, done: str, back: str, then: str | N
     try:
         service(connection=connection, actor=request.user, request=request, **kwargs)
     except PortalError as exc:
-        messages.error(request, f"The portal refused: {exc}")
+        messages.error(request, portal_error_message(exc, wrote=True))
         return redirect(request, back)
     messages.success(request, done)
     return redirect(request, then or back)

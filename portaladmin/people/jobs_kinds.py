@@ -12,6 +12,8 @@ existing members); the others are sent.
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.http import urlencode
 
 from portaladmin.jobs.registry import ItemResult, JobKind, Verdict, register
 from portaladmin.portals.models import Role
@@ -54,6 +56,12 @@ class UserInvite(JobKind):
     target_noun = "e-mail"
     deadline_hours = 6.0
 
+    def target_url(self, item) -> str:
+        """The portal's users found by this address (the username is the portal's choice, unknown here)."""
+        if not item.connection_id:
+            return ""
+        return reverse("people:users", kwargs={"conn": item.connection.slug}) + "?" + urlencode({"search": item.target})
+
     @property
     def chunk_size(self) -> int:  # read at use, so settings overrides apply
         return max(1, int(settings.INVITE_CHUNK_SIZE))
@@ -80,6 +88,9 @@ class UserInvite(JobKind):
             return Verdict.SENT
         return Verdict.UNKNOWN  # a member now, and nothing recorded about before: cannot tell who did it
 
+    def retry_can_help(self, item) -> bool:
+        return item.details.get("member_before_send") is not True  # a member stays a member: same refusal
+
     def already_true_message(self, item) -> str:
         return ("Not invited: this address was already a member of the portal before the invite was sent "
                 "(the portal refuses to invite existing members).")
@@ -92,6 +103,7 @@ class GroupBatchAdd(JobKind):
     audit_action = "group.member_add"
     needed_role = Role.OPERATOR
     target_noun = "user"
+    target_page, target_kwarg = "people:user", "username"
     deadline_hours = 6.0
 
     @property

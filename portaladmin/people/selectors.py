@@ -76,6 +76,11 @@ def user_iter(*, connection: Connection) -> Iterator[User]:
     return client_for(connection).user_iter(page_size=1000)
 
 
+def member_emails(*, connection: Connection) -> set[str]:
+    """Every member's address, lower case: one walk of the portal's users (1,000 per request)."""
+    return {(user.email or "").strip().lower() for user in user_iter(connection=connection) if user.email}
+
+
 def user_export_rows(*, connection: Connection, delimiter: str = ",") -> Iterator[list[str]]:
     """The portal's user export as rows, read as they arrive. The request is sent now (a refusal raises here);
     the rows are parsed so that the export is rewritten through core.csvout (the portal's cells are not

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import wraps
-
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -13,6 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from portaladmin.core.bodylimit import accepts_upload
 from portaladmin.core.csvout import csv_response, csv_streaming_response
 from portaladmin.core.htmx import redirect, render_page
+from portaladmin.core.portalerrors import form_add_portal_errors, portal_error_message, portal_page
 from portaladmin.people import selectors, services
 from portaladmin.people.forms import (
     MAX_UPLOAD_BYTES,
@@ -37,17 +36,6 @@ from portaladmin.portals.models import Connection
 from portaladmin.portals.permissions import ADMIN, OPERATE, VIEW, connections_visible_to, has_role
 
 PREVIEW_LIMIT = 1000
-
-
-def _apply_portal_errors(form, exc: PortalError) -> None:
-    """Remote validation errors onto the form's fields (unknown fields → form-wide errors)."""
-    errors = exc.field_errors() if isinstance(exc, PortalValidationError) else {}
-    if not errors:
-        form.add_error(None, str(exc))
-        return
-    for field, texts in errors.items():
-        for text in texts:
-            form.add_error(field if field in form.fields else None, text)
 
 
 def _query_without(request, *names: str) -> str:
@@ -88,23 +76,6 @@ def user_export(request, connection: Connection):
     return csv_streaming_response(rows, filename=f"{connection.slug}-users.csv", delimiter=delimiter)
 
 
-def portal_down_page(view):
-    """Under connection_view: a portal that fails on a page's own read (5xx, unreachable, key refused) gives a page
-    that says so, not a server error. A 404 from the portal is our 404."""
-
-    @wraps(view)
-    def wrapper(request, connection, *args, **kwargs):
-        try:
-            return view(request, connection, *args, **kwargs)
-        except PortalNotFound:
-            raise Http404("Not found on this portal.") from None
-        except PortalError as exc:
-            return render(request, "people/unavailable.html", {"connection": connection, "error": str(exc)},
-                          status=502)
-
-    return wrapper
-
-
 def _user_page(request, connection: Connection, username: str, *, status: int = 200, **forms):
     try:
         user = selectors.user_get(connection=connection, username=username)
@@ -135,7 +106,7 @@ def _user_page(request, connection: Connection, username: str, *, status: int = 
 
 
 @connection_view(VIEW)
-@portal_down_page
+@portal_page()
 def user_detail(request, connection: Connection, username: str):
     return _user_page(request, connection, username)
 
@@ -146,7 +117,7 @@ def _back_to_user(request, connection, username):
 
 @require_POST
 @connection_view(OPERATE)
-@portal_down_page
+@portal_page()
 def user_permissions(request, connection: Connection, username: str):
     form = PermissionsForm(request.POST)
     if form.is_valid():
@@ -154,7 +125,7 @@ def user_permissions(request, connection: Connection, username: str):
             services.user_permissions_update(connection=connection, actor=request.user, username=username,
                                              permissions=form.cleaned_data["permissions"], request=request)
         except PortalError as exc:
-            _apply_portal_errors(form, exc)
+            form_add_portal_errors(form, exc)
         else:
             messages.success(request, f"Permissions of {username} saved.")
             return _back_to_user(request, connection, username)
@@ -163,7 +134,7 @@ def user_permissions(request, connection: Connection, username: str):
 
 @require_POST
 @connection_view(OPERATE)
-@portal_down_page
+@portal_page()
 def user_limits(request, connection: Connection, username: str):
     form = LimitsForm(request.POST)
     if form.is_valid():
@@ -172,7 +143,7 @@ def user_limits(request, connection: Connection, username: str):
                                         api_calls_limit=form.cleaned_data["api_calls_limit"],
                                         api_calls_unit=form.cleaned_data["api_calls_unit"], request=request)
         except PortalError as exc:
-            _apply_portal_errors(form, exc)
+            form_add_portal_errors(form, exc)
         else:
             messages.success(request, f"Explore limits of {username} saved.")
             return _back_to_user(request, connection, username)
@@ -211,7 +182,7 @@ def user_group_remove(request, connection: Connection, username: str, group_uid:
 
 @require_POST
 @connection_view(ADMIN)
-@portal_down_page
+@portal_page()
 def user_remove(request, connection: Connection, username: str):
     form = ConfirmRemoveForm(request.POST, expected=username)
     if not form.is_valid():
@@ -240,7 +211,7 @@ def user_provision(request, connection: Connection):
             result = services.user_provision(connection=connection, actor=request.user, body=form.body(),
                                              request=request)
         except PortalError as exc:
-            _apply_portal_errors(form, exc)
+            form_add_portal_errors(form, exc)
         else:
             if result.ok:
                 user = result.user
@@ -250,7 +221,7 @@ def user_provision(request, connection: Connection):
             error = result.error if isinstance(result.error, dict) else {}
             detail = error.get("detail") if isinstance(error.get("detail"), dict) else None
             if detail:
-                _apply_portal_errors(form, PortalValidationError(result.message, detail=detail))
+                form_add_portal_errors(form, PortalValidationError(result.message, detail=detail))
             else:
                 form.add_error(None, f"The portal refused it: {result.message}")
     return render(request, "people/provision.html", {"form": form, "result": result})
@@ -310,7 +281,27 @@ def invite_preview(request, connection: Connection, draft_id):
     ctx = _preview_ctx(draft, reverse("people:invite_confirm", kwargs=kw),
                        reverse("people:invite", kwargs={"conn": connection.slug}),
                        reverse("people:invite_rows", kwargs=kw))
+    if not draft.job:
+        ctx.update(_already_members(ctx["connections"], ctx["rows"]))
     return render(request, "people/invite_preview.html", ctx)
+
+
+def _already_members(connections: list[Connection], rows: list[dict]) -> dict:
+    """Rows whose address already is a member (the portal refuses to invite them): one read of each portal's users.
+    A portal that cannot be read is said, and the preview still works."""
+    members: dict[str, list[str]] = {}
+    errors = []
+    for conn in connections:
+        try:
+            emails = selectors.member_emails(connection=conn)
+        except PortalError as exc:
+            errors.append(f"{conn.name}: {portal_error_message(exc)}")
+            continue
+        for row in rows:
+            if row["target"].strip().lower() in emails:
+                members.setdefault(row["target"].strip().lower(), []).append(conn.name)
+    rows = [{**row, "member_of": members.get(row["target"].strip().lower(), [])} for row in rows]
+    return {"rows": rows, "already_members": len(members), "members_check_errors": errors}
 
 
 @connection_view(OPERATE)
@@ -370,7 +361,7 @@ def group_create(request, connection: Connection):
             group = services.group_create(connection=connection, actor=request.user, request=request,
                                           **form.cleaned_data)
         except PortalError as exc:
-            _apply_portal_errors(form, exc)
+            form_add_portal_errors(form, exc)
         else:
             messages.success(request, f"Group {group.title} created.")
             return redirect(request, reverse("people:group", kwargs={"conn": connection.slug, "group_uid": group.uid}))
@@ -385,7 +376,7 @@ def _group_or_404(connection, group_uid):
 
 
 @connection_view(VIEW)
-@portal_down_page
+@portal_page()
 def group_detail(request, connection: Connection, group_uid: str):
     group = _group_or_404(connection, group_uid)
     members, error = None, ""
@@ -399,7 +390,7 @@ def group_detail(request, connection: Connection, group_uid: str):
 
 @require_http_methods(["GET", "POST"])
 @connection_view(OPERATE)
-@portal_down_page
+@portal_page()
 def group_edit(request, connection: Connection, group_uid: str):
     group = _group_or_404(connection, group_uid)
     initial = {"title": group.title, "description": group.description, "permissions": group.permissions}
@@ -409,7 +400,7 @@ def group_edit(request, connection: Connection, group_uid: str):
             services.group_update(connection=connection, actor=request.user, group_uid=group_uid, request=request,
                                   **form.cleaned_data)
         except PortalError as exc:
-            _apply_portal_errors(form, exc)
+            form_add_portal_errors(form, exc)
         else:
             messages.success(request, "Group saved.")
             return redirect(request, reverse("people:group", kwargs={"conn": connection.slug, "group_uid": group_uid}))
@@ -465,7 +456,7 @@ def group_member_remove(request, connection: Connection, group_uid: str, usernam
 
 @require_http_methods(["GET", "POST"])
 @connection_view(OPERATE)
-@portal_down_page
+@portal_page()
 def group_batch_add(request, connection: Connection, group_uid: str):
     group = _group_or_404(connection, group_uid)
     form = BatchAddForm(request.POST or None)

@@ -1,5 +1,8 @@
+from django.utils.functional import SimpleLazyObject
+
 from portaladmin.portals.models import ROLE_RANK
 from portaladmin.portals.permissions import can_add_connection, connections_visible_to
+from portaladmin.portals.switcher import switch_links
 
 
 def connections(request):
@@ -10,7 +13,9 @@ def connections(request):
     role = getattr(request, "role", None)
     rank = ROLE_RANK.get(role, 0) if role else 0
     return {
-        "nav_connections": connections_visible_to(user).only("name", "slug", "health"),
+        # Lazy: evaluated only when base.html draws the switcher (not for fragments).
+        "nav_connections": SimpleLazyObject(lambda: switch_links(request, connections_visible_to(user).only(
+            "name", "slug", "health"))),
         "current_connection": getattr(request, "connection", None),
         "current_role": role,
         "can_operate": rank >= 2,

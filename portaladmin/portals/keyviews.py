@@ -7,9 +7,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from portaladmin.core.htmx import redirect
-from portaladmin.datasets.forms import apply_remote_errors
+from portaladmin.core.portalerrors import form_add_portal_errors
 from portaladmin.portals import apikeys, datasources
-from portaladmin.portals.client.errors import PortalError, PortalNotFound, PortalValidationError
+from portaladmin.portals.client.errors import PortalError, PortalNotFound
 from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.keyforms import (
     ApiKeyForm,
@@ -22,10 +22,7 @@ from portaladmin.portals.permissions import ADMIN, VIEW
 
 
 def _form_error(form, exc: PortalError) -> None:
-    if isinstance(exc, PortalValidationError):
-        apply_remote_errors(form, exc.detail, fallback=exc.message)
-    else:
-        form.add_error(None, f"The portal refused it: {exc.message}")
+    form_add_portal_errors(form, exc)
 
 
 # --- API keys ------------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ def _request(method: str):
 
 
 @pytest.mark.parametrize("method, expected", [
-    ("get", "The portal is unavailable right now. Try again in a moment."),
-    ("post", "The portal is unavailable right now; nothing was changed. Try again in a moment."),
+    ("get", "The portal is unavailable right now. Try again in a moment. (down)"),
+    ("post", "The portal is unavailable right now; nothing was changed. Try again in a moment. (down)"),
 ])
 def test_wording_follows_what_was_asked(connection, method, expected):
     request = _request(method)

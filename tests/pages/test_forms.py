@@ -3,12 +3,12 @@
 import pytest
 from django.forms import Form
 
+from portaladmin.core.portalerrors import form_add_portal_errors
 from portaladmin.pages.content import MAX_CONTENT_BYTES
 from portaladmin.pages.forms import (
     CodePageForm,
     RulesetForm,
     StudioPageForm,
-    apply_portal_errors,
     language_formset,
     posted_language_rows,
 )
@@ -100,18 +100,19 @@ def test_bad_slugs_are_refused(slug):
 def test_portal_field_errors_land_on_the_field():
     form = StudioPageForm({"slug": "taken", "public": "on"})
     assert form.is_valid()
-    apply_portal_errors(form, PortalValidationError("Invalid data.", status=400, error_code="validation_error",
+    form_add_portal_errors(form, PortalValidationError("Invalid data.", status=400, error_code="validation_error",
                                                     detail={"slug": ["A page with this slug already exists."],
                                                             "contents": {"0": ["bad"]}}))
     assert form.errors["slug"] == ["A page with this slug already exists."]
-    assert "contents: 0: bad" in form.non_field_errors()
+    assert "contents.0: bad" in form.non_field_errors()
 
 
 def test_portal_errors_without_detail_go_on_top():
     form = Form({})
     form.is_valid()
-    apply_portal_errors(form, PortalUnavailable("The portal is unavailable.", status=503))
-    assert "The portal refused: The portal is unavailable." in form.non_field_errors()
+    form_add_portal_errors(form, PortalUnavailable("The portal is unavailable.", status=503))
+    assert form.non_field_errors() == ["The portal is unavailable right now; nothing was changed. Try again in a moment. "
+                                      "(The portal is unavailable.)"]
 
 
 def test_ruleset_permissions_depend_on_the_page_kind():

@@ -29,8 +29,9 @@ def small_chunks(settings):
 class InvitePortal:
     """A stateful fake of POST /users/invite/ and GET /users/?search= behind `responses`."""
 
-    def __init__(self, api, members=()):
+    def __init__(self, api, members=(), refused=()):
         self.members = {m.lower() for m in members}
+        self.refused = set(refused)  # addresses refused for a reason that can change (a blocked domain …)
         self.sent: list[str] = []
         api.add_callback("POST", API + "/users/invite/", callback=self.invite)
         api.add_callback("GET", API + "/users/", callback=self.search)
@@ -40,7 +41,10 @@ class InvitePortal:
         for position, row in enumerate(json.loads(request.body)):
             email = row["email"]
             self.sent.append(email)
-            if email.lower() in self.members:
+            if email in self.refused:
+                out[str(position)] = {"status_code": "error", "error": {
+                    "error_code": "invitation_refused", "message": f"{email} cannot be invited right now."}}
+            elif email.lower() in self.members:
                 out[str(position)] = {"status_code": "error", "error": {
                     "error_code": "already_member", "message": f"{email} is already a member of this domain."}}
             else:
@@ -215,21 +219,29 @@ def test_batch_add_chunk_and_recovery_through_user_groups(api, connection, oscar
     assert Job.objects.get(pk=job.pk).status == "partially_failed"
 
 
-def test_retry_failed_rows_sends_exactly_the_failed_rows_again(api, connection, oscar, small_chunks, no_enqueue,
-                                                               django_capture_on_commit_callbacks):
+def test_retry_failed_rows_sends_the_failed_rows_that_can_change_and_not_existing_members(
+        api, connection, oscar, small_chunks, no_enqueue, django_capture_on_commit_callbacks):
     from portaladmin.jobs.services import job_retry_failed
 
-    portal = InvitePortal(api, members=["old@example.org"])
+    portal = InvitePortal(api, members=["old@example.org"], refused={"b@example.org"})
     job = start_invite(oscar, connection, ["a@example.org", "old@example.org", "b@example.org"], no_enqueue,
                        django_capture_on_commit_callbacks)
     run_all(list(no_enqueue))
     no_enqueue.clear()
-    portal.members.discard("old@example.org")  # someone removed the account on the portal meanwhile
+    assert Job.objects.get(pk=job.pk).failed_count == 2
+    portal.refused.clear()  # the reason went away
     with django_capture_on_commit_callbacks(execute=True):
         retry = job_retry_failed(job=Job.objects.get(pk=job.pk), actor=oscar)
-    assert retry.total == 1 and retry.items.get().payload == {"email": "old@example.org"}
+    # "already a member" would be refused again the same way: only b is sent again.
+    assert retry.total == 1 and retry.items.get().payload == {"email": "b@example.org"}
     run_all(no_enqueue)
     assert Job.objects.get(pk=retry.pk).status == "succeeded"
-    assert portal.sent.count("old@example.org") == 2 and portal.sent.count("a@example.org") == 1
-    failure = AuditEvent.objects.get(action="user.invite", job_id=job.pk, outcome="failure")
-    assert failure.target == "old@example.org" and "already a member" in failure.error
+    assert portal.sent.count("b@example.org") == 2 and portal.sent.count("old@example.org") == 1
+    assert portal.sent.count("a@example.org") == 1
+    retry_of_retry = Job.objects.get(pk=retry.pk)
+    assert retry_of_retry.failed_count == 0
+    with pytest.raises(ValueError, match="No failed item can end differently on retry"):
+        job_retry_failed(job=retry_of_retry, actor=oscar)
+    failure = AuditEvent.objects.get(action="user.invite", job_id=job.pk, outcome="failure",
+                                     target="old@example.org")
+    assert "already a member" in failure.error

@@ -319,3 +319,31 @@ def test_a_portal_error_on_the_list_is_shown_not_raised(cast, client_as, connect
 def test_unknown_user_is_404(cast, client_as, connection, api):
     api.get(API + "/users/nobody/", status=404, json={"error_code": "not_found", "message": "Not found."})
     assert client_as(cast["viewer"]).get(f"/c/{connection.slug}/users/nobody/").status_code == 404
+
+
+# --- the invite preview warns about existing members; retry offers only what can change -------------------------
+
+def _invite_preview(client, connection, text: str) -> str:
+    response = client.post(f"/c/{connection.slug}/users/invite/", {"text": text})
+    assert response.status_code == 302
+    return client.get(response["Location"]).content.decode()
+
+
+def test_invite_preview_warns_about_addresses_that_already_are_members(cast, client_as, connection, api):
+    api.get(API + "/groups/", json=paginated([]))
+    api.get(API + "/users/", json=paginated([user("ana", "Ana@Example.org"), user("bo", "bo@example.org")]))
+    preview = _invite_preview(client_as(cast["operator"]), connection, "ana@example.org\nnew@example.org\n")
+    assert 'id="already-members"' in preview and "1 of these addresses already is a member" in preview
+    rows = re.findall(r"<tr><td>\d+</td>.*?</tr>", preview, re.S)
+    assert len(rows) == 2 and "data-already-member" in rows[0] and "data-already-member" not in rows[1]
+    assert len([c for c in api.calls if c.request.url.startswith(API + "/users/")]) == 1  # one read of the users
+
+
+def test_invite_preview_without_members_says_nothing_and_a_failing_read_is_said(cast, client_as, connection, api):
+    api.get(API + "/groups/", json=paginated([]))
+    api.get(API + "/users/", json=paginated([user("bo", "bo@example.org")]))
+    c = client_as(cast["operator"])
+    assert "already-members" not in _invite_preview(c, connection, "new@example.org\n")
+    api.replace("GET", API + "/users/", status=503, json={"error_code": "internal_error", "message": "Down."})
+    preview = _invite_preview(c, connection, "other@example.org\n")
+    assert "Could not check who is already a member" in preview and "Send 1 row" in preview

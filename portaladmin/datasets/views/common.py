@@ -9,18 +9,15 @@ from django.urls import reverse
 
 from portaladmin.core.htmx import is_partial, redirect, render_page
 from portaladmin.core.live import changed, live_key
+from portaladmin.core.portalerrors import form_add_portal_errors, portal_error_message, request_wrote
 from portaladmin.datasets import forms as f
 from portaladmin.datasets import remote
-from portaladmin.datasets.forms import apply_remote_errors
 from portaladmin.datasets.metadata_form import template_editors
 from portaladmin.datasets.selectors import snapshot_get
 from portaladmin.datasets.services import dataset_gone, snapshot_note_schedules, snapshot_refresh
 from portaladmin.portals.client.errors import (
-    PortalAuthError,
-    PortalConflict,
     PortalError,
     PortalNotFound,
-    PortalUnavailable,
     PortalValidationError,
 )
 
@@ -60,21 +57,9 @@ def portal_failure(request, connection, exc: PortalError, *, uid: str | None = N
         messages.error(request, "That item no longer exists on the portal (deleted meanwhile?). Nothing was changed.")
         return "error"
     if isinstance(exc, PortalValidationError) and form is not None:
-        apply_remote_errors(form, exc.detail, fallback=exc.message, aliases=aliases)
+        form_add_portal_errors(form, exc, aliases=aliases)
         return "form"
-    if isinstance(exc, PortalConflict):
-        messages.error(request, f"The portal refused this in the dataset's current state: {exc.message}")
-    elif isinstance(exc, PortalValidationError):
-        messages.error(request, f"The portal refused this: {f.remote_error_text(exc.detail, exc.message)}")
-    elif isinstance(exc, PortalAuthError):
-        messages.error(request, "The portal refused the connection's API key for this"
-                                + (" (a permission is missing)." if exc.is_permission else "."))
-    elif isinstance(exc, PortalUnavailable):
-        # "nothing was changed" reassures after a write; on a page that only reads it puzzles.
-        changed = "; nothing was changed" if request.method == "POST" else ""
-        messages.error(request, f"The portal is unavailable right now{changed}. Try again in a moment.")
-    else:
-        messages.error(request, f"The portal answered with an error: {exc}")
+    messages.error(request, portal_error_message(exc, wrote=request_wrote(request)))
     return "error"
 
 

@@ -13,9 +13,9 @@ from django.views.decorators.vary import vary_on_headers
 
 from portaladmin.core.bodylimit import accepts_upload
 from portaladmin.core.htmx import is_partial, redirect, render_page
+from portaladmin.core.portalerrors import form_add_portal_errors
 from portaladmin.datasets import forms as f
 from portaladmin.datasets import remote, services
-from portaladmin.datasets.forms import apply_remote_errors
 from portaladmin.datasets.metadata_form import MetadataEditForm, form_prefix
 from portaladmin.datasets.selectors import snapshot_get
 from portaladmin.datasets.views.common import (
@@ -30,7 +30,7 @@ from portaladmin.datasets.views.common import (
     tab_url,
     write_failed,
 )
-from portaladmin.portals.client.errors import PortalError, PortalNotFound
+from portaladmin.portals.client.errors import PortalError, PortalNotFound, PortalValidationError
 from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import ADMIN, OPERATE, VIEW
 
@@ -185,7 +185,9 @@ def _metadata_saved(request, connection, uid: str, template: str, form, result):
     # What is left comes back as typed; the saved fields count as loaded, so saving again sends only the rest.
     form = form.with_saved(result.saved, result.cleared)
     for name, exc in result.refused.items():
-        apply_remote_errors(form, {name: exc.detail or exc.message}, aliases={"value": name})
+        # Everything the portal said about this field lands on it (its `value` key is the field itself).
+        on_field = PortalValidationError(exc.message, status=exc.status, detail={name: exc.detail or exc.message})
+        form_add_portal_errors(form, on_field, aliases={"value": name})
     if result.refused:
         messages.error(request, f"The portal refused {len(result.refused)} field{'s' if len(result.refused) > 1 else ''}"
                                 f" ({', '.join(result.refused)}): see below; what you typed is kept.")

@@ -62,6 +62,7 @@ class Card:
     figures: list[Figure] = field(default_factory=list)
     unchecked_url: str = ""  # the datasets whose status the scan has not read yet
     job_figures: list[Figure] = field(default_factory=list)
+    unknown_reason: str = ""  # why the dataset figures are dashes (never synced: key refused, unreachable …)
 
     @property
     def running_jobs(self) -> int:
@@ -141,6 +142,13 @@ def last_events(*, connections) -> dict[int, AuditEvent]:
     return {e.connection_id: e for e in AuditEvent.objects.filter(id__in=list(ids))}
 
 
+def _unknown_reason(conn: Connection) -> str:
+    if conn.health in ("ok", "unknown"):
+        return "The catalogue has not been synced yet."
+    reason = f"{conn.get_health_display()}: {conn.health_message}" if conn.health_message else conn.get_health_display()
+    return f"Datasets unknown ({reason})."
+
+
 def overview_cards(*, user) -> list[Card]:
     connections = list(connections_visible_to(user).order_by("name", "pk"))
     if not connections:
@@ -151,13 +159,16 @@ def overview_cards(*, user) -> list[Card]:
     events = last_events(connections=connections)
     cards = []
     for conn in connections:
-        ds = datasets.get(conn.pk) or {"total": 0, "published": 0, "unpublished": 0, "error": 0, "busy": 0,
-                                       "limit_reached": 0, "unknown": 0, "checked": 0, "oldest_check": None,
-                                       "synced_at": None}
+        # Never synced: the figures are unknown (a dash with the reason), not "0 datasets".
+        ds = datasets.get(conn.pk) or {"total": None, "published": None, "unpublished": None, "error": None,
+                                       "busy": None, "limit_reached": None, "unknown": 0, "checked": 0,
+                                       "oldest_check": None, "synced_at": None}
         hv = harvesters.get(conn.pk) or {"total": 0, "with_errors": 0, "running": 0}
         jb = jobs.get(conn.pk) or {}
         card = Card(connection=conn, role=role_for(user, conn), datasets=ds, harvesters=hv, jobs=jb,
                     last_event=events.get(conn.pk))
+        if ds["total"] is None:
+            card.unknown_reason = _unknown_reason(conn)
         card.figures = [
             Figure("datasets", ds["total"], dataset_list_url(conn)),
             Figure("published", ds["published"], dataset_list_url(conn, published="yes")),
