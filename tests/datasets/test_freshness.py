@@ -50,7 +50,8 @@ def test_sync_reads_the_frequency_metadata_from_the_sandbox(sandbox_connection):
     daily, monthly, plain = sorted(client.dataset_iter(), key=lambda d: d.dataset_id)
     client.metadata_update(daily.uid, "dcat", "accrualperiodicity",
                            value="http://publications.europa.eu/resource/authority/frequency/DAILY")
-    client.metadata_update(monthly.uid, "dcat", "accrualperiodicity", value="monthly")
+    client.metadata_update(monthly.uid, "dcat", "accrualperiodicity",
+                           value="http://publications.europa.eu/resource/authority/frequency/MONTHLY")
     recent = timezone.now() - timedelta(days=3)
     client.metadata_update(monthly.uid, "default", "modified", value=recent.isoformat())
     catalogue_sync_run(connection=conn)

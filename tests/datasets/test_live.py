@@ -9,7 +9,7 @@ from django.urls import reverse
 from portaladmin.datasets.models import DatasetSnapshot
 from portaladmin.jobs.models import Job
 
-from .conftest import API, dataset_json
+from .conftest import API, dataset_json, page_json
 from .test_views import HX, register_reads, url
 
 pytestmark = pytest.mark.django_db
@@ -55,13 +55,21 @@ def test_heading_is_live_and_answers_alone_without_a_remote_call(api, client_as,
 
 
 def test_a_title_edit_shows_in_the_heading_and_the_lists(api, client_as, cast, make_snapshot, synced):
+    from tests.datasets.test_metadata_editor import DEFAULT, STORED, browser_post
+
     make_snapshot("da_1", "trees")
-    register_reads(api)
+    api.get(f"{API}/datasets/da_1/metadata/", json=STORED)
+    api.get(f"{API}/metadata/templates/", json=page_json([DEFAULT]))
+    api.get(f"{API}/metadata/templates/default/", json=DEFAULT)
+    api.get(f"{API}/datasets/da_1/", json=dataset_json("da_1", title="Street trees"))
     api.put(f"{API}/datasets/da_1/metadata/default/title/", json={"value": "Street trees"})
-    api.replace("GET", f"{API}/datasets/da_1/", json=dataset_json("da_1", title="Street trees"))
     client = client_as(cast["operator"])
-    response = client.post(url("metadata_field", uid="da_1", template="default", field="title"),
-                           {"value": "Street trees", "kind": "text"}, headers=HX)
+    editor = next(e for e in client.get(url("tab", uid="da_1", tab="metadata")).context["editors"]
+                  if e.name == "default")
+    data = browser_post(editor.form)
+    data.setlist(editor.form.add_prefix("title"), ["Street trees"])
+    response = client.post(url("metadata_template", uid="da_1", template="default"),
+                           {key: data.getlist(key) for key in data}, headers=HX)
     assert response.status_code == 200 and _changed(response)["keys"] == ["dataset:demo:da_1"]
     assert DatasetSnapshot.objects.get(uid="da_1").title == "Street trees"
     head = client.get(url("detail", uid="da_1"), {"part": "head"}, headers=HX).content.decode()

@@ -179,6 +179,8 @@ def _metadata_saved(request, connection, uid: str, template: str, form, result):
         if row is not None and row.is_published:
             request.session[PUBLISH_OFFER] = uid  # the portal shows the change once metadata is published
     if not result.refused and result.stopped is None:
+        if done:  # the catalogue row, the heading and the lists follow (after_write: portaladmin.core.live)
+            return after_write(request, connection, uid, "metadata")
         if is_partial(request):
             return render_tab(request, connection, uid, "metadata")
         return redirect(request, tab_url(connection, uid, "metadata"))
