@@ -416,6 +416,7 @@ def _send_one(kind, client, job, connection, item, token, sent_at) -> None:
         _send_failed(item, token, exc, connection)
         return
     answer_date, round_trip = _answer_clock(client)
+    note_portal_answered(connection.pk)
     _after_send(item, token, kind, sent_at=sent_at, message=result.get("message", ""),
                 details={**(result.get("details") or {}), "send_round_trip": round(round_trip, 3)},
                 portal_sent_at=answer_date)
@@ -649,6 +650,7 @@ def poll_batch(*, connection_id: int, item_ids: list[int]) -> int:
         return 0
     client = remote.get_client(connection)
     requests_made = 0
+    answered = False
     for index, item in enumerate(items):
         kind = get_kind(item.job.kind)
         try:
@@ -671,11 +673,19 @@ def poll_batch(*, connection_id: int, item_ids: list[int]) -> int:
             _schedule_poll(item, now, message=f"Could not read the state ({_text(exc)}); will try again.")
             continue
         apply_view(kind, item, view, now=timezone.now())
+        answered = True
         if item.job.cancel_requested_at and item.status == ItemStatus.WAITING:
             _cancel_waiting(item, view)
+    if answered:
+        note_portal_answered(connection.pk)
     for job_id in {item.job_id for item in items}:
         job_refresh(job_id=job_id)
     return requests_made
+
+
+def note_portal_answered(connection_id: int) -> None:
+    """The overview's "Last successful call" counts the jobs' calls too, not only tests, syncs and scans."""
+    Connection.objects.filter(pk=connection_id).update(last_ok_at=timezone.now())
 
 
 def _cancel_waiting(item: JobItem, view: RemoteView) -> None:

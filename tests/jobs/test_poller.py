@@ -192,3 +192,16 @@ def test_remote_state_hook_is_called(start_job, portal, connection):
     finally:
         item_remote_state.disconnect(receiver)
     assert ("da_1", "idle", ItemStatus.SUCCEEDED) in seen
+
+
+def test_a_jobs_successful_calls_count_as_the_connections_last_successful_call(start_job, portal, connection):
+    from portaladmin.portals.models import Connection
+
+    Connection.objects.filter(pk=connection.pk).update(last_ok_at=None)
+    job, (item,) = sent_items(start_job, ["da_1"])
+    sent = Connection.objects.get(pk=connection.pk).last_ok_at
+    assert sent is not None  # the publish was answered
+    portal.set("da_1", "processing")
+    due(item)
+    poll(connection, [item])
+    assert Connection.objects.get(pk=connection.pk).last_ok_at >= sent  # and so was the status read
