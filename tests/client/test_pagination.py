@@ -182,3 +182,19 @@ def test_apikey_and_datasource_connection_iters_walk_every_page(api, portal):
     found = list(portal.datasource_connection_iter(sort="type"))
     assert [c.uid for c in found] == ["co_abc"] and "echoed-secret-42" not in repr(found[0].raw)
     assert split_call(api.calls[-1])[2] == {"sort": ["type"], "limit": ["1000"], "offset": ["0"]}
+
+
+def test_a_worker_time_limit_inside_a_request_is_not_a_portal_failure(api, portal):
+    import pytest
+    import requests
+
+    class SoftTimeLimitExceeded(Exception):  # noqa: N818 - Celery's name, matched by name
+        pass
+
+    from urllib3.exceptions import ProtocolError
+
+    # what urllib3 and requests make of an exception raised inside a socket read
+    wrapped = requests.exceptions.ConnectionError(ProtocolError("Connection aborted.", SoftTimeLimitExceeded()))
+    api.add("GET", "https://data.example.org/api/automation/v1.0/datasets/", body=wrapped)
+    with pytest.raises(SoftTimeLimitExceeded):
+        portal.dataset_count()

@@ -83,6 +83,26 @@ def parse_http_date(value: str | None) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
+INTERRUPTS = frozenset({"SoftTimeLimitExceeded", "TimeLimitExceeded"})  # Celery's, by name (no celery import)
+
+
+def worker_interrupt(exc: BaseException) -> BaseException | None:
+    """A task time limit raised inside a socket read comes back wrapped by urllib3 as a connection error: find
+    it, so that the engine treats it like the crash it is (an attempt spent) rather than a portal's hiccup."""
+    seen: set[int] = set()
+    todo: list = [exc]
+    while todo:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if type(current).__name__ in INTERRUPTS:
+            return current
+        todo.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        todo.extend(x for x in (current.__cause__, current.__context__) if x is not None)
+    return None
+
+
 def api_base_url(base_url: str) -> str:
     base = base_url.rstrip("/")
     if not base.endswith(API_SUFFIX):
@@ -236,10 +256,14 @@ class BaseClient:
             return self._log_failure(method, path, started, PortalUnavailable(
                 f"TLS error talking to {self.name} (certificate or protocol problem).", method=method,
                 path=path)), False
-        except requests.exceptions.ConnectionError:
+        except requests.exceptions.ConnectionError as exc:
+            if (interrupt := worker_interrupt(exc)) is not None:
+                raise interrupt from None  # the worker's time limit, not the portal: never a "temporary failure"
             return self._log_failure(method, path, started, PortalUnavailable(
                 f"Could not connect to {self.name}.", method=method, path=path)), True
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            if (interrupt := worker_interrupt(exc)) is not None:
+                raise interrupt from None
             return self._log_failure(method, path, started, PortalUnavailable(
                 f"{self.name} broke off its answer.", method=method, path=path)), True
         except requests.exceptions.RequestException as exc:
