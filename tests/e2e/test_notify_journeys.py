@@ -83,6 +83,8 @@ def test_webhook_rule_hears_one_signed_message_with_the_true_counts(admin_page, 
     expect(log.first.locator("td:nth-child(4)")).to_have_text("200")
 
     page.get_by_role("button", name="Send a test event").click()
+    # The POST redirects back here; reloading before that navigation ends detaches the page.
+    expect(page.get_by_text("Test event queued")).to_be_visible()
     _wait_for(lambda: len(receiver.requests) == 2)
     assert receiver.verified(secret)[1]["event"] == "test"
     page.reload()
