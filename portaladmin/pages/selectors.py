@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from portaladmin.pages.content import page_languages
-from portaladmin.portals.client import client_for
+from portaladmin.portals.client import client_for, every_item
 from portaladmin.portals.client.schemas import CodePage, SecurityRuleset, StudioPage
 from portaladmin.portals.models import Connection
 
@@ -123,24 +123,9 @@ def code_page_access(*, connection: Connection, page: CodePage) -> Access:
 def _access(connection: Connection, kind: str, key: str, *, restricted: bool) -> Access:
     client = client_for(connection)
     prefix = "studio_page" if kind == STUDIO else "code_page"
-    users = _all(getattr(client, f"{prefix}_user_ruleset_list"), key)
-    groups = _all(getattr(client, f"{prefix}_group_ruleset_list"), key)
+    users = every_item(getattr(client, f"{prefix}_user_ruleset_list"), key)
+    groups = every_item(getattr(client, f"{prefix}_group_ruleset_list"), key)
     return Access(restricted=restricted, users=users, groups=groups)
-
-
-def _all(list_call, key: str, page_size: int = 100) -> list[SecurityRuleset]:
-    found: list[SecurityRuleset] = []
-    offset = 0
-    max_pages = None
-    for pages in range(1, 10_000):
-        page = list_call(key, limit=page_size, offset=offset)
-        found.extend(page.results)
-        offset += page_size
-        if max_pages is None:  # the first total_count bounds the walk, as in the client's _iter
-            max_pages = -(-max(page.total_count, 1) // page_size) + 1
-        if not page.has_next or not page.results or offset >= page.total_count or pages >= max_pages:
-            break
-    return found
 
 
 def _haystack(page: CodePage) -> str:

@@ -96,22 +96,11 @@ MANAGE = "manage_connection"  # share, edit and remove it; a rule without it let
 
 def datasource_access(*, connection: Connection, uid: str) -> tuple[list, list]:
     """(user rulesets, group rulesets) of one datasource connection, every page."""
-    from portaladmin.portals.client import client_for
+    from portaladmin.portals.client import client_for, every_item
 
     client = client_for(connection)
-    return (_all(client.datasource_connection_user_ruleset_list, uid),
-            _all(client.datasource_connection_group_ruleset_list, uid))
-
-
-def _all(list_call, uid: str, page_size: int = 100) -> list:
-    found, offset = [], 0
-    for _ in range(1000):
-        page = list_call(uid, limit=page_size, offset=offset)
-        found.extend(page.results)
-        offset += page_size
-        if not page.has_next or not page.results or offset >= page.total_count:
-            break
-    return found
+    return (every_item(client.datasource_connection_user_ruleset_list, uid),
+            every_item(client.datasource_connection_group_ruleset_list, uid))
 
 
 def datasource_access_set(*, connection: Connection, uid: str, kind: str, target: str, manage: bool, actor,

@@ -95,13 +95,18 @@ def dataset_list(request, connection):
     return response
 
 
-def _sync_fragment(request, connection):
-    state = catalogue_sync_state(connection=connection)
-    response = render_page(request, "datasets/list.html", {"connection": connection, "sync": state},
-                           partial="sync-status")
+def _progress_fragment(request, connection, *, name: str, state: dict):
+    """The sync's or the scan's progress box; when the work the box was polling for ends, the table reloads
+    (catalogueSynced) with what it read."""
+    response = render_page(request, "datasets/list.html", {"connection": connection, name: state},
+                           partial=f"{name}-status")
     if not state["running"] and request.GET.get("was") == "running":
         trigger(response, "catalogueSynced", {})
     return response
+
+
+def _sync_fragment(request, connection):
+    return _progress_fragment(request, connection, name="sync", state=catalogue_sync_state(connection=connection))
 
 
 @connection_view(VIEW)
@@ -123,12 +128,7 @@ def refresh(request, connection):
 
 
 def _scan_fragment(request, connection):
-    state = scan_state(connection=connection)
-    response = render_page(request, "datasets/list.html", {"connection": connection, "scan": state},
-                           partial="scan-status")
-    if not state["running"] and request.GET.get("was") == "running":
-        trigger(response, "catalogueSynced", {})  # the table reloads with the statuses just read
-    return response
+    return _progress_fragment(request, connection, name="scan", state=scan_state(connection=connection))
 
 
 @connection_view(VIEW)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from portaladmin.core import crypto
 
-from .base import BaseClient
+from .base import BaseClient, every_item
 from .dataset_parts import DatasetSecurityMixin, HistoryMixin, MetadataMixin, ProcessingMixin, ResourcesMixin
 from .datasets import DatasetsMixin
 from .errors import (
@@ -93,7 +93,7 @@ def clear_client_cache() -> None:
 
 
 __all__ = [
-    "PortalClient", "client_for", "clear_client_cache", "Page",
+    "PortalClient", "client_for", "clear_client_cache", "Page", "every_item",
     "PortalError", "PortalUnavailable", "PortalTimeout", "PortalRateLimited", "PortalAuthError", "PortalNotFound",
     "PortalValidationError", "PortalConflict", "PortalBlockedAddress",
 ]

@@ -508,3 +508,23 @@ def _scrub_any(value: Any, scrub: Callable[[str], str]) -> Any:
     if isinstance(value, list):
         return [_scrub_any(v, scrub) for v in value]
     return value
+
+
+def every_item[T](list_call: Callable[..., Page[T]], key: str, *, page_size: int = 100) -> list[T]:
+    """Every item of a per-object list method that takes (key, limit=, offset=), e.g. a page's rulesets.
+
+    Bounded like BaseClient._iter: the first total_count caps the walk at ceil(total / page) + 1 pages,
+    so a portal announcing a huge count with a short last page cannot make it loop.
+    """
+    found: list[T] = []
+    offset = 0
+    max_pages = None
+    for pages in range(1, 10_000):
+        page = list_call(key, limit=page_size, offset=offset)
+        found.extend(page.results)
+        offset += page_size
+        if max_pages is None:
+            max_pages = -(-max(page.total_count, 1) // page_size) + 1
+        if not page.has_next or not page.results or offset >= page.total_count or pages >= max_pages:
+            break
+    return found
