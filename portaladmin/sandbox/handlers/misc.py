@@ -669,7 +669,10 @@ def template_put(ctx: Ctx, template_name):
     stamp = {"updated_at": clock.iso(ctx.now), "updated_by": {"username": ctx.username}}
     if not _fully_editable(obj.data):
         # Other templates may only be enabled or disabled (not those that are always active).
-        changed = {k for k, v in body.items() if k in ("title", "type", "schema") and v != obj.data.get(k)}
+        sent = dict(body)
+        if isinstance(sent.get("schema"), list) and all(isinstance(f, dict) and f.get("name") for f in sent["schema"]):
+            sent["schema"] = _template_fields_clean(sent["schema"])  # read-only properties do not count
+        changed = {k for k, v in sent.items() if k in ("title", "type", "schema") and v != obj.data.get(k)}
         if changed:
             raise invalid({k: ["This template is provided by the platform: only whether it is active can change."]
                            for k in sorted(changed)}, "A built-in template cannot be modified.")
