@@ -110,6 +110,7 @@ ACCESS = {
     "datasets:template_edit": (ADMIN, ADMIN),
     "datasets:template_delete": (NO, ADMIN),
     "datasets:template_active": (NO, ADMIN),
+    "datasets:html_preview": (NO, OPERATE),
     "datasets:bulk_metadata": (OPERATE, OPERATE),
     "datasets:bulk_metadata_undo": (NO, OPERATE),
     "datasets:resource_url": (NO, OPERATE),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("templates/<str:name>/edit/", t.template_edit, name="template_edit"),
     path("templates/<str:name>/delete/", t.template_delete, name="template_delete"),
     path("templates/<str:name>/active/", t.template_active, name="template_active"),
+    path("html-preview/", d.html_preview, name="html_preview"),
     path("bulk-metadata/", b.bulk_metadata, name="bulk_metadata"),
     path("bulk-metadata/<int:job_id>/undo/", b.bulk_metadata_undo, name="bulk_metadata_undo"),
     path(U, d.dataset_detail, name="detail"),
