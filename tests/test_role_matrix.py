@@ -58,6 +58,8 @@ ACCESS = {
     "home": (LOGIN, NO),
     "fleet:datasets": (LOGIN, NO),
     "fleet:datasets-bulk": (NO, LOGIN),
+    "fleet:datasets-metadata": (LOGIN, LOGIN),
+    "fleet:datasets-metadata-undo": (NO, OPERATE),
     "fleet:harvesters": (LOGIN, NO),
     "fleet:harvesters-refresh": (NO, LOGIN),
     "fleet:people": (LOGIN, NO),
