@@ -122,7 +122,7 @@ def ours(conn, user, uids: list[str], labels: dict, word: str) -> dict:
         engine.poll_batch(connection_id=conn.pk, item_ids=[item_id])
         per.append(time.perf_counter() - started)
     job.refresh_from_db()
-    outcomes = {s: job.items.filter(status=s).count() for s in (ItemStatus.SUCCEEDED, ItemStatus.FAILED)}
+    outcomes = {str(s.value): job.items.filter(status=s).count() for s in (ItemStatus.SUCCEEDED, ItemStatus.FAILED)}
     return {"per": per, "requests": timed.count, "http": timed.seconds, "create": create, "outcomes": outcomes,
             "status": job.status}
 
@@ -182,7 +182,7 @@ def main() -> int:
     shares = {}
     for label, r, wall in (("naive script (GET + PUT)", naive, naive_wall),
                            ("portaladmin job (GET, PUT, GET)", mine, mine_wall)):
-        own = (sum(r["per"]) - r["http"]) / n
+        own = max(0.0, (sum(r["per"]) - r["http"]) / n)
         shares[label] = own / (own + r["requests"] / n * LATENCY)
         print(f"{label:34}{statistics.median(r['per']) * 1000:9.1f}{_pct(r['per'], 0.95) * 1000:9.1f}"
               f"{r['requests'] / n:8.2f}{r['http'] / n * 1000:12.1f}{own * 1000:11.1f}{wall:8.1f}")
