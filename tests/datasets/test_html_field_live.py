@@ -46,7 +46,8 @@ def test_the_live_preview_sanitises_what_is_typed(dataset, make_user, client):
     conn, _ = dataset
     client.force_login(make_user("olga", role=Role.OPERATOR, connection=conn))
     answer = client.post(reverse("datasets:html_preview", kwargs={"conn": "demo"}),
-                         {"t-default-description": HOSTILE}, headers={"HX-Request": "true"})
+                         {"t-default-description": HOSTILE, "t-default-title": "other inputs of the form"},
+                         headers={"HX-Request": "true", "HX-Trigger-Name": "t-default-description"})
     body = answer.content.decode()
     assert answer.status_code == 200 and "<strong>daily</strong>" in body
     assert "<script" not in body and "onclick" not in body and "javascript:" not in body

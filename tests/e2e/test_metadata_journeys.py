@@ -15,11 +15,11 @@ LYON = "/c/lyon/datasets/"
 def test_create_edit_and_delete_a_custom_metadata_template(admin_page, app):
     page = admin_page
     page.goto(f"{LYON}templates/")
-    page.get_by_role("link", name="New template").click()
+    page.get_by_role("button", name="New template").click()
     expect(page.locator("h1")).to_have_text("New metadata template")
-    page.get_by_label("Name", exact=True).fill("e2e_ops")
-    page.get_by_label("Title", exact=True).fill("Operations")
-    page.get_by_label("Kind", exact=True).select_option("admin")
+    page.locator("#id_name").fill("e2e_ops")
+    page.locator("#id_title").fill("Operations")
+    page.locator("#id_type").select_option("admin")
     # an enumeration without its values: refused on that row, what was typed stays
     page.get_by_label("Field 1 name", exact=True).fill("tier")
     page.get_by_label("Field 1 type", exact=True).select_option("enum")
@@ -37,9 +37,10 @@ def test_create_edit_and_delete_a_custom_metadata_template(admin_page, app):
 
     # edit: a third allowed value and a new field through "More rows"
     article.get_by_role("link", name="Edit").click()
-    expect(page.get_by_label("Name", exact=True)).to_be_disabled()
+    expect(page.locator("#id_name")).to_be_disabled()
     page.get_by_label("Field 1 allowed values", exact=True).fill("gold\nsilver\nbronze")
     page.get_by_role("button", name="More rows").click()
+    expect(page.get_by_label("Field 8 name", exact=True)).to_be_visible()  # the form came back with 3 more rows
     page.get_by_label("Field 3 name", exact=True).fill("reviewed")
     page.get_by_label("Field 3 type", exact=True).select_option("boolean")
     page.get_by_role("button", name="Save the template").click()
@@ -83,10 +84,10 @@ def test_the_html_preview_shows_the_text_without_what_would_run(admin_page):
 
 def test_edit_metadata_of_every_dataset_matching_the_filter_then_publish_it(admin_page, app):
     page = admin_page
-    page.goto(f"{LYON}?q=lyon-001&sort=dataset_id")
+    page.goto(f"{LYON}?q=lyon-0001&sort=dataset_id")
     if page.locator("#dataset-table tbody a").count() == 0:
         sync_catalogue(page, "lyon")
-        page.goto(f"{LYON}?q=lyon-001&sort=dataset_id")
+        page.goto(f"{LYON}?q=lyon-0001&sort=dataset_id")
     button = page.get_by_role("button", name=re.compile(r"^Edit metadata of all \d+ matching"))
     count = int(re.search(r"all (\d+) matching", button.inner_text()).group(1))
     assert count > 1
@@ -112,6 +113,6 @@ def test_edit_metadata_of_every_dataset_matching_the_filter_then_publish_it(admi
         assert counts["status"] == "Succeeded"
     publishers = app.shell("import json; from portaladmin.sandbox.models import SandboxDataset; print(json.dumps("
                            "sorted({d.data['metadata']['default'].get('publisher', {}).get('value') for d in "
-                           "SandboxDataset.objects.filter(portal__name='lyon', dataset_id__contains='lyon-001')})))")
+                           "SandboxDataset.objects.filter(portal__name='lyon', dataset_id__contains='lyon-0001')})))")
     assert json.loads(publishers.strip().splitlines()[-1]) == ["E2E open data team"]
     assert_no_csp_errors(page)
