@@ -333,6 +333,8 @@ def metadata_bulk_publish_after(*, job) -> None:
                       - sum(len(v) for v in published.values())}
         if not published:
             step["note"] = "No dataset this job changed is published: there was no metadata to publish."
+        elif job.started_by is None:
+            step["note"] = "Metadata not published: the person who started this job no longer has an account."
         else:
             try:
                 follow = dataset_action_start(actor=job.started_by, action="publish_metadata", targets=published)
