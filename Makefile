@@ -44,7 +44,7 @@ lint: venv
 	$(BIN)/bandit -q -c pyproject.toml -r portaladmin
 
 BENCHES := bench/bench_dataset_list.py bench/bench_fleet_search.py bench/bench_invites.py bench/bench_publish_monitor.py \
-	bench/bench_flaky_publish.py bench/bench_status_scan.py
+	bench/bench_flaky_publish.py bench/bench_status_scan.py bench/bench_bulk_metadata.py
 
 bench: venv
 	@for f in $(BENCHES); do echo "== $$f"; $(BIN)/python $$f || exit 1; done

@@ -10,6 +10,15 @@ text in a text field). The order of steps for one dataset (the `dataset.metadata
 3. success only when a read of the field shows the expected value (the kind's postcondition).
 Undo is the same kind with the operation `restore`: per dataset it refuses when the field no longer holds the
 value the job set (someone changed it since), and says so.
+
+Across portals: one job for the datasets of several connections; the field is chosen by its template and name
+("template:field") and checked against each connection's own definition — datasets of a connection whose
+templates lack the field are listed apart in the preview and left out of the job.
+
+"Then publish the metadata" (`params["publish"]`): when the edit job has ended, the datasets it changed that are
+published get ONE `dataset.publish_metadata` job (`metadata_bulk_publish_after`, on `jobs.signals.job_finished`),
+whose own postcondition (the portal's processing ended idle after the order) is that step's truth; the edit job
+keeps its id (`params["publish_step"]`) and shows it, or why there was none.
 """
 
 from __future__ import annotations
@@ -179,6 +188,53 @@ def bulk_payload(*, template: str, definition, op: str, value: str, find: str = 
     raise BulkInputError(f"Unknown operation {op!r}.")
 
 
+@dataclass
+class Plan:
+    """What one operation means on each connection: its payload, or why it cannot apply there."""
+
+    payloads: dict  # Connection → item payload
+    missing: dict  # Connection → message (no such field in its templates)
+    refused: dict  # Connection → message (the field exists but the operation does not fit it)
+
+
+def bulk_field_choices(templates: dict) -> tuple[list[tuple[str, str]], dict[str, dict]]:
+    """The fields offered for a bulk edit over {connection: [MetadataTemplate]}: ("template:field", label) in
+    the first connection's order, and for each key {connection: (template name, field definition)}."""
+    from portaladmin.datasets.metadata_form import KINDS
+
+    per_key: dict[str, dict] = {}
+    for connection, defs in templates.items():
+        for t in defs:
+            if t.is_active is False:
+                continue
+            for f in t.fields:
+                if not f.is_hidden and f.type in KINDS:
+                    per_key.setdefault(f"{t.name}:{f.name}", {})[connection] = (t.name, f)
+    several = len(templates) > 1
+    choices = []
+    for key, found in per_key.items():
+        template, f = next(iter(found.values()))
+        where = f" — on {len(found)} of {len(templates)} portals" if several and len(found) < len(templates) else ""
+        choices.append((key, f"{template} · {f.label or f.name} ({f.type}){where}"))
+    return choices, per_key
+
+
+def metadata_bulk_plan(*, connections, found: dict, op: str, value: str, find: str = "") -> Plan:
+    """The payload per connection for the field chosen (`found`: {connection: (template, definition)})."""
+    plan = Plan({}, {}, {})
+    for connection in connections:
+        if connection not in found:
+            plan.missing[connection] = "This portal's templates have no such field: not changed."
+            continue
+        template, definition = found[connection]
+        try:
+            plan.payloads[connection] = bulk_payload(template=template, definition=definition, op=op, value=value,
+                                                     find=find)
+        except BulkInputError as exc:
+            plan.refused[connection] = str(exc)
+    return plan
+
+
 def metadata_bulk_preview(*, connection, targets: list[dict], payload: dict, limit: int = 200) -> list[PreviewRow]:
     """Old → new for each dataset (the first `limit`), read from the portal now; nothing is written."""
     from portaladmin.portals.client import client_for
@@ -205,13 +261,89 @@ def metadata_bulk_preview(*, connection, targets: list[dict], payload: dict, lim
     return rows
 
 
-def metadata_bulk_start(*, connection, actor, targets: list[dict], payload: dict, request=None):
+def metadata_bulk_preview_across(*, targets: dict, plan: Plan, limit: int = 200) -> list[tuple[object, PreviewRow]]:
+    """(connection, row) for every dataset: read and computed where the operation applies (the first `limit`
+    read from the portals), listed apart where the field is missing or the operation does not fit."""
+    rows: list[tuple[object, PreviewRow]] = []
+    budget = limit
+    for connection, items in targets.items():
+        reason = plan.missing.get(connection) or plan.refused.get(connection)
+        if reason:
+            status = "missing" if connection in plan.missing else "error"
+            rows += [(connection, PreviewRow(t["target"], t.get("label") or t["target"], None, None, status, reason))
+                     for t in items]
+            continue
+        read = metadata_bulk_preview(connection=connection, targets=items, payload=plan.payloads[connection],
+                                     limit=max(budget, 0))
+        budget -= len(read)
+        rows += [(connection, row) for row in read]
+    return rows
+
+
+def metadata_bulk_start(*, connection=None, actor, targets, payload: dict | None = None, plan: Plan | None = None,
+                        publish: bool = False, request=None):
+    """ONE job over the datasets where the operation applies. Either `connection` + `targets` (a list) +
+    `payload`, or `targets` {connection: [...]} + `plan`."""
     from portaladmin.jobs.services import job_create
 
-    described = f"{OPERATIONS[payload['op']].lower()} {payload['template']}.{payload['field']}"
-    return job_create(kind=KIND, actor=actor, targets={connection: [{**t, "payload": payload} for t in targets]},
-                      params={k: v for k, v in payload.items()}, request=request,
-                      title=f"Metadata: {described} on {len(targets)} dataset{'s' if len(targets) != 1 else ''}")
+    if plan is None:
+        targets, plan = {connection: targets}, Plan({connection: payload}, {}, {})
+    by_conn = {c: [{**t, "payload": plan.payloads[c]} for t in items] for c, items in targets.items()
+               if c in plan.payloads and items}
+    if not by_conn:
+        raise BulkInputError("None of these datasets has this field: nothing to do.")
+    first = next(iter(plan.payloads.values()))
+    count = sum(len(v) for v in by_conn.values())
+    described = f"{OPERATIONS[first['op']].lower()} {first['template']}.{first['field']}"
+    params = {k: v for k, v in first.items()}
+    if publish:
+        params["publish"] = True
+    return job_create(kind=KIND, actor=actor, targets=by_conn, params=params, request=request,
+                      title=f"Metadata: {described} on {count} dataset{'s' if count != 1 else ''}"
+                            + (" (then publish metadata)" if publish else ""))
+
+
+def metadata_bulk_publish_after(*, job) -> None:
+    """After an edit job asked for it: ONE publish-metadata job for the published datasets it changed. Runs once
+    per job (the job row is locked and marked); what happened is kept in the edit job's params."""
+    from django.core.exceptions import PermissionDenied
+    from django.db import transaction
+
+    from portaladmin.datasets.models import DatasetSnapshot
+    from portaladmin.jobs.models import ItemStatus, Job
+    from portaladmin.jobs.services import dataset_action_start
+
+    if job.kind != KIND or not job.params.get("publish"):
+        return
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if (job.params.get("publish_step") or {}).get("of_job") == job.pk:
+            return  # done already (a retry job copies its parent's params: the step names its own job)
+        changed: dict = {}
+        for item in job.items.filter(status=ItemStatus.SUCCEEDED).select_related("connection"):
+            d = item.details
+            if d.get("expected", MISSING) != d.get("previous", MISSING):
+                changed.setdefault(item.connection, []).append(item.target)
+        published: dict = {}
+        for connection, uids in changed.items():
+            rows = DatasetSnapshot.objects.filter(connection=connection, uid__in=uids, is_published=True)
+            published[connection] = [{"target": r.uid, "label": r.dataset_id} for r in rows]
+        published = {c: v for c, v in published.items() if v}
+        step: dict = {"of_job": job.pk, "unpublished": sum(len(v) for v in changed.values())
+                      - sum(len(v) for v in published.values())}
+        if not published:
+            step["note"] = "No dataset this job changed is published: there was no metadata to publish."
+        elif job.started_by is None:
+            step["note"] = "Metadata not published: the person who started this job no longer has an account."
+        else:
+            try:
+                follow = dataset_action_start(actor=job.started_by, action="publish_metadata", targets=published)
+            except PermissionDenied as exc:
+                step["note"] = f"Metadata not published: {exc}"
+            else:
+                step["publish_job"] = follow.pk
+        job.params = {**job.params, "publish_step": step}
+        job.save(update_fields=["params"])
 
 
 def metadata_bulk_undo(*, job, actor, request=None):
@@ -232,5 +364,8 @@ def metadata_bulk_undo(*, job, actor, request=None):
             "had_value": d.get("had_value", d["previous"] is not None), "expect": d.get("expected")}})
     if not targets:
         raise BulkInputError("Nothing to undo: no dataset was changed by this job.")
-    return job_create(kind=KIND, actor=actor, targets=targets, request=request,
-                      params={"op": "restore", "undo_of": job.pk}, title=f"Undo: {job.title}"[:200])
+    params = {"op": "restore", "undo_of": job.pk}
+    if job.params.get("publish"):  # what was published is restored on the public portal too
+        params["publish"] = True
+    return job_create(kind=KIND, actor=actor, targets=targets, request=request, params=params,
+                      title=f"Undo: {job.title}"[:200])

@@ -68,7 +68,9 @@ class DatasetListForm(FilterBarMixin, forms.Form):
 class BulkActionForm(forms.Form):
     action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish"),
                                         ("metadata", "Edit metadata")])
-    uid = forms.MultipleChoiceField(required=True, error_messages={"required": "Select at least one dataset."})
+    uid = forms.MultipleChoiceField(required=False)
+    # "all": every dataset matching the list's filters (sent along), for "Edit metadata" only
+    scope = forms.ChoiceField(choices=[("selected", "selected"), ("all", "all")], required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -80,6 +82,15 @@ class BulkActionForm(forms.Form):
         if len(uids) > 1000:
             raise forms.ValidationError("Select at most 1,000 datasets at once.")
         return uids
+
+    def clean(self):
+        data = super().clean()
+        if data.get("scope") == "all":
+            if data.get("action") not in (None, "metadata"):
+                raise forms.ValidationError("Only “Edit metadata” applies to every matching dataset at once.")
+        elif not data.get("uid") and "uid" not in self.errors:
+            self.add_error("uid", "Select at least one dataset.")
+        return data
 
 
 class BulkMetadataForm(forms.Form):
@@ -95,6 +106,9 @@ class BulkMetadataForm(forms.Form):
                             help_text="Set a list: one item per line (commas are kept). Add / remove: one item. "
                                       "Booleans: true or false. Dates: 2026-01-31; datetimes: 2026-01-31T08:00:00 "
                                       "(UTC).")
+
+    publish = forms.BooleanField(required=False, label="Then publish the metadata of the published datasets that "
+                                                      "changed (one more job, with its own results)")
 
     def __init__(self, *args, field_choices: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,16 +9,24 @@ logger = logging.getLogger(__name__)
 
 def on_item_remote_state(sender, item, **kwargs) -> None:
     """A dataset job item's remote state changed: copy it onto the snapshot row (no remote call)."""
+    from portaladmin.datasets.bulk_metadata import KIND as METADATA_EDIT
     from portaladmin.datasets.services import snapshot_apply_status
 
     kind = getattr(getattr(item, "job", None), "kind", "") or ""
-    if not kind.startswith("dataset.") or not item.remote_state:
-        return
+    if not kind.startswith("dataset.") or not item.remote_state or kind == METADATA_EDIT:
+        return  # a metadata edit's remote state ("saved") is not the dataset's processing status
     details = item.details if isinstance(item.details, dict) else {}
     published = details.get("is_published")
     snapshot_apply_status(connection=item.connection_id, uid=item.target, status=item.remote_state,
                           since=item.remote_since, message=item.message or "",
                           is_published=published if isinstance(published, bool) else None)
+
+
+def on_job_finished(sender, job, **kwargs) -> None:
+    """A bulk metadata edit that asked for it: publish the metadata of the published datasets it changed."""
+    from portaladmin.datasets.bulk_metadata import metadata_bulk_publish_after
+
+    metadata_bulk_publish_after(job=job)
 
 
 def on_poll_tick_done(sender, now, polls, **kwargs) -> None:

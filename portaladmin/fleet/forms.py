@@ -29,7 +29,8 @@ class FleetDatasetFilterForm(DatasetListForm):
 
 
 class FleetBulkForm(forms.Form):
-    action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish")])
+    action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish"),
+                                        ("metadata", "Edit metadata…")])
     # "selected": the ticked rows; "all": every row matching the filters of the board.
     scope = forms.ChoiceField(choices=[("selected", "selected"), ("all", "all")], required=False)
     sel = forms.MultipleChoiceField(required=False)

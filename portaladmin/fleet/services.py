@@ -128,21 +128,17 @@ def parse_selection(values: list[str]) -> list[tuple[int, str]]:
     return pairs
 
 
-def fleet_dataset_bulk(*, actor, action: str, rows: list[tuple[int, str]] | None = None,
-                       queryset=None, request=None) -> BulkOutcome:
-    """Publish or unpublish datasets of several connections in ONE job.
-
-    Rows are (connection id, uid) pairs, or a whole filtered queryset of the board. Rows on connections where
-    the actor is below operator are refused (counted per connection); PermissionDenied when nothing is left.
-    """
-    if action not in ("publish", "unpublish"):
-        raise ValueError("Unknown action.")
+def fleet_bulk_targets(*, actor, rows: list[tuple[int, str]] | None = None, queryset=None,
+                       limit: int | None = None) -> tuple[dict[Connection, list[dict]], BulkOutcome]:
+    """The board's selection (connection id, uid pairs) or a whole filtered queryset, as {connection: [target]}
+    on the connections where the actor is operator; the others are counted as refused, per connection."""
     outcome = BulkOutcome()
+    limit = limit or BULK_LIMIT
     visible = {c.pk: c for c in connections_visible_to(actor)}
     if queryset is not None:
-        found = list(queryset.values_list("connection_id", "uid", "dataset_id")[:BULK_LIMIT + 1])
-        if len(found) > BULK_LIMIT:
-            raise ValueError(f"At most {BULK_LIMIT:,} datasets per job: narrow the filters first.")
+        found = list(queryset.values_list("connection_id", "uid", "dataset_id")[:limit + 1])
+        if len(found) > limit:
+            raise ValueError(f"At most {limit:,} datasets per job: narrow the filters first.")
     else:
         wanted = defaultdict(set)
         for conn_id, uid in rows or []:
@@ -163,13 +159,26 @@ def fleet_dataset_bulk(*, actor, action: str, rows: list[tuple[int, str]] | None
             targets[conn].append({"target": uid, "label": dataset_id})
         else:
             outcome.refused[conn.name] = outcome.refused.get(conn.name, 0) + 1
+    outcome.accepted = sum(len(v) for v in targets.values())
+    return dict(targets), outcome
+
+
+def fleet_dataset_bulk(*, actor, action: str, rows: list[tuple[int, str]] | None = None,
+                       queryset=None, request=None) -> BulkOutcome:
+    """Publish or unpublish datasets of several connections in ONE job.
+
+    Rows are (connection id, uid) pairs, or a whole filtered queryset of the board. Rows on connections where
+    the actor is below operator are refused (counted per connection); PermissionDenied when nothing is left.
+    """
+    if action not in ("publish", "unpublish"):
+        raise ValueError("Unknown action.")
+    targets, outcome = fleet_bulk_targets(actor=actor, rows=rows, queryset=queryset)
     if not targets:
         if outcome.refused:
             names = ", ".join(sorted(outcome.refused))
             raise PermissionDenied(f"Publishing needs the operator role; you are only a viewer on {names}.")
         return outcome
-    outcome.job = dataset_action_start(actor=actor, action=action, targets=dict(targets), request=request)
-    outcome.accepted = sum(len(v) for v in targets.values())
+    outcome.job = dataset_action_start(actor=actor, action=action, targets=targets, request=request)
     return outcome
 
 

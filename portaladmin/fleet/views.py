@@ -10,11 +10,12 @@ import time
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page
 from portaladmin.datasets.selectors import status_knowledge
@@ -136,6 +137,8 @@ def datasets_bulk(request):
             messages.error(request, error)
         return _reswap_messages(request)
     data = form.cleaned_data
+    if data["action"] == "metadata":
+        return _to_bulk_metadata(request, data)
     try:
         if data.get("scope") == "all":
             filter_form = FleetDatasetFilterForm(request.POST, connections=connections_visible_to(request.user))
@@ -158,6 +161,61 @@ def datasets_bulk(request):
     messages.success(request, f"{data['action'].capitalize()} of {outcome.accepted} dataset(s) started as "
                               f"job #{outcome.job.pk}.")
     return redirect(request, outcome.job.get_absolute_url())
+
+
+METADATA_SELECTION = "bulk-metadata:fleet"
+
+
+def _to_bulk_metadata(request, data) -> HttpResponse:
+    """The board's selection (or every row matching its filters) goes to the bulk metadata editor, fixed now."""
+    from portaladmin.datasets.views.bulk_metadata import SELECTION_MAX
+
+    try:
+        if data.get("scope") == "all":
+            filter_form = FleetDatasetFilterForm(request.POST, connections=connections_visible_to(request.user))
+            matching = selectors.fleet_datasets(user=request.user, **filter_form.filters())
+            targets, outcome = services.fleet_bulk_targets(actor=request.user, queryset=matching, limit=SELECTION_MAX)
+        else:
+            targets, outcome = services.fleet_bulk_targets(actor=request.user,
+                                                           rows=services.parse_selection(data["sel"]))
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return _reswap_messages(request)
+    for name, n in sorted(outcome.refused.items()):
+        messages.warning(request, f"{n} dataset(s) on {name} left out: you are only a viewer there.")
+    if not targets:
+        messages.error(request, "Nothing to edit: no selected dataset is on a portal where you are operator.")
+        return _reswap_messages(request)
+    request.session[METADATA_SELECTION] = [[c.pk, t["target"]] for c, items in targets.items() for t in items]
+    return redirect(request, reverse("fleet:datasets-metadata"))
+
+
+@require_http_methods(["GET", "POST"])
+def datasets_metadata(request):
+    """The bulk metadata editor over the board's selection: one job across portals."""
+    from portaladmin.datasets.views.bulk_metadata import bulk_metadata_page
+
+    pairs = [(int(c), str(u)) for c, u in request.session.get(METADATA_SELECTION) or []]
+    targets, _ = services.fleet_bulk_targets(actor=request.user, rows=pairs) if pairs else ({}, None)
+    if not targets:
+        messages.error(request, "Select datasets on the board first (then “Edit metadata…”).")
+        return redirect(request, reverse("fleet:datasets"))
+    return bulk_metadata_page(request, targets=targets, action_url=reverse("fleet:datasets-metadata"),
+                              back_url=reverse("fleet:datasets"), session_key=METADATA_SELECTION)
+
+
+@require_POST
+def datasets_metadata_undo(request, job_id: int):
+    from portaladmin.datasets.bulk_metadata import KIND
+    from portaladmin.datasets.views.bulk_metadata import undo_response
+    from portaladmin.jobs.selectors import job_get_for_user
+
+    job = job_get_for_user(user=request.user, job_id=job_id)
+    if not job_can_operate(request.user, job):  # a viewer is told why, before anything else
+        raise PermissionDenied("You need the operator role on every connection of this job.")
+    if job.kind != KIND:
+        raise Http404("Not a metadata edit.")
+    return undo_response(request, job)
 
 
 def _reswap_messages(request) -> HttpResponse:

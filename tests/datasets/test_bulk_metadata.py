@@ -91,8 +91,8 @@ def test_preview_apply_and_undo_against_the_sandbox(sandbox_connection, sandbox_
     reset_request_log("bmd")
     page = client.post(url("bulk_metadata"), {**form, "preview": "1"})
     counts = page.context["counts"]
-    assert counts == {"change": 3, "same": 1, "error": 0}
-    rows = {r.uid: r for r in page.context["preview"]}
+    assert counts == {"change": 3, "same": 1, "error": 0, "missing": 0}
+    rows = {r.uid: r for _, r in page.context["preview"]}
     assert rows[uids[1]].new == [*rows[uids[1]].old, "Lyon, France"]
     assert sum(request_counts("bmd", m) for m in ("PUT", "POST", "DELETE")) == 0  # a preview writes nothing
 

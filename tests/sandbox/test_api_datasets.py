@@ -329,3 +329,36 @@ def test_feedbacks_list_and_archive(api):
     archived = api.post(f"/datasets/{uid}/feedbacks/{fuid}/archive/")
     assert archived.json["is_archived"] is True
     assert api.get(f"/datasets/{uid}/feedbacks/", query={"is_archived": "false"}).json["total_count"] == 0
+
+
+def test_built_in_templates_only_switch_on_and_off_and_custom_ones_are_validated_per_field(api):
+    # given the platform's templates: they may be enabled or disabled, nothing else
+    internal = {k: v for k, v in api.get("/metadata/templates/internal/").json.items()
+                if k in ("name", "title", "type", "is_active", "schema")}
+    refused = api.put("/metadata/templates/internal/", {**internal, "title": "Mine now"})
+    assert refused.status == 400 and "title" in refused.json["detail"]
+    assert api.put("/metadata/templates/internal/", {**internal, "is_active": False}).json["is_active"] is False
+    default = {k: v for k, v in api.get("/metadata/templates/default/").json.items()
+               if k in ("name", "title", "type", "is_active", "schema")}
+    assert api.put("/metadata/templates/default/", {**default, "is_active": False}).json["detail"]["is_active"]
+    assert api.delete("/metadata/templates/inspire/").status == 400
+    # a custom template's schema errors come per field, in order (a nested list serializer)
+    bad = api.post("/metadata/templates/", {"name": "ops", "title": "Ops", "type": "basic", "is_active": True,
+                                            "schema": [{"name": "owner", "type": "text"},
+                                                       {"name": "owner", "type": "colour"},
+                                                       {"name": "tier", "type": "enum"}]},
+                   check_request=False)
+    assert bad.status == 400
+    schema_errors = bad.json["detail"]["schema"]
+    assert schema_errors[0] == {} and set(schema_errors[1]) == {"name", "type"} and "choices" in schema_errors[2]
+    assert api.post("/metadata/templates/", {"name": "ops", "title": "Ops", "type": "interop",
+                                             "schema": []}, check_request=False).json["detail"]["type"]
+    created = api.post("/metadata/templates/", {"name": "ops", "title": "Ops", "type": "admin", "is_active": True,
+                                                "schema": [{"name": "tier", "type": "enum", "choices": ["a", "b"]}]})
+    assert created.status == 201 and created.json["schema"][0]["requirement_level"] == "optional"
+    changed = api.put("/metadata/templates/ops/", {"name": "ops", "title": "Operations", "type": "admin",
+                                                   "is_active": True, "schema": [
+        {"name": "tier", "type": "enum", "choices": ["a", "b", "c"], "requirement_level": "mandatory"}]})
+    assert changed.status == 200 and changed.json["schema"][0]["choices"] == ["a", "b", "c"]
+    assert api.delete("/metadata/templates/ops/").status == 204
+    assert api.get("/metadata/templates/ops/").status == 404

@@ -98,3 +98,11 @@ def took(start, end) -> str:
     """The time between two moments ("took {% took a b %}"), a dash when either is unknown."""
     a, b = as_datetime(start), as_datetime(end)
     return duration_text((b - a).total_seconds()) if a and b else UNKNOWN
+
+
+@register.filter(name="safe_html")
+def safe_html_filter(value) -> str:
+    """HTML from a portal or a person, drawn as HTML after the allowlist sanitiser (core.sanitize)."""
+    from portaladmin.core.sanitize import safe_html
+
+    return safe_html(value if isinstance(value, str) else "")

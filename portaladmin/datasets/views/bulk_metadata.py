@@ -1,10 +1,13 @@
-"""Bulk metadata edit of the datasets selected in the list: form → per-dataset preview → one job → undo."""
+"""Bulk metadata edit: form → per-dataset preview → one job → undo. The datasets come from the connection's list
+(checked rows, or every row matching its filters) or from the cross-portal board (portaladmin.fleet.views); the
+selection waits in the session (too long for a URL) under a key naming where it came from."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from portaladmin.core.htmx import redirect, render_page
@@ -12,13 +15,13 @@ from portaladmin.datasets import remote
 from portaladmin.datasets.bulk_metadata import (
     KIND,
     BulkInputError,
-    bulk_payload,
-    metadata_bulk_preview,
+    bulk_field_choices,
+    metadata_bulk_plan,
+    metadata_bulk_preview_across,
     metadata_bulk_start,
     metadata_bulk_undo,
 )
 from portaladmin.datasets.forms import BulkMetadataForm
-from portaladmin.datasets.metadata_form import KINDS
 from portaladmin.datasets.selectors import snapshot_list
 from portaladmin.datasets.views.common import list_url, portal_failure
 from portaladmin.jobs.models import Job
@@ -28,6 +31,7 @@ from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import OPERATE
 
 PREVIEW_LIMIT = 200
+SELECTION_MAX = 5000  # one job; the benchmark in bench/ measures 1,000
 
 
 def selection_key(connection) -> str:
@@ -40,6 +44,46 @@ def _targets(request, connection) -> list[dict]:
     return [{"target": uid, "label": dataset_id} for uid, dataset_id in rows]
 
 
+def bulk_metadata_page(request, *, targets: dict, action_url: str, back_url: str, session_key: str):
+    """The form, its preview and the start of the job over {connection: [target]} (operator on each: the
+    callers checked). Templates are read from each connection involved."""
+    templates = {}
+    for connection in targets:
+        try:
+            templates[connection] = remote.metadata_templates_read(connection=connection)
+        except PortalError as exc:
+            portal_failure(request, connection, exc)
+            return redirect(request, back_url)
+    choices, per_key = bulk_field_choices(templates)
+    form = BulkMetadataForm(request.POST or None, field_choices=choices)
+    count = sum(len(v) for v in targets.values())
+    ctx = {"form": form, "count": count, "action_url": action_url, "back_url": back_url, "preview": None,
+           "several": len(targets) > 1, "connection": next(iter(targets)) if len(targets) == 1 else None}
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        plan = metadata_bulk_plan(connections=list(targets), found=per_key[d["field"]], op=d["op"], value=d["value"],
+                                  find=d["find"])
+        if not plan.payloads:
+            form.add_error("value", next(iter({**plan.refused, **plan.missing}.values())))
+            return render_page(request, "datasets/bulk_metadata.html", ctx)
+        if "apply" in request.POST:
+            try:
+                job = metadata_bulk_start(actor=request.user, targets=targets, plan=plan, publish=d["publish"],
+                                          request=request)
+            except BulkInputError as exc:
+                form.add_error(None, str(exc))
+                return render_page(request, "datasets/bulk_metadata.html", ctx)
+            request.session.pop(session_key, None)
+            messages.success(request, f"{job.title}: started.")
+            return redirect(request, job.get_absolute_url())
+        rows = metadata_bulk_preview_across(targets=targets, plan=plan, limit=PREVIEW_LIMIT)
+        counts = {s: sum(r.status == s for _, r in rows) for s in ("change", "same", "error", "missing")}
+        read = counts["change"] + counts["same"] + sum(r.status == "error" and c in plan.payloads for c, r in rows)
+        applicable = sum(len(v) for c, v in targets.items() if c in plan.payloads)
+        ctx.update(preview=rows, counts=counts, unread=max(0, applicable - read), applicable=applicable)
+    return render_page(request, "datasets/bulk_metadata.html", ctx)
+
+
 @connection_view(OPERATE)
 @require_http_methods(["GET", "POST"])
 def bulk_metadata(request, connection):
@@ -47,42 +91,14 @@ def bulk_metadata(request, connection):
     if not targets:
         messages.error(request, "Select datasets in the list first (then “Edit metadata”).")
         return redirect(request, list_url(connection))
-    try:
-        templates = remote.metadata_templates_read(connection=connection)
-    except PortalError as exc:
-        portal_failure(request, connection, exc)
-        return redirect(request, list_url(connection))
-    definitions = {f"{t.name}:{f.name}": (t.name, f) for t in templates if t.is_active is not False
-                   for f in t.fields if not f.is_hidden and f.type in KINDS}
-    choices = [(key, f"{t} · {f.label or f.name} ({f.type})") for key, (t, f) in definitions.items()]
-    form = BulkMetadataForm(request.POST or None, field_choices=choices)
-    ctx = {"connection": connection, "form": form, "targets": targets, "preview": None}
-    if request.method == "POST" and form.is_valid():
-        template, definition = definitions[form.cleaned_data["field"]]
-        try:
-            payload = bulk_payload(template=template, definition=definition, op=form.cleaned_data["op"],
-                                   value=form.cleaned_data["value"], find=form.cleaned_data["find"])
-        except BulkInputError as exc:
-            form.add_error("value", str(exc))
-            return render_page(request, "datasets/bulk_metadata.html", ctx)
-        if "apply" in request.POST:
-            job = metadata_bulk_start(connection=connection, actor=request.user, targets=targets, payload=payload,
-                                      request=request)
-            request.session.pop(selection_key(connection), None)
-            messages.success(request, f"{job.title}: started.")
-            return redirect(request, job.get_absolute_url())
-        rows = metadata_bulk_preview(connection=connection, targets=targets, payload=payload, limit=PREVIEW_LIMIT)
-        ctx.update(preview=rows, counts={s: sum(r.status == s for r in rows) for s in ("change", "same", "error")},
-                   unread=max(0, len(targets) - PREVIEW_LIMIT))
-    return render_page(request, "datasets/bulk_metadata.html", ctx)
+    return bulk_metadata_page(request, targets={connection: targets}, back_url=list_url(connection),
+                              action_url=reverse("datasets:bulk_metadata", kwargs={"conn": connection.slug}),
+                              session_key=selection_key(connection))
 
 
-@connection_view(OPERATE)
-@require_POST
-def bulk_metadata_undo(request, connection, job_id: int):
-    job = get_object_or_404(Job, pk=job_id, kind=KIND, connection=connection)
+def undo_response(request, job):
     if not job_can_operate(request.user, job):
-        raise PermissionDenied("You need the operator role on this connection.")
+        raise PermissionDenied("You need the operator role on every connection of this job.")
     try:
         undo = metadata_bulk_undo(job=job, actor=request.user, request=request)
     except BulkInputError as exc:
@@ -90,3 +106,9 @@ def bulk_metadata_undo(request, connection, job_id: int):
         return redirect(request, job.get_absolute_url())
     messages.success(request, f"{undo.title}: started.")
     return redirect(request, undo.get_absolute_url())
+
+
+@connection_view(OPERATE)
+@require_POST
+def bulk_metadata_undo(request, connection, job_id: int):
+    return undo_response(request, get_object_or_404(Job, pk=job_id, kind=KIND, connection=connection))

@@ -79,6 +79,7 @@ def _list_context(request, connection) -> dict:
     return {"connection": connection, "form": form, "list_url": list_url(connection), "filters": filters,
             "page_obj": page, "rows": _rows(page), "querystring_base": urlencode(params) + "&" if params else "",
             "sort_links": sort_links, "sync": catalogue_sync_state(connection=connection),
+            "filter_params": [(k, v) for k, v in params.items() if k != "sort"],
             "scan": scan_state(connection=connection)}
 
 
@@ -161,8 +162,16 @@ def bulk_action(request, connection):
                            partial="bulk-result")
     uids = form.cleaned_data["uid"]
     if form.cleaned_data["action"] == "metadata":  # the selection goes to the bulk editor (too long for a URL)
-        from portaladmin.datasets.views.bulk_metadata import selection_key
+        from portaladmin.datasets.views.bulk_metadata import SELECTION_MAX, selection_key
 
+        if form.cleaned_data.get("scope") == "all":  # every dataset matching the list's filters, fixed now
+            filters = DatasetListForm(request.POST).filters()
+            uids = list(snapshot_list(connection=connection, **filters).values_list("uid", flat=True)
+                        [:SELECTION_MAX + 1])
+            if not uids or len(uids) > SELECTION_MAX:
+                messages.error(request, "No dataset matches these filters." if not uids else
+                               f"More than {SELECTION_MAX:,} datasets match: narrow the filters first.")
+                return redirect(request, list_url(connection))
         request.session[selection_key(connection)] = uids
         return redirect(request, reverse("datasets:bulk_metadata", kwargs={"conn": connection.slug}))
     rows = snapshot_list(connection=connection).filter(uid__in=uids).values_list("uid", "dataset_id")

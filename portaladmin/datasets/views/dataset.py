@@ -212,6 +212,17 @@ def metadata_suggest(request, connection, uid: str, template: str, field: str):
     return render_page(request, "datasets/tabs/metadata.html", {"suggestions": values}, partial="suggestions")
 
 
+@connection_view(OPERATE)
+@require_POST
+def html_preview(request, connection):
+    """The live preview of an HTML metadata field: what was typed, through the allowlist sanitiser (core.sanitize).
+    The textarea posts its value under its own name (no portal call; POST: the text may be long)."""
+    # Inside its form, htmx posts every input of the form: the textarea is named by HX-Trigger-Name.
+    name = request.headers.get("HX-Trigger-Name") or "text"
+    text = request.POST.get(name, "")[:100_000]
+    return render_page(request, "datasets/tabs/metadata.html", {"preview_html": text}, partial="html-preview")
+
+
 # ---------------------------------------------------------------------------------------------- resources
 
 @connection_view(OPERATE)

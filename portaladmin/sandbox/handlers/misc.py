@@ -1,5 +1,6 @@
 """Harvesters, studio and code editor pages, API keys, datasource connections, metadata templates, assets."""
 
+import re
 import secrets
 
 from .. import clock
@@ -577,14 +578,62 @@ def template_list(ctx: Ctx):
     return paginate_list(ctx, items, _template_json)
 
 
+FIELD_TYPES = ("text", "date", "datetime", "geo_shape", "geo_area", "html", "multitext", "boolean", "int", "double",
+               "longstring", "enum", "list", "enumlist", "uri_enum", "uri_enumlist")
+REQUIREMENT_LEVELS = ("optional", "recommended", "mandatory")
+TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
+FIELD_READONLY = ("is_hidden", "suggest_url")
+
+
+def _field_errors(field, seen: set) -> dict:
+    """One schema entry's errors, keyed like the API's nested serializer ({} when it is valid)."""
+    if not isinstance(field, dict):
+        return {"non_field_errors": ["Expected an object."]}
+    errors: dict = {}
+    name = field.get("name")
+    if not isinstance(name, str) or not TEMPLATE_NAME.match(name):
+        errors["name"] = ["Use 1 to 64 lower-case letters, digits or underscores."]
+    elif name in seen:
+        errors["name"] = [f"The field name {name!r} is used twice."]
+    seen.add(name)
+    if field.get("type", "text") not in FIELD_TYPES:
+        errors["type"] = [f"\"{field.get('type')}\" is not a valid choice."]
+    if field.get("requirement_level", "optional") not in REQUIREMENT_LEVELS:
+        errors["requirement_level"] = [f"\"{field.get('requirement_level')}\" is not a valid choice."]
+    choices = field.get("choices")
+    if choices is not None and (not isinstance(choices, list) or not all(isinstance(c, str) for c in choices)):
+        errors["choices"] = ["Expected a list of strings."]
+    elif field.get("type") in ("enum", "enumlist", "uri_enum", "uri_enumlist") and not choices:
+        errors["choices"] = ["A field of this type needs its list of allowed values."]
+    if field.get("label") is not None and not isinstance(field.get("label"), str):
+        errors["label"] = ["Not a valid string."]
+    return errors
+
+
 def _validate_template(body: dict) -> None:
-    require_fields(body, ("name", "title", "type", "schema"))
+    require_fields(body, ("name", "title", "type"))
     check_types(body, {"name": str, "title": str, "type": str, "is_active": bool, "schema": list})
+    if not TEMPLATE_NAME.match(body["name"]):
+        raise invalid({"name": ["Use 1 to 64 lower-case letters, digits or underscores."]})
     if body["type"] not in ("basic", "admin"):
         raise invalid({"type": ["Only templates with type basic or admin can be created."]})
-    if not isinstance(body["schema"], list) or any(not isinstance(f, dict) or not f.get("name")
-                                                   for f in body["schema"]):
-        raise invalid({"schema": ["Expected a list of fields, each with a name."]})
+    if "schema" not in body:
+        raise invalid({"schema": ["This field is required."]})
+    seen: set = set()
+    errors = [_field_errors(f, seen) for f in body["schema"]]
+    if any(errors):  # one entry per field, in order, like a nested list serializer
+        raise invalid({"schema": errors})
+
+
+def _template_fields_clean(schema: list) -> list:
+    """Defaults filled in, read-only properties dropped (the portal computes them)."""
+    out = []
+    for f in schema:
+        f = {k: v for k, v in f.items() if k not in FIELD_READONLY}
+        out.append({"type": "text", "label": f["name"], "help_text": None, "self_suggest": False, "is_filter": False,
+                    "i18n": False, "choices": None, "labels": None, "requirement_level": "optional", **f,
+                    "is_hidden": False, "suggest_url": None})
+    return out
 
 
 @route("POST", "/metadata/templates/")
@@ -595,7 +644,9 @@ def template_create(ctx: Ctx):
     if objects(ctx.portal, "template").filter(key=body["name"]).exists():
         raise invalid({"name": ["A template with this name already exists."]})
     stamp = clock.iso(ctx.now)
-    data = {**body, "is_always_active": False, "is_system": False, "created_at": stamp, "updated_at": stamp,
+    data = {**{k: v for k, v in body.items() if k in ("name", "title", "type", "is_active")},
+            "schema": _template_fields_clean(body["schema"]), "is_always_active": False, "is_system": False,
+            "created_at": stamp, "updated_at": stamp,
             "created_by": {"username": ctx.username}, "updated_by": {"username": ctx.username}}
     obj_create(ctx.portal, "template", body["name"], data)
     return 201, public(data)
@@ -606,13 +657,36 @@ def template_get(ctx: Ctx, template_name):
     return 200, public(obj_get(ctx.portal, "template", template_name).data)
 
 
+def _fully_editable(data: dict) -> bool:
+    """The spec: only non-system templates of type basic and admin are fully editable or removable."""
+    return not data.get("is_system") and data.get("type") in ("basic", "admin")
+
+
 @route("PUT", "/metadata/templates/{template_name}/")
 def template_put(ctx: Ctx, template_name):
     obj = obj_get(ctx.portal, "template", template_name)
-    if obj.data.get("is_system"):
-        raise invalid({"name": ["A system template cannot be modified."]}, "A system template cannot be modified.")
-    merged = {**obj.data, **ctx.json(), "name": template_name, "updated_at": clock.iso(ctx.now)}
-    _validate_template(merged)
+    body = ctx.json()
+    stamp = {"updated_at": clock.iso(ctx.now), "updated_by": {"username": ctx.username}}
+    if not _fully_editable(obj.data):
+        # Other templates may only be enabled or disabled (not those that are always active).
+        sent = dict(body)
+        if isinstance(sent.get("schema"), list) and all(isinstance(f, dict) and f.get("name") for f in sent["schema"]):
+            sent["schema"] = _template_fields_clean(sent["schema"])  # read-only properties do not count
+        changed = {k for k, v in sent.items() if k in ("title", "type", "schema") and v != obj.data.get(k)}
+        if changed:
+            raise invalid({k: ["This template is provided by the platform: only whether it is active can change."]
+                           for k in sorted(changed)}, "A built-in template cannot be modified.")
+        check_types(body, {"is_active": bool})
+        if body.get("is_active") is False and obj.data.get("is_always_active"):
+            raise invalid({"is_active": ["This template is always active."]})
+        merged = {**obj.data, **stamp}
+        if "is_active" in body:
+            merged["is_active"] = body["is_active"]
+    else:
+        merged = {**obj.data, **{k: v for k, v in body.items() if k in ("title", "type", "is_active", "schema")},
+                  "name": template_name}
+        _validate_template(merged)
+        merged = {**merged, "schema": _template_fields_clean(merged["schema"]), **stamp}
     obj.data = merged
     obj.save(update_fields=["data"])
     return 200, public(merged)
@@ -621,8 +695,8 @@ def template_put(ctx: Ctx, template_name):
 @route("DELETE", "/metadata/templates/{template_name}/")
 def template_delete(ctx: Ctx, template_name):
     obj = obj_get(ctx.portal, "template", template_name)
-    if obj.data.get("is_system"):
-        raise invalid({"name": ["A system template cannot be removed."]}, "A system template cannot be removed.")
+    if not _fully_editable(obj.data):
+        raise invalid({"name": ["A built-in template cannot be removed."]}, "A built-in template cannot be removed.")
     obj.delete()
     return deleted()
 
