@@ -348,6 +348,8 @@ LOGGING = {
     "filters": {
         "redact": {"()": "portaladmin.core.logging.RedactSecretsFilter"},
         "context": {"()": "portaladmin.core.logging.ContextFilter"},
+        "client_error_one_line": {"()": "portaladmin.core.logging.ClientErrorOneLineFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
         "json": {"()": "portaladmin.core.logging.JsonFormatter"},
@@ -359,9 +361,17 @@ LOGGING = {
             "filters": ["context", "redact"],
             "formatter": env.str("LOG_FORMAT", default="plain" if DEBUG else "json"),
         },
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
+                        "filters": ["require_debug_false"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default config gives "django" its own console handler (DEBUG only, no redaction) that ALSO
+        # propagates to ours: every django.request record was printed twice under `make run`. Only ours prints
+        # (it redacts); Django's mail to ADMINS on errors is kept as it was.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # A 403/400 is one line with its reason, not a traceback (core.logging.ClientErrorOneLineFilter).
+        "django.request": {"filters": ["client_error_one_line"]},
         "django.db.backends": {"level": "INFO"},
         "urllib3": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
