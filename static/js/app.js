@@ -196,9 +196,12 @@
   });
 
   // Confirmation: <form data-confirm="Really?"> (plain or hx-post forms: the submit event is stopped here
-  // before htmx sees it). Elements that are not forms use htmx's own hx-confirm.
+  // before htmx sees it), unless the submit button has data-no-confirm. Elements that are not forms use
+  // htmx's own hx-confirm.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
+    var submitter = evt.submitter;  // a button marked data-no-confirm asks on its own page (e.g. bulk delete)
+    if (submitter && submitter.hasAttribute("data-no-confirm")) return;
     var msg = form.getAttribute && form.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { evt.preventDefault(); evt.stopPropagation(); }
   }, true);
