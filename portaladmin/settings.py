@@ -324,6 +324,9 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
 # Datasets entering error are told together when the scan pass ends, or after this long at most.
 NOTIFY_DATASET_HOLD_SECONDS = env.float("NOTIFY_DATASET_HOLD_SECONDS", default=300.0)
+# A dataset that became late (its late_at passed) is told once; one whose late_at is older than this was late
+# before anyone watched (first start, a catalogue just synced) and is not news.
+NOTIFY_LATE_LOOKBACK_HOURS = env.float("NOTIFY_LATE_LOOKBACK_HOURS", default=48.0)
 
 # --- Mail (Django 6.1 MAILERS) -----------------------------------------------------------------
 # EMAIL_URL like smtp+tls://user:password@smtp.example.org:587 sends real mail. Without it, mail
