@@ -57,7 +57,10 @@ def _detail_context(request, job):
 def job_detail(request, job_id: int):
     job = job_get_for_user(user=request.user, job_id=job_id)
     ctx = _detail_context(request, job)
-    if not is_partial(request):
+    if not is_partial(request):  # the chart sits outside the part polled every 2 s
+        from portaladmin.fleet.selectors.charts import job_timeline_chart
+
+        ctx["timeline_chart"] = job_timeline_chart(job=job)
         return render(request, "jobs/detail.html", ctx)
     response = render(request, "jobs/detail.html#job-progress", ctx)
     return _polling_response(request, job, response)

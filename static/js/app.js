@@ -92,7 +92,9 @@
   var CHART_STYLES = {
     idle: ["#1a7f5a", "solid"], busy: ["#0072b2", "diagonal"], error: ["#c2410c", "cross"],
     limit_reached: ["#a16207", "dots"], unknown: ["#6b7280", "horizontal"],
-    succeeded: ["#1a7f5a", "solid"], failed: ["#c2410c", "cross"], other: ["#6b7280", "diagonal"]
+    succeeded: ["#1a7f5a", "solid"], failed: ["#c2410c", "cross"], other: ["#6b7280", "diagonal"],
+    with_errors: ["#a16207", "dots"], cancelled: ["#6b7280", "horizontal"], running: ["#0072b2", "diagonal"],
+    pending: ["#9ca3af", "dots"], median: ["#0072b2", "solid"], p95: ["#a16207", "diagonal"]
   };
   function chartFill(colour, kind) {
     if (kind === "solid") return colour;
@@ -120,6 +122,8 @@
       if (!source || window.Chart.getChart(canvas)) return;
       var data = JSON.parse(source.textContent);
       var horizontal = canvas.getAttribute("data-stacked") === "horizontal";
+      var stacked = canvas.getAttribute("data-stacked") !== "none";  // "none": bars side by side (median, p95)
+      var unit = canvas.getAttribute("data-unit") || "";
       if (horizontal) canvas.parentNode.style.height = (6 + 2.5 * data.labels.length) + "rem";  // CSSOM: CSP allows it
       new window.Chart(canvas, {
         type: "bar",
@@ -133,7 +137,8 @@
         },
         options: {
           indexAxis: horizontal ? "y" : "x", responsive: true, maintainAspectRatio: false, animation: false,
-          scales: {x: {stacked: true, ticks: {precision: 0}}, y: {stacked: true, ticks: {precision: 0}}},
+          scales: {x: {stacked: stacked, ticks: {precision: 0}},
+                   y: {stacked: stacked, ticks: {precision: 0}, title: {display: !!unit, text: unit === "s" ? "seconds" : unit}}},
           plugins: {legend: {position: "bottom"}}
         }
       });
