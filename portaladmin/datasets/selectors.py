@@ -85,7 +85,9 @@ def snapshot_uids_matching(*, connection: Connection, querystring: str, limit: i
     Returns at most `limit` + 1 uids, so that the caller can tell "more than the limit" and refuse."""
     from django.http import QueryDict
 
-    from portaladmin.datasets.forms import DatasetListForm  # the list's own parsing (forms import this module)
+    from portaladmin.datasets.forms import (
+        DatasetListForm,  # the list's own parsing (forms import this module)
+    )
 
     filters = DatasetListForm(QueryDict(querystring or "")).filters()
     return list(snapshot_list(connection=connection, **filters).values_list("uid", flat=True)[: limit + 1])

@@ -10,7 +10,15 @@ from django.utils import timezone
 from portaladmin.datasets.models import DatasetSnapshot
 from portaladmin.datasets.services import catalogue_sync_run
 from portaladmin.notify.events import dataset_late_scan
-from portaladmin.notify.models import DatasetChange, Delivery, DeliveryStatus, Event, EventKind, Rule, Schedule
+from portaladmin.notify.models import (
+    DatasetChange,
+    Delivery,
+    DeliveryStatus,
+    Event,
+    EventKind,
+    Rule,
+    Schedule,
+)
 from portaladmin.notify.services import delivery_send, digest_send, notify_tick
 from portaladmin.notify.tasks import notify_tick_task
 from portaladmin.portals.client import client_for
