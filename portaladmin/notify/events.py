@@ -1,7 +1,8 @@
 """Turning what happened into Events with a truthful subject, and into one Delivery per matching rule.
 
 Sources: a job reaching its final status (jobs.signals.job_finished), the jobs sweeper marking a job stuck past
-its deadline (jobs.signals.job_stuck), and a connection's health changing between reachable and unreachable /
+its deadline (jobs.signals.job_stuck), a job's items busy on the portal past the watchdog's limit (the notify
+tick, job_watchdog_scan), and a connection's health changing between reachable and unreachable /
 key refused (portals.signals.connection_health_changed, sent by connection_record_health on a transition only:
 a portal down for an hour is one "unreachable" event and one "recovered", not one per failed call).
 
@@ -106,6 +107,37 @@ def job_stuck_event(job) -> Event | None:
     text = f"{subject}\n\nSome items have not reached a final state; the watchdog flagged the job."
     return event_emit(kind=EventKind.JOB_STUCK, dedup_key=f"job-stuck:{job.pk}", connections=job_connections(job),
                       subject=subject, text=text, link=job.get_absolute_url(), data=_job_data(job) | {"outcome": "stuck"})
+
+
+def job_watchdog_scan(*, now: datetime | None = None) -> list[Event]:
+    """Jobs with items the portal has been busy with (sent, no final state yet) for longer than
+    WATCHDOG_BUSY_MINUTES — what the overview's watchdog shows — told once per job (kind job.stuck), hours before
+    the job's own deadline makes it "stuck past its deadline". Called by the notify tick."""
+    from django.db.models import Q
+
+    from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem
+
+    now = now or timezone.now()
+    minutes = int(settings.WATCHDOG_BUSY_MINUTES)
+    since = now - timedelta(minutes=minutes)
+    busy = (JobItem.objects.filter(status__in=(ItemStatus.RUNNING, ItemStatus.WAITING), job__status__in=JOB_ACTIVE)
+            .filter(Q(sent_at__lt=since) | Q(sent_at__isnull=True, started_at__lt=since)))
+    job_ids = set(busy.order_by().values_list("job_id", flat=True).distinct())
+    told = set(Event.objects.filter(dedup_key__in=[f"job-watchdog:{i}" for i in job_ids])
+               .values_list("dedup_key", flat=True))
+    events = []
+    for job in Job.objects.filter(pk__in=[i for i in job_ids if f"job-watchdog:{i}" not in told]).order_by("pk"):
+        count = busy.filter(job=job).count()
+        subject = job_subject(job, prefix=f"{count} item{'s' if count != 1 else ''} busy on the portal for over "
+                                          f"{minutes} min")
+        text = (f"{subject}\n\nThe portal has not brought {'these items' if count != 1 else 'this item'} to a final "
+                "state within the watchdog's limit; the job goes on watching until its deadline.")
+        event = event_emit(kind=EventKind.JOB_STUCK, dedup_key=f"job-watchdog:{job.pk}", connections=job_connections(job),
+                           subject=subject, text=text, link=job.get_absolute_url(), at=now,
+                           data=_job_data(job) | {"outcome": "busy_past_watchdog"})
+        if event is not None:
+            events.append(event)
+    return events
 
 
 BAD = {Health.UNREACHABLE: EventKind.CONNECTION_UNREACHABLE, Health.AUTH_FAILED: EventKind.CONNECTION_KEY_REFUSED,
