@@ -157,3 +157,12 @@ def test_export_is_the_filtered_list_and_formula_safe(client_as, cast, make_snap
 
 def test_export_outsider_gets_404(client_as, cast):
     assert client_as(cast["outsider"]).get(url("export")).status_code == 404
+
+
+def test_a_double_click_on_the_delete_confirmation_is_one_job(client_as, cast, catalogue):
+    client = client_as(cast["admin"])
+    form = {"action": "delete", "uid": ["da_1", "da_2"], "confirmed": "yes", "expected": "2", "submit_token": "t-1"}
+    first = client.post(url("bulk"), form, headers=HX)
+    second = client.post(url("bulk"), form, headers=HX)
+    assert first.status_code == second.status_code == 200
+    assert Job.objects.count() == 1
