@@ -118,9 +118,12 @@
   function drawCharts() {
     if (!window.Chart) return;
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      // htmx drops <script> elements from swapped content: a chart swapped in carries its numbers in
+      // data-chart-json (same JSON, an attribute escaped by the template) instead of the json_script.
+      var inline = canvas.getAttribute("data-chart-json");
       var source = document.getElementById(canvas.getAttribute("data-chart"));
-      if (!source || window.Chart.getChart(canvas)) return;
-      var data = JSON.parse(source.textContent);
+      if ((!source && !inline) || window.Chart.getChart(canvas)) return;
+      var data = JSON.parse(inline || source.textContent);
       var horizontal = canvas.getAttribute("data-stacked") === "horizontal";
       var stacked = canvas.getAttribute("data-stacked") !== "none";  // "none": bars side by side (median, p95)
       var unit = canvas.getAttribute("data-unit") || "";
@@ -146,6 +149,7 @@
     });
   }
   drawCharts();
+  document.body.addEventListener("htmx:load", drawCharts);  // a chart swapped in (a job page's, when the job ends)
 
   document.body.addEventListener("toast", function (evt) {
     var d = evt.detail || {};

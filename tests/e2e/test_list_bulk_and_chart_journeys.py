@@ -82,12 +82,14 @@ def test_publish_metadata_of_all_matching_is_one_job_of_exactly_those(admin_page
     assert counts["total"] == matching
     items = page.locator("#job-progress tbody tr td:nth-child(2)").all_inner_texts()
     assert sorted(t.split()[0] for t in items) == labels
-    # the job page draws its items by state over time, the same numbers as its table
+    # the job page draws its items by state over time; read again when the job ended, it ends with every item
+    # in its final state (the chart's last column = the job's counts)
+    expect(page.locator("#job-timeline")).not_to_have_attribute("hx-trigger", re.compile("jobFinished"))
     canvas = page.locator("#chart-job-items canvas")
     expect(canvas).to_have_attribute("data-drawn", "true")
-    totals = canvas.evaluate("c => { const d = Chart.getChart(c).data.datasets; "
-                             "return d[0].data.map((_, i) => d.reduce((s, x) => s + x.data[i], 0)); }")
-    assert set(totals) == {matching}
+    drawn = canvas.evaluate("c => Object.fromEntries(Chart.getChart(c).data.datasets.map(d => [d.label, d.data]))")
+    assert all(sum(values[i] for values in drawn.values()) == matching for i in range(len(drawn["Succeeded"])))
+    assert (drawn["Succeeded"][-1], drawn["Failed"][-1]) == (counts["succeeded"], counts["failed"])
     assert_no_csp_errors(page)
 
 

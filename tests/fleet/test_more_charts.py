@@ -110,3 +110,17 @@ def test_the_job_page_embeds_its_timeline_outside_the_polled_part(cast, connecti
     assert "<caption>Items by state over time" in html
     polled = client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
     assert "chart-job-items" not in polled
+
+
+def test_a_running_jobs_timeline_is_read_again_when_the_job_ends(cast, connection, make_job, client_as):
+    job = make_job([connection], status=JobStatus.RUNNING, total=2)
+    client = client_as(cast["viewer"])
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert 'hx-trigger="jobFinished from:body"' in html and "?part=timeline" in html
+    part = client.get(job.get_absolute_url(), {"part": "timeline"}, headers={"HX-Request": "true"}).content.decode()
+    assert part.lstrip().startswith('<section id="job-timeline"') and "<html" not in part
+    assert embedded(part, "chart-job-items-data")["total"] == 2
+    assert 'data-chart-json="{&quot;labels&quot;: [' in part  # what app.js reads: htmx drops swapped <script>s
+    Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now())
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert 'id="job-timeline"' in html and "jobFinished from:body" not in html  # ended: nothing more to read
