@@ -183,8 +183,8 @@ def _bulk_targets(connection, form) -> tuple[list[dict], str]:
 def _delete_confirmation(request, connection, form, targets: list[dict], *, changed_from: int | None = None):
     """Deleting cannot be undone: say how many datasets on which portal, and ask once more (a second POST
     with `confirmed`). For "all matching" the count is checked again on confirmation."""
-    ctx = {"connection": connection, "targets": targets[:20], "all_targets": targets, "count": len(targets), "more": max(0, len(targets) - 20),
-           "all_matching": form.all_matching, "matching": form.cleaned_data.get("matching") or "",
+    ctx = {"connection": connection, "targets": targets[:20], "all_targets": targets, "count": len(targets),
+           "more": max(0, len(targets) - 20), "all_matching": form.all_matching, "matching": form.cleaned_data.get("matching") or "",
            "changed_from": changed_from}
     return render_page(request, "datasets/bulk_delete.html", ctx, partial="bulk-result")
 
