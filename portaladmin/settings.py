@@ -324,6 +324,9 @@ NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=5)
 NOTIFY_WEBHOOK_TIMEOUT = env.float("NOTIFY_WEBHOOK_TIMEOUT", default=10.0)
 # Datasets entering error are told together when the scan pass ends, or after this long at most.
 NOTIFY_DATASET_HOLD_SECONDS = env.float("NOTIFY_DATASET_HOLD_SECONDS", default=300.0)
+# A dataset that became late (its late_at passed) is told once; one whose late_at is older than this was late
+# before anyone watched (first start, a catalogue just synced) and is not news.
+NOTIFY_LATE_LOOKBACK_HOURS = env.float("NOTIFY_LATE_LOOKBACK_HOURS", default=48.0)
 
 # --- Mail (Django 6.1 MAILERS) -----------------------------------------------------------------
 # EMAIL_URL like smtp+tls://user:password@smtp.example.org:587 sends real mail. Without it, mail
@@ -348,6 +351,8 @@ LOGGING = {
     "filters": {
         "redact": {"()": "portaladmin.core.logging.RedactSecretsFilter"},
         "context": {"()": "portaladmin.core.logging.ContextFilter"},
+        "client_error_one_line": {"()": "portaladmin.core.logging.ClientErrorOneLineFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
         "json": {"()": "portaladmin.core.logging.JsonFormatter"},
@@ -359,9 +364,17 @@ LOGGING = {
             "filters": ["context", "redact"],
             "formatter": env.str("LOG_FORMAT", default="plain" if DEBUG else "json"),
         },
+        "mail_admins": {"class": "django.utils.log.AdminEmailHandler", "level": "ERROR",
+                        "filters": ["require_debug_false"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's default config gives "django" its own console handler (DEBUG only, no redaction) that ALSO
+        # propagates to ours: every django.request record was printed twice under `make run`. Only ours prints
+        # (it redacts); Django's mail to ADMINS on errors is kept as it was.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        # A 403/400 is one line with its reason, not a traceback (core.logging.ClientErrorOneLineFilter).
+        "django.request": {"filters": ["client_error_one_line"]},
         "django.db.backends": {"level": "INFO"},
         "urllib3": {"level": "WARNING"},
         "axes": {"level": "WARNING"},

@@ -97,7 +97,8 @@ ACCESS = {
     "datasets:list": (VIEW, NO),
     "datasets:refresh": (NO, VIEW),  # asks for a catalogue sync: reads only
     "datasets:sync_status": (VIEW, NO),
-    "datasets:bulk": (NO, OPERATE),
+    "datasets:bulk": (NO, OPERATE),  # delete among its actions needs admin (tests/datasets/test_bulk_list.py)
+    "datasets:export": (VIEW, NO),
     "datasets:scan": (NO, OPERATE),  # "Check statuses now": spends the portal's request budget
     "datasets:scan_status": (VIEW, NO),
     "datasets:create": (OPERATE, OPERATE),

@@ -98,6 +98,23 @@ class RedactSecretsFilter(logging.Filter):
         return True
 
 
+class ClientErrorOneLineFilter(logging.Filter):
+    """django.request logs a refused request (403 PermissionDenied, 400 …) with the exception's traceback: for
+    an answer the app gave on purpose that is noise (a viewer pressing an operator's button printed a traceback
+    in the console). Keep one line, with the reason; 5xx keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if isinstance(status, int) and status < 500 and record.exc_info:
+            reason = str(record.exc_info[1] or "").strip()
+            if reason:
+                record.msg = f"{record.getMessage()} ({reason})"
+                record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()

@@ -66,16 +66,20 @@ class DatasetListForm(FilterBarMixin, forms.Form):
 
 
 class BulkActionForm(forms.Form):
+    """A bulk action on the ticked rows (`uid`), or on every dataset matching the list's filter (`scope=all` and
+    `matching`, the list's filter querystring: datasets.selectors.snapshot_uids_matching)."""
+
     action = forms.ChoiceField(choices=[("publish", "Publish"), ("unpublish", "Unpublish"),
+                                        ("publish_metadata", "Publish metadata"), ("delete", "Delete"),
                                         ("metadata", "Edit metadata")])
     uid = forms.MultipleChoiceField(required=False)
-    # "all": every dataset matching the list's filters (sent along), for "Edit metadata" only
-    scope = forms.ChoiceField(choices=[("selected", "selected"), ("all", "all")], required=False)
+    scope = forms.ChoiceField(required=False, choices=[("", "selected"), ("selected", "selected"), ("all", "all")])
+    matching = forms.CharField(required=False, max_length=2000)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         uids = self.data.getlist("uid") if hasattr(self.data, "getlist") else self.data.get("uid", [])
-        self.fields["uid"].choices = [(u, u) for u in uids[:1000]]
+        self.fields["uid"].choices = [(u, u) for u in uids[:1001]]
 
     def clean_uid(self):
         uids = self.cleaned_data["uid"]
@@ -85,12 +89,13 @@ class BulkActionForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("scope") == "all":
-            if data.get("action") not in (None, "metadata"):
-                raise forms.ValidationError("Only “Edit metadata” applies to every matching dataset at once.")
-        elif not data.get("uid") and "uid" not in self.errors:
-            self.add_error("uid", "Select at least one dataset.")
+        if data.get("scope") != "all" and not data.get("uid") and "uid" not in self.errors:
+            raise forms.ValidationError("Select at least one dataset.")
         return data
+
+    @property
+    def all_matching(self) -> bool:
+        return self.cleaned_data.get("scope") == "all"
 
 
 class BulkMetadataForm(forms.Form):

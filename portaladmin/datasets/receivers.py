@@ -13,6 +13,12 @@ def on_item_remote_state(sender, item, **kwargs) -> None:
     from portaladmin.datasets.services import snapshot_apply_status
 
     kind = getattr(getattr(item, "job", None), "kind", "") or ""
+    if kind == "dataset.delete":  # deleted (or found gone): the row leaves the catalogue snapshot
+        if item.status == "succeeded":
+            from portaladmin.datasets.services.catalogue import snapshot_forget
+
+            snapshot_forget(connection=item.connection_id, uid=item.target)
+        return
     if not kind.startswith("dataset.") or not item.remote_state or kind == METADATA_EDIT:
         return  # a metadata edit's remote state ("saved") is not the dataset's processing status
     details = item.details if isinstance(item.details, dict) else {}

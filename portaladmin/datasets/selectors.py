@@ -73,6 +73,26 @@ def snapshot_list(*, connection: Connection, q: str = "", published: bool | None
     return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
 
 
+# "Apply to all matching the filter": at most this many datasets in one bulk action (a larger set is refused
+# with a message rather than cut silently).
+MATCHING_MAX = 5000
+
+
+def snapshot_uids_matching(*, connection: Connection, querystring: str, limit: int = MATCHING_MAX) -> list[str]:
+    """The uids of the datasets the list shows for its filter querystring ("q=…&status=error&freshness=late";
+    `page` and unknown parameters are ignored, invalid values too, as on the list). Every bulk action offering
+    "all matching the filter" sends that querystring in a hidden `matching` field and turns it into uids here.
+    Returns at most `limit` + 1 uids, so that the caller can tell "more than the limit" and refuse."""
+    from django.http import QueryDict
+
+    from portaladmin.datasets.forms import (
+        DatasetListForm,  # the list's own parsing (forms import this module)
+    )
+
+    filters = DatasetListForm(QueryDict(querystring or "")).filters()
+    return list(snapshot_list(connection=connection, **filters).values_list("uid", flat=True)[: limit + 1])
+
+
 def snapshot_page(*, connection: Connection, page: int | str = 1, per_page: int = 50, q: str = "",
                   published: bool | None = None, status: str = "", restricted: bool | None = None,
                   sort: str = DEFAULT_SORT, late: bool | None = None) -> Page:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("refresh/", c.refresh, name="refresh"),
     path("sync-status/", c.sync_status, name="sync_status"),
     path("bulk/", c.bulk_action, name="bulk"),
+    path("export.csv", c.dataset_export, name="export"),
     path("scan/", c.scan_now, name="scan"),
     path("scan-status/", c.scan_status, name="scan_status"),
     path("new/", c.dataset_create_view, name="create"),

@@ -59,6 +59,9 @@ def overview(request):
     if not is_partial(request):  # the charts sit outside the part polled every 15 s
         ctx["dataset_chart"] = selectors.dataset_status_chart(connections=[card.connection for card in cards])
         ctx["job_chart"] = selectors.jobs_per_day_chart(jobs=job_list(user=request.user))
+        ctx["duration_chart"] = selectors.publish_duration_chart(jobs=job_list(user=request.user),
+                                                                 connections=[card.connection for card in cards])
+        ctx["harvest_chart"] = selectors.harvester_runs_chart(jobs=job_list(user=request.user))
     return render_page(request, "fleet/overview.html", ctx, partial="overview")
 
 

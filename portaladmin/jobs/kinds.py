@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from portaladmin.jobs.registry import JobKind, RemoteView, parse_since, register
+from portaladmin.portals.models import Role
 
 
 def _record_errors(status) -> list[dict]:
@@ -94,6 +95,27 @@ class DatasetPublishMetadata(_DatasetKind):
 
     def perform(self, client, item):
         client.dataset_publish_metadata(item.target)
+
+
+@register
+class DatasetDelete(JobKind):
+    """Delete a dataset (admin). Done when the portal no longer has it: a 404 on the delete means it is already
+    gone, which is the postcondition, so a repeat after a crash is harmless (idempotent)."""
+
+    name = "dataset.delete"
+    label = "Delete"
+    target_noun = "dataset"
+    needed_role = Role.ADMIN
+    idempotent = True
+
+    def perform(self, client, item):
+        from portaladmin.portals.client.errors import PortalNotFound
+
+        try:
+            client.dataset_delete(item.target)
+        except PortalNotFound:
+            return {"message": "It was already gone from the portal."}
+        return {"message": "Deleted."}
 
 
 @register

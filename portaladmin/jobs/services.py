@@ -30,7 +30,8 @@ from portaladmin.portals.permissions import has_role
 logger = logging.getLogger(__name__)
 
 DATASET_ACTIONS = {"publish": "dataset.publish", "unpublish": "dataset.unpublish",
-                   "publish_metadata": "dataset.publish_metadata", "abort": "dataset.abort"}
+                   "publish_metadata": "dataset.publish_metadata", "abort": "dataset.abort",
+                   "delete": "dataset.delete"}
 HARVESTER_ACTIONS = {"start": "harvester.start", "abort": "harvester.abort", "publish": "harvester.publish",
                      "unpublish": "harvester.unpublish"}
 

@@ -1,5 +1,7 @@
 """The publishing monitor: jobs list, job page (polled by HTMX from the database), retry and cancel."""
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -56,8 +58,18 @@ def _detail_context(request, job):
 
 def job_detail(request, job_id: int):
     job = job_get_for_user(user=request.user, job_id=job_id)
+    timeline = not is_partial(request) or request.GET.get("part") == "timeline"
+    if timeline:  # the chart sits outside the part polled every 2 s; it is read again once when the job ends
+        from portaladmin.fleet.selectors.charts import job_timeline_chart
+
+        chart = job_timeline_chart(job=job)
+        if is_partial(request):
+            # htmx drops the json_script of swapped content: the numbers travel in an attribute (app.js)
+            return render(request, "jobs/detail.html#job-timeline", {"job": job, "timeline_chart": chart,
+                                                                      "timeline_json": json.dumps(chart)})
     ctx = _detail_context(request, job)
     if not is_partial(request):
+        ctx["timeline_chart"] = chart
         return render(request, "jobs/detail.html", ctx)
     response = render(request, "jobs/detail.html#job-progress", ctx)
     return _polling_response(request, job, response)

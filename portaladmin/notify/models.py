@@ -19,9 +19,10 @@ class EventKind(models.TextChoices):
     JOB_SUCCEEDED = "job.succeeded", "Job succeeded"
     JOB_STUCK = "job.stuck", "Job stuck past its deadline (watchdog)"
     CONNECTION_UNREACHABLE = "connection.unreachable", "Connection unreachable"
-    CONNECTION_KEY_REFUSED = "connection.key_refused", "Connection key refused"
+    CONNECTION_KEY_REFUSED = "connection.key_refused", "Connection key refused or revoked"
     CONNECTION_RECOVERED = "connection.recovered", "Connection recovered"
     DATASET_ERROR = "dataset.error", "Dataset entered error or limit_reached (status scan)"
+    DATASET_LATE = "dataset.late", "Dataset late against its expected update frequency"
     HARVESTER_ERRORS = "harvester.errors", "Harvester run with errors"
     TEST = "test", "Test event"
 
@@ -122,7 +123,8 @@ class Event(models.Model):
 
 
 class DatasetChange(models.Model):
-    """A dataset the status scan saw enter error / limit_reached, waiting to be told in one grouped event.
+    """A dataset the status scan saw enter error / limit_reached (or that became late: status "late", since =
+    its late_at), waiting to be told in one grouped event.
 
     `dedup_key` (connection, uid, status, since) makes one transition one row however often it is recorded;
     the scan's rows are gathered per connection into one event when the pass ends (or after

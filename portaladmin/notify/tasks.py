@@ -21,12 +21,19 @@ def notify_digest_task(*, rule_id: int) -> str:
 
 @shared_task(name="notify.tick", **TASK_OPTIONS)
 def notify_tick_task() -> int:
-    from portaladmin.notify.events import dataset_changes_due, dataset_event_flush
+    from portaladmin.notify.events import (
+        dataset_changes_due,
+        dataset_event_flush,
+        dataset_late_scan,
+        job_watchdog_scan,
+    )
     from portaladmin.notify.services import notify_tick
     from portaladmin.portals.models import Connection
 
     for connection in Connection.objects.filter(pk__in=dataset_changes_due()):
         dataset_event_flush(connection)  # a scan pass that never ended: its datasets are told anyway
+    dataset_late_scan()  # datasets whose expected update is overdue since the last tick: told once each
+    job_watchdog_scan()  # job items busy on the portal past WATCHDOG_BUSY_MINUTES: told once per job
     due, digests = notify_tick()
     for delivery_id in due:
         notify_deliver_task.delay(delivery_id=delivery_id)

@@ -126,11 +126,12 @@ def apikey_revoke(*, connection: Connection, uid: str, reason: str, actor, reque
         connection.key_revoked = True  # whatever the answer says: the order was accepted
         if connection.key_revoked_at is None:
             connection.key_revoked_at = timezone.now()
-        connection.health = Health.KEY_REVOKED
-        connection.health_message = revoked_health_message(connection)
-        connection.health_checked_at = timezone.now()
-        connection.save(update_fields=["key_revoked", "key_revoked_at", "health", "health_message",
-                                       "health_checked_at"])
+        connection.save(update_fields=["key_revoked", "key_revoked_at"])
+        # Through the one health recorder, so that the change is told (notify: "key refused or revoked").
+        from portaladmin.portals.services import connection_record_health
+
+        connection_record_health(connection=connection, health=Health.KEY_REVOKED,
+                                 message=revoked_health_message(connection))
     return key
 
 

@@ -92,7 +92,9 @@
   var CHART_STYLES = {
     idle: ["#1a7f5a", "solid"], busy: ["#0072b2", "diagonal"], error: ["#c2410c", "cross"],
     limit_reached: ["#a16207", "dots"], unknown: ["#6b7280", "horizontal"],
-    succeeded: ["#1a7f5a", "solid"], failed: ["#c2410c", "cross"], other: ["#6b7280", "diagonal"]
+    succeeded: ["#1a7f5a", "solid"], failed: ["#c2410c", "cross"], other: ["#6b7280", "diagonal"],
+    with_errors: ["#a16207", "dots"], cancelled: ["#6b7280", "horizontal"], running: ["#0072b2", "diagonal"],
+    pending: ["#9ca3af", "dots"], median: ["#0072b2", "solid"], p95: ["#a16207", "diagonal"]
   };
   function chartFill(colour, kind) {
     if (kind === "solid") return colour;
@@ -116,10 +118,15 @@
   function drawCharts() {
     if (!window.Chart) return;
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      // htmx drops <script> elements from swapped content: a chart swapped in carries its numbers in
+      // data-chart-json (same JSON, an attribute escaped by the template) instead of the json_script.
+      var inline = canvas.getAttribute("data-chart-json");
       var source = document.getElementById(canvas.getAttribute("data-chart"));
-      if (!source || window.Chart.getChart(canvas)) return;
-      var data = JSON.parse(source.textContent);
+      if ((!source && !inline) || window.Chart.getChart(canvas)) return;
+      var data = JSON.parse(inline || source.textContent);
       var horizontal = canvas.getAttribute("data-stacked") === "horizontal";
+      var stacked = canvas.getAttribute("data-stacked") !== "none";  // "none": bars side by side (median, p95)
+      var unit = canvas.getAttribute("data-unit") || "";
       if (horizontal) canvas.parentNode.style.height = (6 + 2.5 * data.labels.length) + "rem";  // CSSOM: CSP allows it
       new window.Chart(canvas, {
         type: "bar",
@@ -133,7 +140,8 @@
         },
         options: {
           indexAxis: horizontal ? "y" : "x", responsive: true, maintainAspectRatio: false, animation: false,
-          scales: {x: {stacked: true, ticks: {precision: 0}}, y: {stacked: true, ticks: {precision: 0}}},
+          scales: {x: {stacked: stacked, ticks: {precision: 0}},
+                   y: {stacked: stacked, ticks: {precision: 0}, title: {display: !!unit, text: unit === "s" ? "seconds" : unit}}},
           plugins: {legend: {position: "bottom"}}
         }
       });
@@ -141,6 +149,7 @@
     });
   }
   drawCharts();
+  document.body.addEventListener("htmx:load", drawCharts);  // a chart swapped in (a job page's, when the job ends)
 
   document.body.addEventListener("toast", function (evt) {
     var d = evt.detail || {};
@@ -196,9 +205,12 @@
   });
 
   // Confirmation: <form data-confirm="Really?"> (plain or hx-post forms: the submit event is stopped here
-  // before htmx sees it). Elements that are not forms use htmx's own hx-confirm.
+  // before htmx sees it), unless the submit button has data-no-confirm. Elements that are not forms use
+  // htmx's own hx-confirm.
   document.addEventListener("submit", function (evt) {
     var form = evt.target;
+    var submitter = evt.submitter;  // a button marked data-no-confirm asks on its own page (e.g. bulk delete)
+    if (submitter && submitter.hasAttribute("data-no-confirm")) return;
     var msg = form.getAttribute && form.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { evt.preventDefault(); evt.stopPropagation(); }
   }, true);

@@ -34,17 +34,14 @@ def test_all_matching_the_filter_goes_to_the_editor_not_only_the_checked_rows(sa
     listing = client.get(reverse("datasets:list", kwargs={"conn": "demo"}), {"published": "yes"}).content.decode()
     matching = list(snapshot_list(connection=conn, published=True).values_list("uid", flat=True))
     assert 0 < len(matching) < 8
-    assert f"Edit metadata of all {len(matching)} matching" in listing
-    assert '<input type="hidden" name="published" value="yes">' in listing
+    assert f"All {len(matching)} dataset" in listing and "matching the filter" in listing
+    assert 'name="matching" value="published=yes" form="bulk-form"' in listing
     response = client.post(reverse("datasets:bulk", kwargs={"conn": "demo"}),
-                           {"action": "metadata", "scope": "all", "published": "yes"})
+                           {"action": "metadata", "scope": "all", "matching": "published=yes"})
     assert response["Location"] == reverse("datasets:bulk_metadata", kwargs={"conn": "demo"})
     assert sorted(client.session[f"bulk-metadata:{conn.pk}"]) == sorted(matching)
     page = client.get(response["Location"])
     assert page.context["count"] == len(matching)
-    # publish / unpublish of "all matching" is not offered here
-    refused = client.post(reverse("datasets:bulk", kwargs={"conn": "demo"}), {"action": "publish", "scope": "all"})
-    assert refused.status_code == 302 and not Job.objects.exists()
 
 
 def test_board_edit_across_two_portals_leaves_out_the_portal_without_the_field_then_undo(

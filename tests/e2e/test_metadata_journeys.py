@@ -88,10 +88,11 @@ def test_edit_metadata_of_every_dataset_matching_the_filter_then_publish_it(admi
     if page.locator("#dataset-table tbody a").count() == 0:
         sync_catalogue(page, "lyon")
         page.goto(f"{LYON}?q=lyon-0001&sort=dataset_id")
-    button = page.get_by_role("button", name=re.compile(r"^Edit metadata of all \d+ matching"))
-    count = int(re.search(r"all (\d+) matching", button.inner_text()).group(1))
+    every = page.get_by_label(re.compile(r"^All \d+ datasets? matching the filter"))
+    count = int(re.search(r"All (\d+) dataset", page.locator("label", has=every).inner_text()).group(1))
     assert count > 1
-    button.click()  # no row was checked: every dataset the filter matches
+    every.check()  # no row was checked: every dataset the filter matches
+    page.locator("#bulk-form").get_by_role("button", name="Edit metadata…").click()
     expect(page.locator("h1")).to_have_text(f"Edit metadata of {count} datasets")
     page.get_by_label("Field").select_option("default:publisher")
     page.get_by_label("Operation").select_option("set")

@@ -90,3 +90,47 @@ def test_webhook_rule_hears_one_signed_message_with_the_true_counts(admin_page, 
     page.reload()
     expect(page.locator("#delivery-log tbody tr").first).to_contain_text("Sent")
     assert_no_csp_errors(page)
+
+
+def test_a_dataset_becoming_late_is_one_signed_message(admin_page, app, receiver):
+    """A rule for "dataset late" on Lyon; a daily dataset whose data is three days old is told once, signed."""
+    page = admin_page
+    page.goto("/notifications/")
+    page.get_by_role("button", name="New rule").click()
+    page.fill("input[name=name]", "Late Lyon data")
+    page.check("#rule-events input[value='dataset.late']")
+    page.locator("#rule-connections label", has_text="Lyon").locator("input").check()
+    page.select_option("select[name=channel]", "webhook")
+    page.fill("input[name=webhook_url]", receiver.url)
+    page.get_by_role("button", name="Create rule").click()
+    expect(page.locator("h1")).to_have_text("Late Lyon data")
+    page.locator("summary", has_text="Show").click()
+    secret = page.locator("#rule-secret").inner_text().strip()
+    rule_url = page.url
+
+    # On the portal: lyon-00007 is published daily, and its data was last modified three days ago.
+    app.shell(
+        "from datetime import timedelta; from django.utils import timezone; "
+        "from portaladmin.portals.models import Connection; from portaladmin.portals.client import client_for; "
+        "c = client_for(Connection.objects.get(slug='lyon')); "
+        "d = next(d for d in c.dataset_iter() if d.dataset_id == 'lyon-00007'); "
+        "c.metadata_update(d.uid, 'dcat', 'accrualperiodicity', "
+        "value='http://publications.europa.eu/resource/authority/frequency/DAILY'); "
+        "c.metadata_update(d.uid, 'default', 'modified', value=(timezone.now() - timedelta(days=3)).isoformat())")
+    sync_catalogue(page, "lyon")  # the sync reads the frequency; freshness makes the dataset late
+    page.goto(f"{LYON}?q=lyon-00007&freshness=late")
+    expect(page.locator("#dataset-table tbody .badge-late")).to_have_count(1)
+
+    _wait_for(lambda: receiver.requests, seconds=90)  # the notify tick (every 30 s) finds it
+    [body] = receiver.verified(secret)
+    assert body["event"] == "dataset.late" and body["outcome"] == "late" and body["connection"] == "lyon"
+    assert [d["dataset_id"] for d in body["object"]["datasets"]] == ["lyon-00007"]
+    assert body["subject"].startswith("lyon-00007 on ") and " is late: data last modified " in body["subject"]
+    time.sleep(35)  # the next tick finds it late still: nothing more is sent
+    assert len(receiver.requests) == 1
+    page.goto(rule_url)
+    log = page.locator("#delivery-log tbody tr")
+    expect(log).to_have_count(1)
+    expect(log.first).to_contain_text("lyon-00007")
+    expect(log.first).to_contain_text("Sent")
+    assert_no_csp_errors(page)

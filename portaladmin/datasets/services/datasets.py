@@ -16,7 +16,7 @@ from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import PortalError, PortalNotFound, PortalValidationError
 from portaladmin.portals.models import Connection
 
-DATASET_ACTIONS = ("publish", "unpublish", "publish_metadata", "abort")
+DATASET_ACTIONS = ("publish", "unpublish", "publish_metadata", "abort", "delete")
 
 
 def _audit(action: str, *, connection: Connection, actor, target: str, request=None, extra: dict | None = None):
@@ -83,7 +83,7 @@ def dataset_copy(*, connection: Connection, actor, uid: str, label: str = "", re
 
 
 def dataset_action_start(*, connection: Connection, actor, action: str, targets: list[dict], request=None):
-    """publish / unpublish / publish_metadata / abort on one or many datasets: one job (the jobs engine audits
+    """publish / unpublish / publish_metadata / abort / delete (admin) on one or many datasets: one job (the jobs engine audits
     each remote write in the worker and keeps the snapshot status fresh through the item_remote_state signal)."""
     from portaladmin.jobs.services import dataset_action_start as jobs_dataset_action_start
 

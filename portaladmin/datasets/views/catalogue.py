@@ -5,29 +5,33 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from portaladmin.core.csvout import csv_streaming_response
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger
 from portaladmin.core.live import changed, live_key
 from portaladmin.datasets.forms import BulkActionForm, DatasetCreateForm, DatasetListForm
 from portaladmin.datasets.models import SnapshotStatus
 from portaladmin.datasets.selectors import (
     DEFAULT_SORT,
+    MATCHING_MAX,
     catalogue_sync_state,
     scan_state,
     snapshot_list,
     snapshot_page,
+    snapshot_uids_matching,
 )
 from portaladmin.datasets.services import catalogue_sync_request, dataset_action_start, dataset_create
 from portaladmin.datasets.services.scan import scan_request
 from portaladmin.datasets.views.common import list_url, portal_failure, tab_url
 from portaladmin.portals.client.errors import PortalError
 from portaladmin.portals.decorators import connection_view
-from portaladmin.portals.permissions import OPERATE, VIEW
+from portaladmin.portals.permissions import ADMIN, OPERATE, VIEW, has_role
 
 PAGE_SIZE = 50
 STATUS_LABELS = dict(SnapshotStatus.choices) | {SnapshotStatus.UNKNOWN: "not checked yet"}
@@ -78,8 +82,8 @@ def _list_context(request, connection) -> dict:
         sort_links[key] = {"qs": urlencode({**params, "sort": target}), "dir": direction}
     return {"connection": connection, "form": form, "list_url": list_url(connection), "filters": filters,
             "page_obj": page, "rows": _rows(page), "querystring_base": urlencode(params) + "&" if params else "",
+            "filter_query": urlencode(params),
             "sort_links": sort_links, "sync": catalogue_sync_state(connection=connection),
-            "filter_params": [(k, v) for k, v in params.items() if k != "sort"],
             "scan": scan_state(connection=connection)}
 
 
@@ -150,40 +154,67 @@ def scan_now(request, connection):
     return redirect(request, list_url(connection))
 
 
+def _bulk_refused(request, connection, text: str):
+    messages.error(request, text)
+    if not is_partial(request):
+        return redirect(request, list_url(connection))
+    return render_page(request, "datasets/list.html", {"connection": connection, "job": None},
+                       partial="bulk-result")
+
+
+def _bulk_targets(connection, form) -> tuple[list[dict], str]:
+    """The datasets a bulk action is about: the ticked rows, or every row matching the list's filter
+    (snapshot_uids_matching). Returns (targets, why nothing can be done or "")."""
+    if form.all_matching:
+        uids = snapshot_uids_matching(connection=connection, querystring=form.cleaned_data["matching"])
+        if len(uids) > MATCHING_MAX:
+            return [], (f"More than {MATCHING_MAX:,} datasets match this filter: narrow it down, "
+                        "or select the rows to change.")
+    else:
+        uids = form.cleaned_data["uid"]
+    rows = snapshot_list(connection=connection).filter(uid__in=uids).values_list("uid", "dataset_id")
+    targets = [{"target": uid, "label": dataset_id} for uid, dataset_id in rows]
+    if not targets:
+        return [], ("No dataset matches this filter any more; refresh the list." if form.all_matching else
+                    "None of the selected datasets is in the catalogue any more; refresh the list.")
+    return targets, ""
+
+
+def _delete_confirmation(request, connection, form, targets: list[dict], *, changed_from: int | None = None):
+    """Deleting cannot be undone: say how many datasets on which portal, and ask once more (a second POST
+    with `confirmed`). For "all matching" the count is checked again on confirmation."""
+    ctx = {"connection": connection, "targets": targets[:20], "all_targets": targets, "count": len(targets),
+           "more": max(0, len(targets) - 20), "all_matching": form.all_matching, "matching": form.cleaned_data.get("matching") or "",
+           "changed_from": changed_from}
+    return render_page(request, "datasets/bulk_delete.html", ctx, partial="bulk-result")
+
+
 @connection_view(OPERATE)
 @require_POST
 def bulk_action(request, connection):
     form = BulkActionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
-        if not is_partial(request):
-            return redirect(request, list_url(connection))
-        return render_page(request, "datasets/list.html", {"connection": connection, "job": None},
-                           partial="bulk-result")
-    uids = form.cleaned_data["uid"]
-    if form.cleaned_data["action"] == "metadata":  # the selection goes to the bulk editor (too long for a URL)
-        from portaladmin.datasets.views.bulk_metadata import SELECTION_MAX, selection_key
+        return _bulk_refused(request, connection, " ".join(e for errs in form.errors.values() for e in errs))
+    action = form.cleaned_data["action"]
+    if action == "delete" and not has_role(request.user, connection, ADMIN):
+        raise PermissionDenied(f"Deleting datasets needs the admin role on {connection.name}.")
+    targets, refusal = _bulk_targets(connection, form)
+    if refusal:
+        return _bulk_refused(request, connection, refusal)
+    if action == "metadata":  # the selection goes to the bulk editor (too long for a URL)
+        from portaladmin.datasets.views.bulk_metadata import selection_key
 
-        if form.cleaned_data.get("scope") == "all":  # every dataset matching the list's filters, fixed now
-            filters = DatasetListForm(request.POST).filters()
-            uids = list(snapshot_list(connection=connection, **filters).values_list("uid", flat=True)
-                        [:SELECTION_MAX + 1])
-            if not uids or len(uids) > SELECTION_MAX:
-                messages.error(request, "No dataset matches these filters." if not uids else
-                               f"More than {SELECTION_MAX:,} datasets match: narrow the filters first.")
-                return redirect(request, list_url(connection))
-        request.session[selection_key(connection)] = uids
+        request.session[selection_key(connection)] = [t["target"] for t in targets]
         return redirect(request, reverse("datasets:bulk_metadata", kwargs={"conn": connection.slug}))
-    rows = snapshot_list(connection=connection).filter(uid__in=uids).values_list("uid", "dataset_id")
-    targets = [{"target": uid, "label": dataset_id} for uid, dataset_id in rows]
-    if not targets:
-        messages.error(request, "None of the selected datasets is in the catalogue any more; refresh the list.")
-        if not is_partial(request):
-            return redirect(request, list_url(connection))
-        return render_page(request, "datasets/list.html", {"connection": connection, "job": None},
-                           partial="bulk-result")
-    job = dataset_action_start(connection=connection, actor=request.user, action=form.cleaned_data["action"],
-                               targets=targets, request=request)
+    if action == "delete":
+        expected = request.POST.get("expected", "")
+        if request.POST.get("confirmed") != "yes":
+            return _delete_confirmation(request, connection, form, targets)
+        if form.all_matching and expected != str(len(targets)):  # the filter's result changed meanwhile
+            return _delete_confirmation(request, connection, form, targets,
+                                        changed_from=int(expected) if expected.isdigit() else None)
+    job = dataset_action_start(connection=connection, actor=request.user, action=action, targets=targets,
+                               request=request)
     messages.success(request, f"{job.title}: started.")
     if not is_partial(request):
         return redirect(request, job.get_absolute_url())
@@ -191,6 +222,37 @@ def bulk_action(request, connection):
                            partial="bulk-result")
     # The selection is cleared now; the rows follow the job (its poller says when they changed).
     return changed(response, [live_key("dataset", connection.slug, t["target"]) for t in targets], clear="uid")
+
+
+EXPORT_HEADER = ("dataset_id", "uid", "title", "status", "published", "restricted", "late since", "keywords",
+                 "publisher", "license", "theme", "data modified", "updated on the portal", "status checked")
+
+
+def _iso(value) -> str:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+
+
+@connection_view(VIEW)
+@require_GET
+def dataset_export(request, connection):
+    """The list's datasets as CSV, with the list's current filter and sort (every page), through the one
+    formula-safe writer (core.csvout): titles and keywords come from the portal and are never trusted."""
+    filters = DatasetListForm(request.GET).filters()
+    rows = snapshot_list(connection=connection, **filters).iterator(chunk_size=1000)
+    late_now = timezone.now()
+
+    def lines():
+        yield EXPORT_HEADER
+        for row in rows:
+            # the portal's status values as they are (error, limit_reached, unknown …): stable for a spreadsheet filter
+            yield (row.dataset_id, row.uid, row.title, row.status, row.publication,
+                   "yes" if row.is_restricted else "no",
+                   _iso(row.late_at) if row.late_at and row.late_at < late_now else "",
+                   ", ".join(row.keywords or []), row.publisher, row.license, row.theme, _iso(row.modified),
+                   _iso(row.updated_at), _iso(row.status_checked_at))
+
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return csv_streaming_response(lines(), filename=f"datasets-{connection.slug}-{stamp}.csv")
 
 
 @connection_view(OPERATE)

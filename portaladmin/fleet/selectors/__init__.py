@@ -18,7 +18,10 @@ from portaladmin.fleet.selectors.charts import (  # noqa: F401
     DATASET_STATUS_GROUPS,
     JOB_OUTCOME_GROUPS,
     dataset_status_chart,
+    harvester_runs_chart,
+    job_timeline_chart,
     jobs_per_day_chart,
+    publish_duration_chart,
 )
 from portaladmin.fleet.selectors.overview import (  # noqa: F401
     JOB_FAILED,

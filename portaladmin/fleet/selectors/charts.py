@@ -3,6 +3,7 @@ app.js draws with Chart.js; the same numbers are rendered as tables for screen r
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count
@@ -72,3 +73,131 @@ def jobs_per_day_chart(*, jobs, now: datetime | None = None, days: int = JOB_CHA
     return _chart(JOB_OUTCOME_GROUPS, counts, [dateformat.format(d, "j M") for d in column],
                   dates=[d.isoformat() for d in column],
                   failed=sum(n for (key, _), n in counts.items() if key == "failed"))
+
+
+# --- publish durations, harvester runs -------------------------------------------------------------
+DURATION_GROUPS = (("median", "Median", ()), ("p95", "95th percentile", ()))
+HARVEST_GROUPS = (
+    ("succeeded", "Succeeded", ()),
+    ("with_errors", "Ran with errors", ()),
+    ("failed", "Failed otherwise", ()),
+)
+DURATION_SAMPLE = 5000  # the most recent publish items read per chart: enough for a stable p95
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of sorted values: the smallest value with at least `fraction` of them at or below."""
+    if not values:
+        return 0.0
+    rank = min(len(values), max(1, math.ceil(round(fraction * len(values), 9))))
+    return values[rank - 1]
+
+
+def publish_duration_chart(*, jobs, connections, now: datetime | None = None, days: int = JOB_CHART_DAYS) -> dict:
+    """Per connection: median and 95th percentile, in seconds, of how long a publish took — from the send to the
+    portal's final state, as the jobs recorded it (each succeeded dataset.publish item of the last `days` days).
+    `jobs` is the queryset of the jobs the person may see. One query."""
+    from portaladmin.jobs.models import ItemStatus, JobItem
+
+    connections = list(connections)
+    column = {c.pk: i for i, c in enumerate(connections)}
+    since = (now or timezone.now()) - timedelta(days=days)
+    rows = (JobItem.objects.filter(job__in=jobs.order_by().values("pk"), job__kind="dataset.publish",
+                                   status=ItemStatus.SUCCEEDED, connection__in=connections, finished_at__gte=since)
+            .exclude(sent_at__isnull=True).order_by("-finished_at")
+            .values_list("connection_id", "sent_at", "finished_at")[:DURATION_SAMPLE])
+    durations: dict[int, list[float]] = {}
+    for connection_id, sent_at, finished_at in rows:
+        durations.setdefault(connection_id, []).append(max(0.0, (finished_at - sent_at).total_seconds()))
+    counts: dict = {}
+    samples = [0] * len(connections)
+    for connection_id, values in durations.items():
+        values.sort()
+        i = column[connection_id]
+        samples[i] = len(values)
+        counts[("median", i)] = round(percentile(values, 0.5), 1)
+        counts[("p95", i)] = round(percentile(values, 0.95), 1)
+    chart = _chart(DURATION_GROUPS, counts, [c.name for c in connections])
+    chart["samples"] = samples
+    chart["total"] = sum(samples)  # "no data" means no publish measured, whatever the seconds add up to
+    chart["rows"] = [[*row, samples[i]] for i, row in enumerate(chart["rows"])]
+    chart["extra_column"] = "Publishes measured"
+    return chart
+
+
+def harvester_runs_chart(*, jobs, now: datetime | None = None, days: int = JOB_CHART_DAYS) -> dict:
+    """The last `days` days: harvester runs started from portaladmin that ended each day — succeeded, ran with
+    errors (the portal's has_error), or failed otherwise (refused, no final state in time). One query."""
+    from portaladmin.jobs.models import ItemStatus, JobItem
+
+    today = timezone.localdate(now or timezone.now())
+    first = today - timedelta(days=days - 1)
+    column = {first + timedelta(days=i): i for i in range(days)}
+    start = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    rows = (JobItem.objects.filter(job__in=jobs.order_by().values("pk"), job__kind="harvester.start",
+                                   status__in=(ItemStatus.SUCCEEDED, ItemStatus.FAILED), finished_at__gte=start)
+            .order_by().values_list("finished_at", "status", "details"))
+    counts: dict = {}
+    for finished_at, status, details in rows:
+        day = timezone.localdate(finished_at)
+        if day not in column:
+            continue
+        if status == ItemStatus.SUCCEEDED:
+            key = "succeeded"
+        elif isinstance(details, dict) and details.get("has_error") is True:
+            key = "with_errors"
+        else:
+            key = "failed"
+        counts[(key, column[day])] = counts.get((key, column[day]), 0) + 1
+    return _chart(HARVEST_GROUPS, counts, [dateformat.format(d, "j M") for d in column],
+                  dates=[d.isoformat() for d in column],
+                  failed=sum(n for (key, _), n in counts.items() if key != "succeeded"))
+
+
+# --- one job's items over time ---------------------------------------------------------------------
+JOB_ITEM_GROUPS = (
+    ("succeeded", "Succeeded", ()),
+    ("failed", "Failed", ()),
+    ("cancelled", "Cancelled", ()),
+    ("running", "Sent, in progress", ()),
+    ("pending", "Not sent yet", ()),
+)
+TIMELINE_POINTS = 24
+
+
+def job_timeline_chart(*, job, now: datetime | None = None, points: int = TIMELINE_POINTS) -> dict:
+    """A job's items by state at `points` moments from its creation to its end (or now), rebuilt from each item's
+    own times: not sent before its first send (started_at), in progress until finished_at, then its final
+    status. One query (three timestamps and a status per item)."""
+    end = job.finished_at or now or timezone.now()
+    begin = job.created_at
+    span = max((end - begin).total_seconds(), 1.0)
+    moments = [begin + timedelta(seconds=span * (i + 1) / points) for i in range(points)]
+    items = list(job.items.order_by().values_list("status", "started_at", "finished_at"))
+    counts: dict = {}
+    for i, moment in enumerate(moments):
+        for status, started_at, finished_at in items:
+            if finished_at is not None and finished_at <= moment and status in ("succeeded", "failed", "cancelled"):
+                key = status
+            elif started_at is not None and started_at <= moment:
+                key = "running"
+            else:
+                key = "pending"
+            counts[(key, i)] = counts.get((key, i), 0) + 1
+    chart = _chart(JOB_ITEM_GROUPS, counts, [_moment_label(m, begin, span) for m in moments])
+    chart["total"] = len(items)
+    return chart
+
+
+def _moment_label(moment: datetime, begin: datetime, span: float) -> str:
+    """Elapsed time since the job started: "+45 s", "+12 min", "+3 h" (the x axis of the job chart)."""
+    seconds = (moment - begin).total_seconds()
+    if span <= 20:
+        return f"+{seconds:.1f} s"
+    if span <= 120:
+        return f"+{seconds:.0f} s"
+    if span <= 2 * 3600:
+        if seconds < 60:
+            return f"+{seconds:.0f} s"
+        return f"+{seconds / 60:.1f} min" if span < 1200 else f"+{seconds / 60:.0f} min"
+    return f"+{seconds / 3600:.1f} h"
