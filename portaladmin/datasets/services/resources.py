@@ -155,3 +155,15 @@ def resource_push_key_renew(*, connection: Connection, actor, uid: str, resource
                 extra={"resource": resource_uid}):
         _resource, key = client_for(connection).resource_renew_push_key(uid, resource_uid)
     return key
+
+
+def preview_rows(preview) -> list[list[str]]:
+    """A preview's records as rows of cells in the order of its fields (at most 20)."""
+    from portaladmin.datasets.remote import display_value
+
+    names = [str(f.get("name", "")) for f in preview.fields if isinstance(f, dict)]
+    rows = []
+    for record in preview.records[:20]:
+        values = record.get("fields", record) if isinstance(record, dict) else {}
+        rows.append([display_value(values.get(name)) if isinstance(values, dict) else "" for name in names])
+    return rows
