@@ -16,6 +16,8 @@ from portaladmin.portals.client.resources import PUSH_KEY_PARAMS
 SOURCES = (("url", "A URL"), ("file", "An uploaded file"), ("connection", "A saved connection"))
 PARAM_PREFIX = "p_"
 FILE_UID_MAX = 255
+# Datasource types that read a file through a saved connection (the spec's Datasource discriminator).
+CONNECTION_TYPES = ("http", "ftp", "sharepoint", "google_drive", "amazon_s3", "azure_blob_storage")
 
 
 class SourceUrlForm(forms.Form):
@@ -153,6 +155,8 @@ class DraftForm(forms.Form):
         if source == "file" and not data.get("file_uid"):
             self.add_error(None, "The uploaded file of this draft is missing: upload it again.")
         if source == "connection":
+            if data.get("connection_type") not in CONNECTION_TYPES:
+                self.add_error(None, "The datasource connection of this draft is of an unknown kind: start again.")
             if not data.get("connection_uid"):
                 self.add_error(None, "The datasource connection of this draft is missing: start again.")
             if not data.get("relative_url"):

@@ -76,10 +76,9 @@ def source_content(ctx, dataset_uid: str, source: dict) -> tuple[bytes, str]:
         url = base.rstrip("/") + "/" + str(source.get("relative_url") or "").lstrip("/") if base else ""
         host = (urlsplit(url).hostname or "").lower()
         if not host or host.endswith(UNREACHABLE_SUFFIXES) or host in ("invalid", "localhost"):
-            raise ApiError(400, "resource_unreachable",
-                           f"Unable to retrieve the resource at {url or 'an empty address'}: the host could not be "
-                           "reached.", {"datasource": ["The resource could not be downloaded: the host could not "
-                                                       "be reached."]})
+            raise invalid({"datasource": ["The resource could not be downloaded: the host could not be reached."]},
+                          f"Unable to retrieve the resource at {url or 'an empty address'}: the host could not be "
+                          "reached.")
         return _generated(urlsplit(url).path), os.path.basename(urlsplit(url).path) or "data.csv"
     return _generated("data.csv"), "data.csv"
 
