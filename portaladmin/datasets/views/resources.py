@@ -239,6 +239,19 @@ def resource_draft_save(request, connection, uid: str, resource_uid: str | None 
             messages.info(request, "The format changed: check its parameters and the preview, then save.")
         return _render_draft(request, connection, uid, form, resource=resource)
     d = form.cleaned_data
+    # The preview first: parameters the portal cannot read are refused on their fields before anything is saved
+    # (the portal itself would accept them and fail only at the next publication).
+    try:
+        rs.resource_draft_preview(connection=connection, uid=uid, source=form.source_obj(), extractor=d["extractor"],
+                                  params=form.params())
+    except PortalValidationError as exc:
+        form_add_portal_errors(form, exc, aliases=form.portal_aliases())
+        messages.error(request, "Not saved: the portal cannot read the data with these parameters.")
+        return render_page(request, "datasets/resources/edit.html" if resource else "datasets/resources/new.html",
+                           _ctx(connection, uid, form=form, resource=resource, preview=None, preview_refused=True),
+                           partial="draft")
+    except PortalError:
+        pass  # the preview is a safeguard; the save below reports a portal that is down
     try:
         saved = rs.resource_save(connection=connection, actor=request.user, uid=uid, source=form.source_obj(),
                                  title=d["title"], extractor=d["extractor"], params=form.params(),

@@ -171,7 +171,8 @@ def _csv_rows(raw: bytes, params: dict) -> tuple[list[str], list[list[str]]]:
     if len(separator) != 1:
         raise _param_error("separator", "The separator must be a single character.")
     try:
-        first = int(params.get("first_row_no") or 1)
+        first = params.get("first_row_no")
+        first = 1 if first in (None, "") else int(first)
     except (TypeError, ValueError):
         raise _param_error("first_row_no", "The first row number must be a whole number.") from None
     if first < 1:
