@@ -328,3 +328,28 @@ def rs_extractor(kind):
     from portaladmin.portals.client.schemas import Extractor
 
     return Extractor.from_dict(CSV_EXTRACTOR if kind == "csvfile" else JSON_EXTRACTOR)
+
+
+def test_saving_a_resource_deleted_meanwhile_says_so_and_sends_nothing(portal, client_as, cast, make_snapshot):
+    make_snapshot()
+    portal.get(f"{D}/resources/re_1/", json=FILE_RESOURCE)
+    portal.post(f"{D}/resources/preview/", json=PREVIEW)
+    client = client_as(cast["operator"])
+    data = dict(client.get(url("resource_edit", resource_uid="re_1")).context["form"].data)
+    portal.replace("GET", f"{D}/resources/re_1/", status=404, json={"error_code": "not_found", "message": "x"})
+    response = client.post(url("resource_edit_save", resource_uid="re_1"), data, headers=HX)
+    assert "That item no longer exists" in response.content.decode()
+    assert not [c for c in portal.calls if c.request.method == "PUT"]
+
+
+def test_the_connection_source_says_when_the_connections_cannot_be_read(portal, client_as, cast, make_snapshot,
+                                                                        settings):
+    settings.PORTALS_MAX_RETRIES = 0
+    make_snapshot()
+    portal.replace("GET", f"{API}/datasource_connections/", status=503, json={"error_code": "x", "message": "down"})
+    client = client_as(cast["operator"])
+    assert "could not be read" in client.get(url("resource_new")).content.decode()
+    response = client.post(url("resource_new_connection"), {"connection_uid": "co_files", "relative_url": "/a.csv"},
+                           headers=HX)
+    assert "could not be read; nothing was sent" in response.content.decode()
+    assert not [c for c in portal.calls if c.request.method == "POST"]

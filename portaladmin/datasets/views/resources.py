@@ -194,6 +194,9 @@ def resource_new_upload(request, connection, uid: str):
 @require_POST
 def resource_new_connection(request, connection, uid: str):
     connections = _connections(request, connection)
+    if connections is None:
+        messages.error(request, "The portal's datasource connections could not be read; nothing was sent. "
+                                "Try again in a moment.")
     form = SourceConnectionForm(request.POST, connections=connections or ())
     if connections is None or not form.is_valid():
         return _render_sources(request, connection, uid, connection_form=form)
@@ -350,10 +353,8 @@ def resource_renew_key(request, connection, uid: str, resource_uid: str):
         if portal_failure(request, connection, exc, uid=uid) == GONE:
             return redirect(request, list_url(connection))
         return redirect(request, resource_url(connection, uid, resource_uid))
-    response = render_page(request, "datasets/resources/push_key.html",
-                           _ctx(connection, uid, resource_uid=resource_uid, key=key), partial="key")
-    response["Cache-Control"] = "no-store"
-    return response
+    return render_page(request, "datasets/resources/push_key.html",
+                       _ctx(connection, uid, resource_uid=resource_uid, key=key), partial="key")
 
 
 @connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only
