@@ -118,6 +118,7 @@ ACCESS = {
     "datasets:resource_edit": (OPERATE, NO),
     "datasets:resource_edit_preview": (NO, OPERATE),
     "datasets:resource_edit_save": (NO, OPERATE),
+    "datasets:resource_edit_guess": (NO, OPERATE),
     "datasets:resource_preview": (VIEW, NO),
     "datasets:resource_download": (VIEW, NO),
     "datasets:resource_clean_cache": (NO, OPERATE),

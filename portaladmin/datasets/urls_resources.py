@@ -17,6 +17,7 @@ urlpatterns = [
     path(R + "edit/", r.resource_edit, name="resource_edit"),
     path(R + "edit/preview/", r.resource_draft_preview, name="resource_edit_preview"),
     path(R + "edit/save/", r.resource_draft_save, name="resource_edit_save"),
+    path(R + "edit/guess/", r.resource_edit_guess, name="resource_edit_guess"),
     path(R + "preview/", r.resource_preview, name="resource_preview"),
     path(R + "download/", r.resource_download, name="resource_download"),
     path(R + "clean-cache/", r.resource_clean_cache, name="resource_clean_cache"),

@@ -353,3 +353,30 @@ def test_the_connection_source_says_when_the_connections_cannot_be_read(portal, 
                            headers=HX)
     assert "could not be read; nothing was sent" in response.content.decode()
     assert not [c for c in portal.calls if c.request.method == "POST"]
+
+
+def test_guess_again_from_the_saved_source_replaces_extractor_and_parameters(portal, client_as, cast, make_snapshot):
+    make_snapshot()
+    portal.get(f"{D}/resources/re_1/", json=FILE_RESOURCE)
+    portal.post(f"{D}/resources/preview/", json=PREVIEW)
+    client = client_as(cast["operator"])
+    data = dict(client.get(url("resource_edit", resource_uid="re_1")).context["form"].data)
+    data["title"] = "Kept title"
+    portal.get(f"{D}/resources/re_1/guess_extractors/", json=[JSON_EXTRACTOR])
+    portal.get(f"{D}/resources/re_1/guess_extractors_params/", json={"extractor": "jsonfile",
+                                                                      "params": {"json_root": "rows"}})
+    form = client.post(url("resource_edit_guess", resource_uid="re_1"), data, headers=HX).context["form"]
+    assert form.cleaned_data["extractor"] == "jsonfile" and form.params() == {"json_root": "rows"}
+    assert form.cleaned_data["title"] == "Kept title"
+    assert not [c for c in portal.calls if c.request.method == "PUT"]
+
+
+def test_the_resource_page_reads_the_file_when_the_answer_does_not_name_it(portal, client_as, cast, make_snapshot):
+    make_snapshot()
+    portal.get(f"{D}/resources/re_1/", json={**FILE_RESOURCE, "datasource": {"type": "uploaded_file",
+                                                                             "file": {"uid": "fi_42"}}})
+    portal.get(f"{D}/resources/files/fi_42/", json={"uid": "fi_42", "filename": "levels-2026.csv",
+                                                    "mimetype": "text/csv", "created_at": "2026-02-01T10:00:00Z"})
+    html = client_as(cast["viewer"]).get(url("resource", resource_uid="re_1")).content.decode()
+    assert "levels-2026.csv" in html and "text/csv" in html
+    assert "Clean the cache" not in html and "Renew" not in html  # a viewer sees no action

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from portaladmin.audit.services import audit_remote_write
 from portaladmin.portals.client import client_for
+from portaladmin.portals.client.errors import PortalError
 from portaladmin.portals.client.resources import PUSH_KEY_PARAMS
 from portaladmin.portals.models import Connection
 
@@ -104,6 +105,28 @@ def resource_guess(*, connection: Connection, uid: str, source: Source, extracto
         extractor = guesses[0].type if guesses else "csvfile"
     guess = client.resource_unsaved_guess_params(uid, type=extractor, datasource=datasource)
     return guess.extractor or extractor, guess.params
+
+
+def resource_guess_saved(*, connection: Connection, uid: str, resource_uid: str) -> tuple[str, dict]:
+    """What the portal guesses today for a saved resource's own source (its file may have changed)."""
+    client = client_for(connection)
+    guesses = client.resource_guess_extractors(uid, resource_uid)
+    guess = client.resource_guess_params(uid, resource_uid)
+    return guess.extractor or (guesses[0].type if guesses else ""), guess.params
+
+
+def resource_file_read(*, connection: Connection, uid: str, datasource: dict) -> dict | None:
+    """The uploaded file behind a datasource ({uid, filename, mimetype, created_at, …}): from the answer when the
+    portal expanded it, else read (one request); None for other sources or when it cannot be read."""
+    if not isinstance(datasource, dict) or datasource.get("type") != "uploaded_file":
+        return None
+    file = datasource.get("file") if isinstance(datasource.get("file"), dict) else {}
+    if not file.get("uid") or file.get("filename"):
+        return file or None
+    try:
+        return client_for(connection).resource_file_get(uid, file["uid"]).raw or file
+    except PortalError:
+        return file  # the page still offers the download; the name is the file's uid
 
 
 def resource_draft_preview(*, connection: Connection, uid: str, source: Source, extractor: str, params: dict):

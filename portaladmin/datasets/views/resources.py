@@ -291,8 +291,8 @@ def resource_detail(request, connection, uid: str, resource_uid: str):
     if back is not None:
         return back
     source = rs.source_of(resource.datasource)
-    file = resource.datasource.get("file") if resource.datasource.get("type") == "uploaded_file" else None
-    ctx = _ctx(connection, uid, resource=resource, source=source, file=file if isinstance(file, dict) else None,
+    file = rs.resource_file_read(connection=connection, uid=uid, datasource=resource.datasource)
+    ctx = _ctx(connection, uid, resource=resource, source=source, file=file,
                params=rs.public_params(resource.params), has_push_key=bool(push_key_of(resource)),
                is_realtime=resource.type == "realtime", enabled=resource.params.get("enabled"))
     return render_page(request, "datasets/resources/detail.html", ctx)
@@ -315,6 +315,30 @@ def resource_edit(request, connection, uid: str, resource_uid: str):
     form = _bound_draft(extractors=extractors, source=source, title=resource.title, extractor=resource.type,
                         params=resource.params)
     return _render_draft(request, connection, uid, form, resource=resource)
+
+
+@connection_view(OPERATE)
+@require_POST
+def resource_edit_guess(request, connection, uid: str, resource_uid: str):
+    """Edit: ask the portal to guess again from the resource's saved source (its file may have changed); the
+    title and source being edited are kept, the extractor and its parameters replaced by the guess."""
+    form = DraftForm(request.POST, extractors=_extractors(request, connection), extractor=request.POST.get("extractor", ""))
+    resource = {"uid": resource_uid}
+    if not form.is_valid():
+        return _render_draft(request, connection, uid, form, resource=resource)
+    try:
+        extractor, params = rs.resource_guess_saved(connection=connection, uid=uid, resource_uid=resource_uid)
+    except PortalError as exc:
+        if (gone := _failed(request, connection, uid, exc)) is not None:
+            return gone
+        return _render_draft(request, connection, uid, form, resource=resource)
+    extractors = list(form.extractors.values())
+    if extractor and extractor not in form.extractors:
+        extractors.append(_unknown_extractor(extractor))
+    messages.info(request, "The portal guessed again from the saved source: check the parameters and the preview.")
+    draft = _bound_draft(extractors=extractors, source=form.source_obj(), title=form.cleaned_data["title"],
+                         extractor=extractor or form.cleaned_data["extractor"], params=params)
+    return _render_draft(request, connection, uid, draft, resource=resource)
 
 
 def _action(action: str):
