@@ -129,6 +129,15 @@ def resource_file_read(*, connection: Connection, uid: str, datasource: dict) ->
         return file  # the page still offers the download; the name is the file's uid
 
 
+def resource_file_open(*, connection: Connection, uid: str, file_uid: str):
+    """A resource's uploaded file as a streamed Download (headers read, body not yet)."""
+    return client_for(connection).resource_file_download(uid, file_uid)
+
+
+def attachment_open(*, connection: Connection, uid: str, attachment_uid: str):
+    return client_for(connection).attachment_download(uid, attachment_uid)
+
+
 def resource_draft_preview(*, connection: Connection, uid: str, source: Source, extractor: str, params: dict):
     return client_for(connection).resource_unsaved_preview(
         uid, {"type": extractor, "params": params, "datasource": source.datasource()})

@@ -8,6 +8,7 @@ is written to the portal before "Save", except the uploaded file itself (the API
 
 from __future__ import annotations
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import StreamingHttpResponse
@@ -31,7 +32,6 @@ from portaladmin.datasets.resource_forms import (
 from portaladmin.datasets.selectors import snapshot_get
 from portaladmin.datasets.services import resources as rs
 from portaladmin.datasets.views.common import GONE, list_url, portal_failure, tab_url, write_failed
-from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import PortalError, PortalValidationError
 from portaladmin.portals.client.resources import push_key_of
 from portaladmin.portals.datasources import datasource_list
@@ -74,7 +74,7 @@ def _bound_draft(*, extractors, source: rs.Source, title: str, extractor: str, p
     data = {}
     for name, field in probe.fields.items():
         value = probe.initial.get(name, initial.get(name))
-        if name.startswith(PARAM_PREFIX) and field.__class__.__name__ == "BooleanField":
+        if name.startswith(PARAM_PREFIX) and isinstance(field, forms.BooleanField):
             if value:
                 data[name] = "on"
         elif value is not None:
@@ -322,7 +322,8 @@ def resource_edit(request, connection, uid: str, resource_uid: str):
 def resource_edit_guess(request, connection, uid: str, resource_uid: str):
     """Edit: ask the portal to guess again from the resource's saved source (its file may have changed); the
     title and source being edited are kept, the extractor and its parameters replaced by the guess."""
-    form = DraftForm(request.POST, extractors=_extractors(request, connection), extractor=request.POST.get("extractor", ""))
+    form = DraftForm(request.POST, extractors=_extractors(request, connection),
+                     extractor=request.POST.get("extractor", ""))
     resource = {"uid": resource_uid}
     if not form.is_valid():
         return _render_draft(request, connection, uid, form, resource=resource)
@@ -433,7 +434,7 @@ def resource_download(request, connection, uid: str, resource_uid: str):
                                 f"{resource.display_name or 'elsewhere'}.")
         return redirect(request, resource_url(connection, uid, resource_uid))
     try:
-        download = client_for(connection).resource_file_download(uid, file_uid)
+        download = rs.resource_file_open(connection=connection, uid=uid, file_uid=file_uid)
     except PortalError as exc:
         portal_failure(request, connection, exc, uid=uid)
         return redirect(request, resource_url(connection, uid, resource_uid))
@@ -444,7 +445,7 @@ def resource_download(request, connection, uid: str, resource_uid: str):
 @require_http_methods(["GET", "HEAD"])
 def attachment_download(request, connection, uid: str, attachment_uid: str):
     try:
-        download = client_for(connection).attachment_download(uid, attachment_uid)
+        download = rs.attachment_open(connection=connection, uid=uid, attachment_uid=attachment_uid)
     except PortalError as exc:
         if portal_failure(request, connection, exc, uid=uid) == GONE:
             return redirect(request, list_url(connection))
