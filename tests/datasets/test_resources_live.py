@@ -65,7 +65,7 @@ def test_from_a_url_then_edit_with_the_preview(setup):
     conn, uid, client = setup
     draft = client.post(url("resource_new_url", uid), {"url": "https://files.example.org/exports/levels.csv",
                                                        "title": "Levels"}, headers=HX)
-    assert draft.context["form"].params()["separator"] == "," and draft.context["preview"].records
+    assert draft.context["form"].params()["separator"] == ";" and draft.context["preview"].records
     response = client.post(url("resource_draft_save", uid), dict(draft.context["form"].data), headers=HX)
     resource_uid = re.search(r"/resources/([^/]+)/$", response["HX-Redirect"]).group(1)
 

@@ -87,3 +87,12 @@ def test_an_oversized_file_is_refused(api, dataset, settings):
     answer = api.call("POST", f"/datasets/{dataset}/resources/files/",
                       files={"file": SimpleUploadedFile("big.csv", b"x" * 11, content_type="text/csv")})
     assert answer.status == 400 and "too large" in answer.json["detail"]["file"][0]
+
+
+def test_a_seeded_resource_previews_with_its_own_parameters(api, dataset):
+    uid = api.get("/datasets/", query={"limit": 1}).json["results"][0]["uid"]
+    resource = api.get(f"/datasets/{uid}/resources/").json["results"][0]
+    preview = api.get(f"/datasets/{uid}/resources/{resource['uid']}/preview/").json
+    assert [f["name"] for f in preview["fields"]] == ["year", "region", "population"]
+    guess = api.get(f"/datasets/{uid}/resources/{resource['uid']}/guess_extractors_params/").json
+    assert guess["params"]["separator"] == resource["params"]["separator"] == ";"

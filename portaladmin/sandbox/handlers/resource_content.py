@@ -46,7 +46,8 @@ def _generated(name: str) -> bytes:
         features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [4.8 + n / 10, 45.7]},
                      "properties": {"name": f"Point {n + 1}"}} for n in range(3)]
         return json.dumps({"type": "FeatureCollection", "features": features}).encode()
-    return ("year,region,population\n" + "".join(f"{y},{r},{p}\n" for y, r, p in rows)).encode()
+    # `;`: what the seeded resources declare (and what French portals mostly serve)
+    return ("year;region;population\n" + "".join(f"{y};{r};{p}\n" for y, r, p in rows)).encode()
 
 
 def _connection_url(ctx, source: dict) -> str:
