@@ -27,6 +27,9 @@ def test_a_url_is_split_into_connection_and_path():
     assert datasource["connection"]["url"] == "https://files.example.org"
     assert datasource["relative_url"] == "/data/x.json?v=2"
     assert rs.source_of({"type": "federated", "dataset": {"uid": "da_2"}}) is None  # not editable here
+    with_auth = {"type": "http", "relative_url": "/x.csv", "connection": {
+        "type": "http", "url": "https://files.example.org", "auth": {"type": "basic_auth", "username": "u"}}}
+    assert rs.source_of(with_auth) is None  # re-sending it would lose the credentials the portal keeps
 
 
 def test_upload_is_streamed_and_audited_then_save_creates(api, connection, cast, tmp_path):

@@ -67,7 +67,11 @@ def source_of(datasource: dict) -> Source | None:
         return Source(kind="file", file_uid=str(file.get("uid") or ""))
     conn = ds.get("connection") if isinstance(ds.get("connection"), dict) else {}
     extra = {k: v for k, v in ds.items() if k in ("headers",)}
-    if kind in ("http", "ftp") and conn.get("url"):
+    if conn.get("url"):
+        # An inline connection: editable as a plain http(s) URL only. One with credentials (auth) or another
+        # protocol is left alone: re-sending it would drop or overwrite what the portal keeps.
+        if kind != "http" or conn.get("auth"):
+            return None
         url = str(conn["url"]).rstrip("/") + "/" + str(ds.get("relative_url") or "").lstrip("/")
         return Source(kind="url", url=url, extra=extra)
     if conn.get("uid"):
