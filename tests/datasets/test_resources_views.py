@@ -380,3 +380,18 @@ def test_the_resource_page_reads_the_file_when_the_answer_does_not_name_it(porta
     html = client_as(cast["viewer"]).get(url("resource", resource_uid="re_1")).content.decode()
     assert "levels-2026.csv" in html and "text/csv" in html
     assert "Clean the cache" not in html and "Renew" not in html  # a viewer sees no action
+
+
+def test_the_resources_tab_lists_format_origin_size_state_and_update(portal, client_as, cast, make_snapshot):
+    make_snapshot()
+    portal.get(f"{D}/resources/", json=page_json([
+        {**FILE_RESOURCE, "extraction_infos": {"label": "CSV File", "type": "csvfile"},
+         "origin": {"label": "Uploaded file", "type": "uploaded_file"}, "updated_at": "2026-02-01T10:00:00Z",
+         "datasource": {"type": "uploaded_file", "file": {"uid": "levels.csv", "size": 2048}}},
+        {**RT, "params": {"enabled": False, "pushkey": PUSH_KEY}}]))
+    tab = reverse("datasets:tab", kwargs={"conn": "demo", "uid": "da_1", "tab": "resources"})
+    html = client_as(cast["viewer"]).get(tab, headers=HX).content.decode()
+    assert "CSV File" in html and "Uploaded file" in html and "2.0\xa0KB" in html
+    assert ">disabled<" in html and PUSH_KEY not in html
+    assert url("resource", resource_uid="re_1") in html and "Add a resource" not in html  # a viewer adds nothing
+    assert "Add a resource" in client_as(cast["operator"]).get(tab, headers=HX).content.decode()
