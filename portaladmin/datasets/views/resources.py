@@ -293,7 +293,8 @@ def resource_detail(request, connection, uid: str, resource_uid: str):
     source = rs.source_of(resource.datasource)
     file = rs.resource_file_read(connection=connection, uid=uid, datasource=resource.datasource)
     ctx = _ctx(connection, uid, resource=resource, source=source, file=file,
-               params=rs.public_params(resource.params), has_push_key=bool(push_key_of(resource)),
+               params=[(k, {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v)
+                       for k, v in rs.public_params(resource.params).items()], has_push_key=bool(push_key_of(resource)),
                is_realtime=resource.type == "realtime", enabled=resource.params.get("enabled"))
     return render_page(request, "datasets/resources/detail.html", ctx)
 
