@@ -8,7 +8,6 @@ import re
 from croniter import croniter
 from django import forms
 from django.conf import settings
-from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
 
 from portaladmin.core.filterbar import FilterBarMixin
@@ -19,8 +18,6 @@ DATASET_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 LANGUAGES = [("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("it", "Italian"),
              ("nl", "Dutch"), ("pt", "Portuguese"), ("ca", "Catalan"), ("eu", "Basque"), ("sv", "Swedish"),
              ("ar", "Arabic")]
-EXTRACTORS = [("", "Guess from the file name"), ("csvfile", "CSV"), ("jsonfile", "JSON"), ("xlsfile", "Excel"),
-              ("geojson", "GeoJSON")]
 PERMISSIONS = [("explore_restricted_dataset", "Explore (restricted dataset)"), ("edit_dataset", "Edit"),
                ("publish_dataset", "Publish"), ("manage_dataset", "Manage")]
 FIELD_CONFIG_TYPES = [("rename", "Rename"), ("type", "Type"), ("annotate", "Annotate"),
@@ -170,23 +167,6 @@ def check_upload(upload) -> None:
                                     f"{filesizeformat(limit)}. Split it or add it from a URL instead.")
     if upload.size == 0:
         raise forms.ValidationError("This file is empty.")
-
-
-class ResourceUrlForm(forms.Form):
-    url = forms.CharField(max_length=2000, label="URL", validators=[URLValidator(schemes=["http", "https"])])
-    title = forms.CharField(required=False, max_length=255)
-    extractor = forms.ChoiceField(required=False, choices=EXTRACTORS, label="Format")
-
-
-class ResourceUploadForm(forms.Form):
-    file = forms.FileField(allow_empty_file=True)
-    title = forms.CharField(required=False, max_length=255)
-    extractor = forms.ChoiceField(required=False, choices=EXTRACTORS, label="Format")
-
-    def clean_file(self):
-        upload = self.cleaned_data.get("file")
-        check_upload(upload)
-        return upload
 
 
 class AttachmentForm(forms.Form):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from portaladmin.datasets.views import bulk_metadata as b
 from portaladmin.datasets.views import catalogue as c
@@ -30,10 +30,7 @@ urlpatterns = [
     path(U + "delete/", d.dataset_delete, name="delete"),
     path(U + "metadata/<str:template>/", d.metadata_template_edit, name="metadata_template"),
     path(U + "metadata/<str:template>/<str:field>/suggest/", d.metadata_suggest, name="metadata_suggest"),
-    path(U + "resources/url/", d.resource_add_url, name="resource_url"),
-    path(U + "resources/upload/", d.resource_upload, name="resource_upload"),
-    path(U + "resources/<str:resource_uid>/preview/", d.resource_preview, name="resource_preview"),
-    path(U + "resources/<str:resource_uid>/delete/", d.resource_delete, name="resource_delete"),
+    path("", include("portaladmin.datasets.urls_resources")),  # resources (views/resources.py)
     path(U + "processors/add/", d.processor_save, name="processor_add"),
     path(U + "processors/<str:processor_uid>/edit/", d.processor_save, name="processor_edit"),
     path(U + "processors/<str:processor_uid>/delete/", d.processor_delete, name="processor_delete"),

@@ -94,7 +94,7 @@ def test_a_normal_log_in_still_works(client, make_user):
 
 
 def upload_url(connection):
-    return reverse("datasets:resource_upload", kwargs={"conn": connection.slug, "uid": "da_1"})
+    return reverse("datasets:resource_new_upload", kwargs={"conn": connection.slug, "uid": "da_1"})
 
 
 @pytest.mark.django_db

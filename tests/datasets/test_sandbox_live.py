@@ -60,11 +60,19 @@ def test_create_edit_upload_publish_until_idle(sandbox_connection, sandbox_clock
                        {k: data.getlist(k) for k in data}, headers=HX).content.decode()
     assert "Enter a date and time like" in html  # refused before sending, on the field
 
-    # upload a resource (streamed) and preview it
-    csv = SimpleUploadedFile("levels.csv", b"day,level\n2026-01-01,3.2\n2026-01-02,3.4\n", "text/csv")
-    html = client.post(url("resource_upload", uid=uid), {"file": csv}, headers=HX).content.decode()
-    assert "levels.csv uploaded" in html
-    resource_uid = client_for(conn).resource_list(uid).results[0].uid
+    # upload a CSV (streamed): the portal guesses its separator and shows the records; then save it
+    csv = SimpleUploadedFile("levels.csv", b"day;level\n2026-01-01;3.2\n2026-01-02;3.4\n", "text/csv")
+    response = client.post(url("resource_new_upload", uid=uid), {"file": csv}, headers=HX)
+    draft = response.context["form"]
+    assert draft.cleaned_data["extractor"] == "csvfile" and draft.params()["separator"] == ";"
+    assert "3.4" in response.content.decode()  # the preview, before anything is saved
+    assert client_for(conn).resource_list(uid).total_count == 0
+    data = {k: v for k, v in draft.data.items()}
+    response = client.post(url("resource_draft_save", uid=uid), data, headers=HX)
+    resource = client_for(conn).resource_list(uid).results[0]
+    assert response["HX-Redirect"] == url("resource", uid=uid, resource_uid=resource.uid)
+    assert resource.params["separator"] == ";" and resource.title == "levels.csv"
+    resource_uid = resource.uid
     preview = client.get(url("resource_preview", uid=uid, resource_uid=resource_uid), headers=HX).content.decode()
     assert "3.4" in preview
 
@@ -80,7 +88,8 @@ def test_create_edit_upload_publish_until_idle(sandbox_connection, sandbox_clock
     overview = client.get(url("detail", uid=uid)).content.decode()
     assert "badge badge-idle" in overview and "published" in overview
     assert "/explore/dataset/river-levels/" in overview
-    for action in ("dataset.create", "dataset.metadata.update", "dataset.resource.upload", "dataset.publish"):
+    for action in ("dataset.create", "dataset.metadata.update", "dataset.resource.file_upload",
+                   "dataset.resource.create", "dataset.publish"):
         assert AuditEvent.objects.filter(action=action, outcome="success").exists(), action
 
 

@@ -141,32 +141,6 @@ def test_delete_of_a_dataset_already_gone_removes_the_row_and_raises(api, connec
     assert not DatasetSnapshot.objects.exists()
 
 
-def test_upload_streams_the_file_then_creates_the_resource(api, connection, cast, tmp_path):
-    api.post(f"{API}/datasets/da_1/resources/files/", json={"uid": "fi_1", "filename": "trees.csv"})
-    api.post(f"{API}/datasets/da_1/resources/", status=201,
-             json={"uid": "re_1", "type": "csvfile", "title": "trees.csv", "datasource": {}})
-    path = tmp_path / "trees.csv"
-    path.write_bytes(b"a,b\n1,2\n")
-    with path.open("rb") as fh:
-        services.resource_create_from_upload(connection=connection, actor=cast["operator"], uid="da_1", file=fh,
-                                             filename="trees.csv", content_type="text/csv")
-    assert api.calls[0].request.headers["Content-Type"].startswith("multipart/form-data")
-    body = json.loads(api.calls[1].request.body)
-    assert body["type"] == "csvfile"
-    assert body["datasource"] == {"type": "uploaded_file", "file": {"uid": "fi_1"}}
-    assert AuditEvent.objects.filter(action="dataset.resource.upload", outcome="success").exists()
-
-
-def test_resource_from_url_splits_connection_and_path(api, connection, cast):
-    api.post(f"{API}/datasets/da_1/resources/", status=201, json={"uid": "re_1", "type": "jsonfile", "title": "x"})
-    services.resource_create_from_url(connection=connection, actor=cast["operator"], uid="da_1",
-                                      url="https://files.example.org/data/x.json?v=2")
-    body = json.loads(api.calls[0].request.body)
-    assert body["type"] == "jsonfile"
-    assert body["datasource"]["connection"]["url"] == "https://files.example.org"
-    assert body["datasource"]["relative_url"] == "/data/x.json?v=2"
-
-
 def test_security_update_puts_the_full_dataset(api, connection, cast):
     api.get(f"{API}/datasets/da_1/", json=dataset_json())
     api.put(f"{API}/datasets/da_1/", json=dataset_json(restricted=True))

@@ -235,8 +235,8 @@ WRITES = {  # url name, kwargs, needed role
     "copy": ({"uid": "da_1"}, "operator"),
     "delete": ({"uid": "da_1"}, "admin"),
     "metadata_template": ({"uid": "da_1", "template": "default"}, "operator"),
-    "resource_url": ({"uid": "da_1"}, "operator"),
-    "resource_upload": ({"uid": "da_1"}, "operator"),
+    "resource_new_url": ({"uid": "da_1"}, "operator"),
+    "resource_new_upload": ({"uid": "da_1"}, "operator"),
     "resource_delete": ({"uid": "da_1", "resource_uid": "re_1"}, "admin"),
     "processor_add": ({"uid": "da_1"}, "operator"),
     "processor_edit": ({"uid": "da_1", "processor_uid": "pr_1"}, "operator"),
@@ -272,7 +272,7 @@ def test_writes_refuse_low_roles_without_any_remote_call(api, client_as, cast, m
 
 
 PART_DELETES = {  # tab: (delete url, add url) — operators add and edit parts, only admins delete them
-    "resources": (url("resource_delete", uid="da_1", resource_uid="re_1"), url("resource_url", uid="da_1")),
+    "resources": (url("resource_delete", uid="da_1", resource_uid="re_1"), url("resource_new", uid="da_1")),
     "processing": (url("processor_delete", uid="da_1", processor_uid="pr_1"), url("processor_add", uid="da_1")),
     "schedules": (url("schedule_delete", uid="da_1", schedule_uid="sc_1"), url("schedule_add", uid="da_1")),
     "attachments": (url("attachment_delete", uid="da_1", attachment_uid="at_1"), url("attachment_upload", uid="da_1")),
@@ -445,24 +445,13 @@ def test_upload_too_big_or_empty_is_refused(api, client_as, cast, make_snapshot,
     make_snapshot("da_1", "trees")
     register_reads(api)
     client = client_as(cast["operator"])
-    big = client.post(url("resource_upload", uid="da_1"),
+    big = client.post(url("resource_new_upload", uid="da_1"),
                       {"file": SimpleUploadedFile("big.csv", b"x" * 11, "text/csv")}, headers=HX)
     assert "the limit is 10" in big.content.decode()
     empty = client.post(url("attachment_upload", uid="da_1"),
                         {"file": SimpleUploadedFile("empty.pdf", b"", "application/pdf")}, headers=HX)
     assert "This file is empty." in empty.content.decode()
     assert not any(c.request.method == "POST" for c in api.calls)
-
-
-def test_upload_resource(api, client_as, cast, make_snapshot):
-    make_snapshot("da_1", "trees")
-    register_reads(api)
-    api.post(f"{API}/datasets/da_1/resources/files/", json={"uid": "fi_1", "filename": "t.csv"})
-    api.post(f"{API}/datasets/da_1/resources/", status=201, json={"uid": "re_2", "type": "csvfile", "title": "t"})
-    response = client_as(cast["operator"]).post(url("resource_upload", uid="da_1"),
-                                                {"file": SimpleUploadedFile("t.csv", b"a,b\n1,2\n", "text/csv")},
-                                                headers=HX)
-    assert "t.csv uploaded" in response.content.decode()
 
 
 def test_conflict_gives_a_clear_message(api, client_as, cast, make_snapshot):
@@ -510,35 +499,6 @@ def test_security_and_rulesets(api, client_as, cast, make_snapshot):
     assert "Ruleset of bob saved." in r2.content.decode()
     bad = client.post(url("ruleset_add", uid="da_1"), {"kind": "user", "principal": "bad name!"}, headers=HX)
     assert "Letters, digits" in bad.content.decode()
-
-
-def test_large_upload_streams_from_the_temporary_file(api, client_as, cast, make_snapshot, settings, monkeypatch):
-    import os
-
-    from portaladmin.datasets import services
-
-    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # anything bigger goes to a temporary file on disk
-    make_snapshot("da_1", "trees")
-    register_reads(api)
-    seen = {}
-    original = services.resource_create_from_upload
-
-    def spy(**kwargs):
-        handle = kwargs["file"]
-        seen["on_disk"] = os.path.exists(getattr(handle, "name", "") or "")
-        return original(**kwargs)
-
-    monkeypatch.setattr(services, "resource_create_from_upload", spy)
-    upload = api.post(f"{API}/datasets/da_1/resources/files/", json={"uid": "fi_1", "filename": "big.csv"})
-    api.post(f"{API}/datasets/da_1/resources/", status=201, json={"uid": "re_2", "type": "csvfile", "title": "t"})
-    content = b"a,b\n" + b"1,2\n" * 1000
-    response = client_as(cast["operator"]).post(url("resource_upload", uid="da_1"),
-                                                {"file": SimpleUploadedFile("big.csv", content, "text/csv")},
-                                                headers=HX)
-    assert "big.csv uploaded" in response.content.decode()
-    assert seen["on_disk"]  # Django's temporary upload file is what the client streams from
-    body = upload.calls[0].request.body
-    assert b"1,2\n1,2" in (body if isinstance(body, bytes) else body.encode())
 
 
 def test_create_page_full_and_partial(client_as, cast):

@@ -69,6 +69,9 @@ def datasets_walk(api):
     ok(api.post(f"{r}/clean_cache/"), 204)
     realtime = ok(api.post(f"{d}/resources/", {"type": "realtime", "title": "RT", "datasource": {
         "type": "http", "connection": {"uid": "co_sandbx"}}}), 201)
+    from portaladmin.sandbox.models import SandboxDataset
+
+    SandboxDataset.objects.filter(uid=uid).update(is_published=True)  # recovering realtime data needs it published
     for action in ("recover", "delete_recover_data", "enable", "disable", "renew_api_key"):
         ok(api.post(f"{d}/resources/{realtime['uid']}/{action}/"))
     ok(api.delete(f"{r}/"), 204)

@@ -3,23 +3,12 @@ attachments. Inputs arrive validated (forms); each write is audited."""
 
 from __future__ import annotations
 
-import os
 from typing import BinaryIO
-from urllib.parse import urlsplit
 
 from portaladmin.audit.services import audit_remote_write
 from portaladmin.datasets.services.catalogue import snapshot_store
 from portaladmin.portals.client import client_for
 from portaladmin.portals.models import Connection
-
-EXTRACTOR_BY_EXTENSION = {".csv": "csvfile", ".txt": "csvfile", ".tsv": "csvfile", ".json": "jsonfile",
-                          ".xls": "xlsfile", ".xlsx": "xlsfile", ".geojson": "geojson"}
-
-
-def extractor_for(filename: str, chosen: str = "") -> str:
-    if chosen:
-        return chosen
-    return EXTRACTOR_BY_EXTENSION.get(os.path.splitext(filename or "")[1].lower(), "csvfile")
 
 
 def _audit(action: str, *, connection: Connection, actor, uid: str, request=None, extra: dict | None = None):
@@ -28,35 +17,6 @@ def _audit(action: str, *, connection: Connection, actor, uid: str, request=None
 
 
 # ---------------------------------------------------------------------------------------------- resources
-
-def resource_create_from_url(*, connection: Connection, actor, uid: str, url: str, title: str = "",
-                             extractor: str = "", request=None):
-    parts = urlsplit(url)
-    relative = parts.path or "/"
-    if parts.query:
-        relative += "?" + parts.query
-    body = {"type": extractor_for(parts.path, extractor), "title": title or os.path.basename(parts.path) or url,
-            "params": {},
-            "datasource": {"type": "http", "connection": {"type": "http", "url": f"{parts.scheme}://{parts.netloc}",
-                                                          "auth": None},
-                           "relative_url": relative}}
-    with _audit("dataset.resource.create", connection=connection, actor=actor, uid=uid, request=request,
-                extra={"origin": "http", "host": parts.netloc}):
-        return client_for(connection).resource_create(uid, body)
-
-
-def resource_create_from_upload(*, connection: Connection, actor, uid: str, file: BinaryIO, filename: str,
-                                content_type: str = "application/octet-stream", title: str = "",
-                                extractor: str = "", request=None):
-    """Stream the file to the portal, then create the resource that reads it (two remote writes)."""
-    client = client_for(connection)
-    with _audit("dataset.resource.upload", connection=connection, actor=actor, uid=uid, request=request,
-                extra={"filename": filename}):
-        uploaded = client.resource_upload_file(uid, file, filename=filename, content_type=content_type)
-        body = {"type": extractor_for(filename, extractor), "title": title or filename, "params": {},
-                "datasource": {"type": "uploaded_file", "file": {"uid": uploaded.uid}}}
-        return client.resource_create(uid, body)
-
 
 def resource_delete(*, connection: Connection, actor, uid: str, resource_uid: str, request=None) -> None:
     with _audit("dataset.resource.delete", connection=connection, actor=actor, uid=uid, request=request,

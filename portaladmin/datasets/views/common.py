@@ -64,8 +64,6 @@ def portal_failure(request, connection, exc: PortalError, *, uid: str | None = N
 
 
 def default_forms(tab: str, snapshot) -> dict:
-    if tab == "resources":
-        return {"url_form": f.ResourceUrlForm(), "upload_form": f.ResourceUploadForm()}
     if tab == "processing":
         return {"processor_form": f.ProcessorForm(), "field_form": f.FieldConfigForm()}
     if tab == "schedules":

@@ -75,20 +75,6 @@ def dataset_detail(request, connection, uid: str, tab: str = "overview"):
 
 @connection_view(VIEW)
 @require_GET
-def resource_preview(request, connection, uid: str, resource_uid: str):
-    try:
-        data = remote.resource_preview_read(connection=connection, uid=uid, resource_uid=resource_uid)
-    except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == "gone":
-            return redirect(request, list_url(connection))
-        data = {"preview": None, "preview_rows": [], "preview_error": True}
-    ctx = {"connection": connection, "uid": uid, "resource_uid": resource_uid, **data,
-           "snapshot": snapshot_get(connection=connection, uid=uid)}
-    return render_page(request, "datasets/preview.html", ctx, partial="preview")
-
-
-@connection_view(VIEW)
-@require_GET
 def cron_preview(request, connection, uid: str):
     """Next run times of a cron typed in the schedule form (local computation, no remote call)."""
     form = f.ScheduleForm(request.GET)
@@ -221,44 +207,6 @@ def html_preview(request, connection):
     name = request.headers.get("HX-Trigger-Name") or "text"
     text = request.POST.get(name, "")[:100_000]
     return render_page(request, "datasets/tabs/metadata.html", {"preview_html": text}, partial="html-preview")
-
-
-# ---------------------------------------------------------------------------------------------- resources
-
-@connection_view(OPERATE)
-@require_POST
-def resource_add_url(request, connection, uid: str):
-    form = f.ResourceUrlForm(request.POST)
-    if not form.is_valid():
-        return _invalid(request, connection, uid, "resources", form, "url_form")
-    d = form.cleaned_data
-    return _run(request, connection, uid, "resources", services.resource_create_from_url,
-                url=d["url"], title=d["title"], extractor=d["extractor"],
-                success="Resource added.", form=form, form_name="url_form")
-
-
-@accepts_upload(max_bytes=lambda: settings.PORTALADMIN_MAX_UPLOAD_BYTES)
-@connection_view(OPERATE)
-@require_POST
-def resource_upload(request, connection, uid: str):
-    form = f.ResourceUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _invalid(request, connection, uid, "resources", form, "upload_form")
-    d = form.cleaned_data
-    upload = d["file"]
-    upload.seek(0)
-    return _run(request, connection, uid, "resources", services.resource_create_from_upload,
-                file=upload.file, filename=upload.name,
-                content_type=upload.content_type or "application/octet-stream", title=d["title"],
-                extractor=d["extractor"],
-                success=f"{upload.name} uploaded and added as a resource.", form=form, form_name="upload_form")
-
-
-@connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only
-@require_POST
-def resource_delete(request, connection, uid: str, resource_uid: str):
-    return _run(request, connection, uid, "resources", services.resource_delete, resource_uid=resource_uid,
-                success="Resource deleted.")
 
 
 # ---------------------------------------------------------------------------------- processors and fields

@@ -31,6 +31,7 @@ from .harvesters import HarvestersMixin
 from .misc import MiscMixin
 from .pages import CodePagesMixin, StudioPagesMixin
 from .people import ApiKeysMixin, GroupsMixin, UsersMixin
+from .resources import ResourceOpsMixin
 from .schemas import Page
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 class PortalClient(
     DatasetsMixin,
     ResourcesMixin,
+    ResourceOpsMixin,
     MetadataMixin,
     DatasetSecurityMixin,
     ProcessingMixin,

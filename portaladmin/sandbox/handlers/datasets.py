@@ -1,7 +1,5 @@
 """Datasets and everything under /datasets/{dataset_uid}/."""
 
-import csv
-import io
 import mimetypes
 import re
 import secrets
@@ -14,6 +12,7 @@ from ..api import ApiError, Ctx, deleted, invalid, not_found, ok, page_bounds, p
 from ..models import SandboxDataset, SandboxObject
 from ..status import dataset_settle_and_store, dataset_start, dataset_status
 from ..store import STR_LIST, check_types, get_dataset, new_uid, obj_create, obj_get, objects, require_fields
+from . import resource_content as content
 from .common import (
     DEFAULT_SECURITY,
     add_version,
@@ -318,8 +317,11 @@ def _unique_key(ctx: Ctx, kind: str, parent: str, wanted: str) -> str:
 def file_upload(ctx: Ctx, dataset_uid):
     ds = get_dataset(ctx, dataset_uid)
     upload = _uploaded(ctx)
+    content.check_upload_size(upload)
     uid = _unique_key(ctx, "file", ds.uid, upload.name)
-    obj = obj_create(ctx.portal, "file", uid, _file_json(ctx, upload, uid), parent=ds.uid, blob=upload.read())
+    # `size` is not in the spec's DatasetFile; the sandbox adds it so the resource list can show a size.
+    obj = obj_create(ctx.portal, "file", uid, {**_file_json(ctx, upload, uid), "size": upload.size}, parent=ds.uid,
+                     blob=upload.read())
     return 200, obj.data
 
 
@@ -342,11 +344,28 @@ def file_download(ctx: Ctx, dataset_uid, file_uid):
 EXTRACTORS = [
     {"type": "realtime", "label": "Realtime", "parameters": []},
     {"type": "csvfile", "label": "CSV File", "parameters": [
-        {"type": "string", "is_mandatory": False, "name": "separator", "label": "Separator", "default": ";"},
-        {"type": "string", "is_mandatory": False, "name": "encoding", "label": "Encoding", "default": "utf-8"}]},
+        {"type": "string", "is_mandatory": False, "name": "separator", "label": "Separator", "default": ";",
+         "impacts_guessed_parameters": True},
+        {"type": "string", "is_mandatory": False, "name": "encoding", "label": "Encoding", "default": "utf-8",
+         "choices": ["utf-8", "iso-8859-1", "windows-1252", "utf-16"]},
+        {"type": "boolean", "is_mandatory": False, "name": "headers_first_row", "label": "First row is the header",
+         "default": "true"},
+        {"type": "int", "is_mandatory": False, "name": "first_row_no", "label": "First row number", "default": "1",
+         "description": "Rows before it are skipped"},
+        {"type": "boolean", "is_mandatory": False, "name": "doublequote", "label": "Double quotes escape quotes",
+         "default": "true"},
+        {"type": "boolean", "is_mandatory": False, "name": "extract_filename", "label": "Extract filename",
+         "description": "Extract the filename in a field"}]},
     {"type": "jsonfile", "label": "JSON File", "parameters": [
-        {"type": "string", "is_mandatory": False, "name": "json_root", "label": "JSON root", "default": ""}]},
-    {"type": "xlsfile", "label": "Excel File", "parameters": []},
+        {"type": "string", "is_mandatory": False, "name": "json_root", "label": "JSON root", "default": "",
+         "description": "Path to the JSON array that contains the objects that will become the dataset records"},
+        {"type": "string", "is_mandatory": False, "name": "json_object", "label": "JSON object",
+         "description": "Relative path to the JSON object to extract"}]},
+    {"type": "xlsfile", "label": "Excel File", "parameters": [
+        {"type": "string", "is_mandatory": False, "name": "sheet", "label": "Sheet"},
+        {"type": "boolean", "is_mandatory": False, "name": "headers_first_row", "label": "First row is the header",
+         "default": "true"},
+        {"type": "int", "is_mandatory": False, "name": "first_row_no", "label": "First row number", "default": "1"}]},
     {"type": "geojson", "label": "GeoJSON", "parameters": []},
 ]
 ORIGINS = {"http": "HTTP", "ftp": "FTP", "uploaded_file": "Uploaded file", "federated": "Federated dataset",
@@ -360,6 +379,8 @@ def _validate_resource(ctx: Ctx, ds: SandboxDataset, body: dict) -> None:
     source = body["datasource"]
     if not isinstance(source, dict) or not source.get("type"):
         raise invalid({"datasource": {"type": ["This field is required."]}})
+    if body["type"] not in {e["type"] for e in EXTRACTORS}:
+        raise invalid({"type": [f"\u201c{body['type']}\u201d is not a known extractor."]})
     if source["type"] == "uploaded_file":
         file_uid = (source.get("file") or {}).get("uid") if isinstance(source.get("file"), dict) else None
         if not file_uid or not objects(ctx.portal, "file", ds.uid).filter(key=file_uid).exists():
@@ -368,7 +389,7 @@ def _validate_resource(ctx: Ctx, ds: SandboxDataset, body: dict) -> None:
         raise invalid({"datasource": {"connection": ["This field is required."]}})
 
 
-def _resource_json(ctx: Ctx, data: dict) -> dict:
+def _resource_json(ctx: Ctx, data: dict, dataset_uid: str = "") -> dict:
     out = public(data)
     source = out.get("datasource") or {}
     label = next((e["label"] for e in EXTRACTORS if e["type"] == out.get("type")), out.get("type"))
@@ -376,6 +397,10 @@ def _resource_json(ctx: Ctx, data: dict) -> dict:
     out["origin"] = {"label": ORIGINS.get(source.get("type"), source.get("type", "")), "type": source.get("type", "")}
     if source.get("type") == "uploaded_file":
         out["display_name"] = (source.get("file") or {}).get("uid") or out.get("title")
+        # The spec lets `file` be the whole DatasetFile: the sandbox gives it (name, type and, its own extra, size).
+        found = objects(ctx.portal, "file", dataset_uid).filter(key=out["display_name"]).first() if dataset_uid else None
+        if found is not None:
+            out["datasource"] = {**source, "file": public(found.data)}
     else:
         out["display_name"] = source.get("relative_url") or out.get("title")
     out.setdefault("params", {})
@@ -386,7 +411,7 @@ def _resource_json(ctx: Ctx, data: dict) -> dict:
 def resource_list(ctx: Ctx, dataset_uid):
     ds = get_dataset(ctx, dataset_uid)
     return paginate_list(ctx, [o.data for o in objects(ctx.portal, "resource", ds.uid)],
-                         lambda d: _resource_json(ctx, d))
+                         lambda d: _resource_json(ctx, d, ds.uid))
 
 
 @route("POST", "/datasets/{dataset_uid}/resources/")
@@ -395,16 +420,18 @@ def resource_create(ctx: Ctx, dataset_uid):
     body = {k: v for k, v in ctx.json().items() if k not in ("uid", "display_name", "origin", "extraction_infos")}
     _validate_resource(ctx, ds, body)
     uid = new_uid("re")
+    if body["type"] == "realtime":  # pushed to with its own key; enabled from the start
+        body["params"] = {**(body.get("params") or {}), "enabled": True, "push_api_key": secrets.token_hex(16)}
     obj = obj_create(ctx.portal, "resource", uid, {"uid": uid, **body, "updated_at": clock.iso(ctx.now)},
                      parent=ds.uid)
     dataset_changed(ctx, ds, ["data"])
-    return 201, _resource_json(ctx, obj.data)
+    return 201, _resource_json(ctx, obj.data, ds.uid)
 
 
 @route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/")
 def resource_get(ctx: Ctx, dataset_uid, resource_uid):
     ds = get_dataset(ctx, dataset_uid)
-    return 200, _resource_json(ctx, obj_get(ctx.portal, "resource", resource_uid, ds.uid).data)
+    return 200, _resource_json(ctx, obj_get(ctx.portal, "resource", resource_uid, ds.uid).data, ds.uid)
 
 
 @route("PUT", "/datasets/{dataset_uid}/resources/{resource_uid}/")
@@ -417,7 +444,7 @@ def resource_put(ctx: Ctx, dataset_uid, resource_uid):
     obj.data = merged
     obj.save(update_fields=["data"])
     dataset_changed(ctx, ds, ["data"])
-    return 200, _resource_json(ctx, obj.data)
+    return 200, _resource_json(ctx, obj.data, ds.uid)
 
 
 @route("DELETE", "/datasets/{dataset_uid}/resources/{resource_uid}/")
@@ -428,45 +455,17 @@ def resource_delete(ctx: Ctx, dataset_uid, resource_uid):
     return deleted()
 
 
-def _preview(ctx: Ctx, ds: SandboxDataset, source: dict) -> dict:
-    raw = None
-    if source.get("type") == "uploaded_file":
-        file_uid = (source.get("file") or {}).get("uid")
-        found = objects(ctx.portal, "file", ds.uid).filter(key=file_uid).first()
-        raw = bytes(found.blob or b"") if found else None
-    if raw:
-        text = raw.decode("utf-8", errors="replace")
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t") if text.strip() else csv.excel
-        rows = list(csv.reader(io.StringIO(text), dialect))
-        header, body = (rows[0], rows[1:21]) if rows else ([], [])
-    else:
-        header = ["year", "region", "population"]
-        body = [[str(2020 + n), f"Region {n}", str(1000 * (n + 1))] for n in range(5)]
-    names = [h.strip().lower().replace(" ", "_") or f"column_{i + 1}" for i, h in enumerate(header)]
-
-    def kind(i):
-        values = [r[i] for r in body if i < len(r) and r[i] != ""]
-        try:
-            [int(v) for v in values]
-            return "int" if values else "text"
-        except ValueError:
-            try:
-                [float(v) for v in values]
-                return "double"
-            except ValueError:
-                return "text"
-
-    fields = [{"name": n, "label": header[i].strip() or n, "original_name": header[i], "type": kind(i),
-               "annotations": [], "description": ""} for i, n in enumerate(names)]
-    records = [{names[i]: (r[i] if i < len(r) else None) for i in range(len(names))} for r in body]
-    return {"fields": fields, "records": records}
+def _preview(ctx: Ctx, ds: SandboxDataset, body: dict) -> dict:
+    """The records the extractor `body["type"]` reads with `body["params"]` from the datasource's content."""
+    raw, name = content.source_content(ctx, ds.uid, body.get("datasource") or {})
+    return content.preview(raw, body.get("type") or content.guess_extractor(raw, name), body.get("params") or {})
 
 
 @route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/preview/")
 def resource_preview(ctx: Ctx, dataset_uid, resource_uid):
     ds = get_dataset(ctx, dataset_uid)
     obj = obj_get(ctx.portal, "resource", resource_uid, ds.uid)
-    return 200, _preview(ctx, ds, obj.data.get("datasource") or {})
+    return 200, _preview(ctx, ds, obj.data)
 
 
 @route("POST", "/datasets/{dataset_uid}/resources/preview/")
@@ -477,21 +476,28 @@ def resource_unsaved_preview(ctx: Ctx, dataset_uid):
     check_types(body, {"type": str, "params": dict, "datasource": dict})
     if body["datasource"].get("type") == "uploaded_file":
         _validate_resource(ctx, ds, {"title": "preview", **body})
-    return 200, _preview(ctx, ds, body["datasource"])
+    return 200, _preview(ctx, ds, body)
+
+
+def _guessed_extractors(ctx: Ctx, ds: SandboxDataset, source: dict) -> list[dict]:
+    raw, name = content.source_content(ctx, ds.uid, source)
+    best = content.guess_extractor(raw, name)
+    return [e for e in EXTRACTORS if e["type"] == best]
 
 
 @route("POST", "/datasets/{dataset_uid}/resources/guess_extractors/")
 def resource_guess_unsaved(ctx: Ctx, dataset_uid):
-    get_dataset(ctx, dataset_uid)
+    ds = get_dataset(ctx, dataset_uid)
     require_fields(ctx.json(), ("datasource",))
     check_types(ctx.json(), {"datasource": dict})
-    return 200, [e for e in EXTRACTORS if e["type"] == "csvfile"]
+    return 200, _guessed_extractors(ctx, ds, ctx.json()["datasource"])
 
 
 @route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/guess_extractors/")
 def resource_guess(ctx: Ctx, dataset_uid, resource_uid):
-    obj_get(ctx.portal, "resource", resource_uid, get_dataset(ctx, dataset_uid).uid)
-    return 200, [e for e in EXTRACTORS if e["type"] == "csvfile"]
+    ds = get_dataset(ctx, dataset_uid)
+    obj = obj_get(ctx.portal, "resource", resource_uid, ds.uid)
+    return 200, _guessed_extractors(ctx, ds, obj.data.get("datasource") or {})
 
 
 @route("POST", "/datasets/{dataset_uid}/resources/{resource_uid}/clean_cache/")
@@ -502,17 +508,21 @@ def resource_clean_cache(ctx: Ctx, dataset_uid, resource_uid):
 
 @route("GET", "/datasets/{dataset_uid}/resources/{resource_uid}/guess_extractors_params/")
 def resource_guess_params(ctx: Ctx, dataset_uid, resource_uid):
-    obj = obj_get(ctx.portal, "resource", resource_uid, get_dataset(ctx, dataset_uid).uid)
-    return 200, {"extractor": obj.data.get("type", "csvfile"), "params": {"separator": ";", "encoding": "utf-8"}}
+    ds = get_dataset(ctx, dataset_uid)
+    obj = obj_get(ctx.portal, "resource", resource_uid, ds.uid)
+    raw, _name = content.source_content(ctx, ds.uid, obj.data.get("datasource") or {})
+    extractor = obj.data.get("type", "csvfile")
+    return 200, {"extractor": extractor, "params": content.guess_params(raw, extractor)}
 
 
 @route("POST", "/datasets/{dataset_uid}/resources/guess_extractor_params/")
 def resource_guess_params_unsaved(ctx: Ctx, dataset_uid):
-    get_dataset(ctx, dataset_uid)
+    ds = get_dataset(ctx, dataset_uid)
     body = ctx.json()
     require_fields(body, ("type", "datasource"))
     check_types(body, {"type": str, "datasource": dict})
-    return 200, {"extractor": body["type"], "params": {"separator": ";", "encoding": "utf-8"}}
+    raw, _name = content.source_content(ctx, ds.uid, body["datasource"])
+    return 200, {"extractor": body["type"], "params": content.guess_params(raw, body["type"])}
 
 
 def _realtime(action):
@@ -521,12 +531,14 @@ def _realtime(action):
         obj = obj_get(ctx.portal, "resource", resource_uid, ds.uid)
         if obj.data.get("type") != "realtime":
             raise ApiError(400, "invalid_dataset_status", f"The resource is not a realtime resource: cannot {action}.")
+        if action in ("recover", "delete_recover_data") and not ds.is_published:
+            raise ApiError(400, "invalid_dataset_status", "The dataset must be published to recover realtime data.")
         changes = {"enable": {"enabled": True}, "disable": {"enabled": False},
                    "renew_api_key": {"push_api_key": secrets.token_hex(16)}}.get(action, {})
         obj.data = {**obj.data, "params": {**obj.data.get("params", {}), **changes},
                     "updated_at": clock.iso(ctx.now)}
         obj.save(update_fields=["data"])
-        return 200, _resource_json(ctx, obj.data)
+        return 200, _resource_json(ctx, obj.data, ds.uid)
     return handler
 
 
