@@ -99,6 +99,22 @@ def next_runs(cron: str, count: int = 5) -> list:
         return []
 
 
+def next_runs_in(cron: str, zone: str = "UTC", count: int = 5) -> list:
+    """The next runs of `cron` read in the schedule's time zone (dataset schedules carry none in the spec: the
+    portal's answer may add `timezone`; UTC otherwise), as aware datetimes in that zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        tz = ZoneInfo(zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    try:
+        it = croniter(cron, timezone.now().astimezone(tz))
+        return [it.get_next(type(timezone.now())) for _ in range(count)]
+    except (ValueError, KeyError, TypeError):
+        return []
+
+
 def schedules_read(*, connection: Connection, uid: str) -> dict:
     page = client_for(connection).dataset_schedule_list(uid, limit=100)
     return {"schedules": [{"schedule": s, "next_runs": next_runs(s.cron_schedule)} for s in page]}

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from portaladmin.datasets.views import bulk_metadata as b
 from portaladmin.datasets.views import catalogue as c
@@ -18,6 +18,7 @@ urlpatterns = [
     path("templates/", t.template_list, name="templates"),
     path("bulk-metadata/", b.bulk_metadata, name="bulk_metadata"),
     path("bulk-metadata/<int:job_id>/undo/", b.bulk_metadata_undo, name="bulk_metadata_undo"),
+    path("", include("portaladmin.datasets.urls_parts")),  # processors, schema, exports, feedback, images
     path(U, d.dataset_detail, name="detail"),
     path(U + "action/<str:action>/", d.dataset_action, name="action"),
     path(U + "copy/", d.dataset_copy, name="copy"),
