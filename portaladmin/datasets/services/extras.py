@@ -144,8 +144,10 @@ def schema_read(*, connection: Connection, uid: str) -> dict:
         for record in preview.records[:10]:
             values = record.get("fields", record) if isinstance(record, dict) else {}
             rows.append([display_value((values or {}).get(n)) for n in names])
-    for f in fields:
-        f.configs = [c for c in configs if f.name in (c.get("field"), c.get("to_name"), c.get("from_name"))]
+    renamed = {c.get("to_name"): c.get("from_name") for c in configs if c.get("type") == "rename"}
+    for f in fields:  # configurations name a field by its current name or the one it had before a rename
+        names = {f.name, renamed.get(f.name)} - {None}
+        f.configs = [c for c in configs if names & {c.get("field"), c.get("to_name"), c.get("from_name")}]
     return {"schema": fields, "schema_rows": rows, "field_configs_all": configs, "has_resource": bool(fields)}
 
 

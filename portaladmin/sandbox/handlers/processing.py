@@ -92,10 +92,12 @@ def _apply_processor(proc: dict, fields: list[dict], records: list[dict]) -> Non
 
 def _apply_field_config(config: dict, fields: list[dict], records: list[dict]) -> list[dict]:
     kind = config.get("type")
-    by_name = {f["name"]: f for f in fields}
+    # A field is found by its name or by a name it had before a rename (configurations made on either).
+    by_name = {n: f for f in fields for n in (*f.get("_was", []), f["name"])}
     target = by_name.get(config.get("field") or config.get("from_name"))
     if kind == "rename" and target:
         old, new = target["name"], config.get("to_name") or target["name"]
+        target["_was"] = [*target.get("_was", []), old]
         target["name"], target["label"] = new, config.get("field_label") or target["label"]
         for record in records:
             if old in record:
@@ -109,8 +111,11 @@ def _apply_field_config(config: dict, fields: list[dict], records: list[dict]) -
     elif kind == "delete" and target:
         fields = [f for f in fields if f is not target]
     elif kind == "order" and isinstance(config.get("args"), list):
-        order = [n for n in config["args"] if n in by_name]
-        fields = [by_name[n] for n in order] + [f for f in fields if f["name"] not in order]
+        chosen: list[dict] = []
+        for name in config["args"]:
+            if name in by_name and all(by_name[name] is not c for c in chosen):
+                chosen.append(by_name[name])
+        fields = chosen + [f for f in fields if all(f is not c for c in chosen)]
     return fields
 
 
@@ -122,4 +127,5 @@ def apply_processing(ctx, dataset_uid: str, preview: dict) -> dict:
     for config in objects(ctx.portal, "field", dataset_uid):
         fields = _apply_field_config(config.data, fields, records)
     names = [f["name"] for f in fields]
+    fields = [{k: v for k, v in f.items() if k != "_was"} for f in fields]
     return {**preview, "fields": fields, "records": [{n: r.get(n) for n in names} for r in records]}
