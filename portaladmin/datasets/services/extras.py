@@ -53,6 +53,12 @@ def processors_read(*, connection: Connection, uid: str) -> list[dict]:
     return out
 
 
+def processor_read(*, connection: Connection, uid: str, processor_uid: str) -> dict:
+    p = client_for(connection).processor_get(uid, processor_uid)
+    raw = dict(p.raw or {})
+    return {"uid": p.uid or processor_uid, "type": p.type, "label": p.label, "raw": raw}
+
+
 def processor_save(*, connection: Connection, actor, uid: str, body: dict, processor_uid: str | None = None,
                    request=None):
     client = client_for(connection)

@@ -92,13 +92,9 @@ def _aliased(form, exc: PortalError):
 def processor_change(request, connection, uid: str, processor_uid: str):
     try:
         catalogue = extras.processor_catalogue_read(connection=connection)
-        current = next((p for p in extras.processors_read(connection=connection, uid=uid)
-                        if p["uid"] == processor_uid), None)
+        current = extras.processor_read(connection=connection, uid=uid, processor_uid=processor_uid)
     except PortalError as exc:
         return _failed(request, connection, uid, exc) or redirect(request, schema_url(connection, uid))
-    if current is None:
-        messages.error(request, "That processor no longer exists on the portal (deleted meanwhile?).")
-        return redirect(request, schema_url(connection, uid))
     ptype = catalogue.get(current["type"])
     if ptype is None:
         messages.error(request, f"The portal no longer offers processors of type {current['type']!r}: this one "
