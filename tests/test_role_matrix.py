@@ -112,8 +112,6 @@ ACCESS = {
     "datasets:resource_upload": (NO, OPERATE),
     "datasets:resource_preview": (VIEW, NO),
     "datasets:resource_delete": (NO, ADMIN),
-    "datasets:processor_add": (NO, OPERATE),
-    "datasets:processor_edit": (NO, OPERATE),
     "datasets:processor_delete": (NO, ADMIN),
     "datasets:field_add": (NO, OPERATE),
     "datasets:field_edit": (NO, OPERATE),

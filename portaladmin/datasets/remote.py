@@ -81,7 +81,7 @@ def resource_preview_read(*, connection: Connection, uid: str, resource_uid: str
 def processing_read(*, connection: Connection, uid: str) -> dict:
     client = client_for(connection)
     processors = [{"uid": p.uid, "type": p.type, "label": p.label,
-                   "args_json": json.dumps(p.args or {}, ensure_ascii=False, indent=1)}
+                   "args_json": json.dumps(p.args or _params(p.raw), ensure_ascii=False, indent=1)}
                   for p in client.processor_list(uid)]
     configs = []
     for c in client.field_config_list(uid):
@@ -89,6 +89,11 @@ def processing_read(*, connection: Connection, uid: str) -> dict:
         configs.append({"uid": c.uid, "type": c.type, "label": c.label, "field": c.field,
                         "params_json": json.dumps(params, ensure_ascii=False, indent=1)})
     return {"processors": processors, "field_configs": configs}
+
+
+def _params(raw) -> dict:
+    """A processor's parameters: the spec puts them beside type and label (older answers nest them in `args`)."""
+    return {k: v for k, v in (raw or {}).items() if k not in ("uid", "type", "label", "args")}
 
 
 def next_runs(cron: str, count: int = 5) -> list:

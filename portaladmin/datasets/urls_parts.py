@@ -27,5 +27,5 @@ urlpatterns = [
     path(U + "feedback/", x.feedback, name="feedback"),
     path(U + "feedback/<str:feedback_uid>/", x.feedback_detail, name="feedback_detail"),
     path(U + "feedback/<str:feedback_uid>/archive/", x.feedback_archive, name="feedback_archive"),
-    path(U + "attachments/<str:attachment_uid>/", x.attachment_detail, name="attachment_detail"),
+    path(U + "attachments/<str:attachment_uid>/details/", x.attachment_detail, name="attachment_detail"),
 ]
