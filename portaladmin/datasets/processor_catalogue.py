@@ -72,7 +72,7 @@ def catalogue_from(items: list[dict]) -> dict[str, ProcessorType]:
         if params is not None:
             out[kind] = ProcessorType(kind, label, params, "portal")
         elif kind in BUILT_IN:
-            out[kind] = ProcessorType(kind, label, BUILT_IN[kind]["parameters"], "built-in")
+            out[kind] = ProcessorType(kind, label, _definitions(BUILT_IN[kind]["parameters"]) or [], "built-in")
         else:
             out[kind] = ProcessorType(kind, label, [], "none")
     return out

@@ -39,7 +39,8 @@ def _audit(action: str, *, connection: Connection, actor, uid: str, request=None
 # ---------------------------------------------------------------------------------------------- processors
 
 def processor_catalogue_read(*, connection: Connection) -> dict[str, ProcessorType]:
-    return catalogue_from(client_for(connection).processor_catalogue())
+    # The spec types /processors/ items as DatasetProcessor (free additional properties): read them whole.
+    return catalogue_from([dict(p.raw or {}) for p in client_for(connection).processor_available()])
 
 
 def processors_read(*, connection: Connection, uid: str) -> list[dict]:
@@ -253,11 +254,10 @@ def export_download(*, connection: Connection, uid: str, export_uid: str) -> Ite
 # ---------------------------------------------------------------------------------------------- feedback
 
 def feedback_read(*, connection: Connection, uid: str, archived: bool = False) -> list:
-    """One page of a dataset's feedback (open or archived); the open count is noted for the overview."""
-    client = client_for(connection)
-    page = client.feedback_page(uid, is_archived=archived, limit=100)
+    """A dataset's feedback (open or archived, newest first); the open count is noted for the overview."""
+    page = client_for(connection).feedback_list(uid, is_archived=archived, sort="-created_at")
     if not archived:
-        feedback_count_note(connection=connection, uid=uid, count=page.total_count)
+        feedback_count_note(connection=connection, uid=uid, count=len(page.results))
     return list(page)
 
 
@@ -339,12 +339,12 @@ def attachment_read(*, connection: Connection, uid: str, attachment_uid: str):
 
 # ---------------------------------------------------------------------------------------------- images
 
-def images_read(*, connection: Connection) -> list[dict]:
-    return list(client_for(connection).image_list(limit=100))
+def images_read(*, connection: Connection) -> list:
+    return list(client_for(connection).asset_list(limit=100))
 
 
 def image_upload(*, connection: Connection, actor, file: BinaryIO, filename: str, content_type: str,
-                 request=None) -> dict:
+                 request=None):
     with audit_remote_write(action="portal.image.upload", actor=actor, connection=connection, target=filename,
                             request=request, extra={"type": content_type}):
-        return client_for(connection).image_upload(file, filename=filename, content_type=content_type)
+        return client_for(connection).asset_upload(file, filename=filename, content_type=content_type)

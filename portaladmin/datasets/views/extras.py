@@ -253,7 +253,7 @@ def image_upload(request, connection):
         except PortalError as exc:
             portal_failure(request, connection, exc, form=form)
         else:
-            messages.success(request, f"{upload.name} uploaded: {data.get('url', '')}")
+            messages.success(request, f"{upload.name} uploaded: {data.url}")
             return redirect(request, reverse("datasets:images", kwargs={"conn": connection.slug}))
     return _images_page(request, connection, form=form)
 

@@ -1,33 +1,22 @@
-"""The dataset operations the first client mixins left out: the processor catalogue with its parameter
-definitions, alternative exports (upload, edit, delete, streamed download), one feedback and a cheap open count,
-and the portal's image assets (`/medias/images/`).
+"""The dataset operations the first client mixins left out: alternative exports (upload, edit, delete, streamed
+download), one feedback and a cheap open count, and uploading an image asset (`/medias/images/`).
 
-Reference: https://help.opendatasoft.com/apis/automation/v1.0/ (Dataset processors, Dataset alternative
-exports, Dataset feedbacks, Assets).
+Reference: https://help.opendatasoft.com/apis/automation/v1.0/ (Dataset alternative exports, Dataset
+feedbacks, Assets).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from .schemas import AlternativeExport, Feedback, Page
+from .schemas import AlternativeExport, Asset, Feedback, Page
 
 OCTET = "application/octet-stream"
 CHUNK = 64 * 1024
 
 
 class DatasetExtrasMixin:
-    # ------------------------------------------------------------------------------------------ processors
-
-    def processor_catalogue(self) -> list[dict]:
-        """`GET /processors/` as the portal answers it: a plain array of processor descriptions (the spec types
-        the items as DatasetProcessor: `type`, `label` and free additional properties, which may carry parameter
-        definitions). Interpreting them is `datasets.processor_catalogue`'s business."""
-        data = self._get("/processors/")
-        items = data.get("results", []) if isinstance(data, dict) else (data or [])
-        return [x for x in items if isinstance(x, dict)]
-
     # ------------------------------------------------------------------------------------ alternative exports
 
     def alternative_export_get(self, uid: str, export_uid: str) -> AlternativeExport:
@@ -61,23 +50,15 @@ class DatasetExtrasMixin:
     def feedback_get(self, uid: str, feedback_uid: str) -> Feedback:
         return Feedback.from_dict(self._get(self.path("datasets", uid, "feedbacks", feedback_uid)))
 
-    def feedback_page(self, uid: str, *, is_archived: bool | None = None, limit: int = 100,
-                      offset: int = 0) -> Page[Feedback]:
-        """One page (the per-dataset screen shows at most `limit`; `limit=0` only counts: FACTS, pagination)."""
-        params: dict[str, Any] = {"sort": "-created_at"}
-        if is_archived is not None:
-            params["is_archived"] = "true" if is_archived else "false"
-        return self._page(self.path("datasets", uid, "feedbacks"), Feedback.from_dict, params, limit=limit,
-                          offset=offset)
-
     def feedback_open_count(self, uid: str) -> int:
-        return self.feedback_page(uid, is_archived=False, limit=0).total_count
+        """One request: the first page's `total_count` of open feedback (the spec gives this list no limit)."""
+        data = self._get(self.path("datasets", uid, "feedbacks"), {"is_archived": "false"})
+        return Page.from_dict(data, Feedback.from_dict).total_count
 
     # ------------------------------------------------------------------------------------------ images
 
-    def image_list(self, *, limit: int = 100, offset: int = 0) -> Page[dict]:
-        return self._page("/medias/images/", lambda x: x if isinstance(x, dict) else {}, limit=limit, offset=offset)
-
-    def image_upload(self, file: BinaryIO, *, filename: str, content_type: str) -> dict:
+    def asset_upload(self, file: BinaryIO, *, filename: str, content_type: str) -> Asset:
+        """`POST /medias/images/` (multipart `file`, streamed); the answer carries the image's URL. The spec's
+        description asks for the multipart `file` but declares no request body (a defect of the spec)."""
         data = self._upload("/medias/images/", file, filename=filename, content_type=content_type)
-        return data if isinstance(data, dict) else {}
+        return Asset.from_dict(data)
