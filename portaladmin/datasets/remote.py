@@ -106,23 +106,23 @@ def next_runs(cron: str, count: int = 5) -> list:
 
 def next_runs_in(cron: str, zone: str = "UTC", count: int = 5) -> list:
     """The next runs of `cron` read in the schedule's time zone (dataset schedules carry none in the spec: the
-    portal's answer may add `timezone`; UTC otherwise), as aware datetimes in that zone."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    portal's answer may add `timezone`, as harvester schedules have; UTC otherwise). The harvesters' computation."""
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from portaladmin.harvesters.forms import next_runs as runs_in_zone
 
     try:
-        tz = ZoneInfo(zone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    try:
-        it = croniter(cron, timezone.now().astimezone(tz))
-        return [it.get_next(type(timezone.now())) for _ in range(count)]
+        return runs_in_zone(cron, zone or "UTC", count=count)
+    except ZoneInfoNotFoundError:
+        return runs_in_zone(cron, "UTC", count=count) if croniter.is_valid(cron) else []
     except (ValueError, KeyError, TypeError):
         return []
 
 
 def schedules_read(*, connection: Connection, uid: str) -> dict:
     page = client_for(connection).dataset_schedule_list(uid, limit=100)
-    return {"schedules": [{"schedule": s, "next_runs": next_runs(s.cron_schedule)} for s in page]}
+    return {"schedules": [{"schedule": s, "zone": s.timezone or "UTC",
+                           "next_runs": next_runs_in(s.cron_schedule, s.timezone or "UTC")} for s in page]}
 
 
 def versions_read(*, connection: Connection, uid: str) -> dict:

@@ -93,3 +93,15 @@ def test_export_download_streams_and_feedback_count_asks_for_no_rows(api, connec
     api.get(f"{BASE}/feedbacks/", json=page_json([], total=3),
             match=[matchers.query_param_matcher({"is_archived": "false"})])
     assert client_for(connection).feedback_open_count("da_1") == 3
+
+
+def test_next_runs_are_read_in_the_schedules_time_zone(api, connection):
+    from portaladmin.datasets import remote
+
+    api.get(f"{BASE}/schedules/", json=page_json([
+        {"uid": "sc_1", "cron_schedule": "0 3 * * *", "timezone": "Europe/Paris"},
+        {"uid": "sc_2", "cron_schedule": "0 3 * * *"}]))
+    paris, plain = remote.schedules_read(connection=connection, uid="da_1")["schedules"]
+    assert paris["zone"] == "Europe/Paris" and plain["zone"] == "UTC"
+    assert all(t.hour == 3 and str(t.tzinfo) == "Europe/Paris" for t in paris["next_runs"])
+    assert all(t.hour == 3 and t.utcoffset().total_seconds() == 0 for t in plain["next_runs"])

@@ -239,7 +239,9 @@ def _images_page(request, connection, form=None, status: int = 200):
     return render_page(request, "datasets/parts/images.html", ctx, status=status)
 
 
-@accepts_upload(max_bytes=image_max_bytes)
+# Twice the image limit reaches the form, so an image somewhat too large gets its message on the field; only
+# far larger bodies are refused (413) before being read.
+@accepts_upload(max_bytes=lambda: 2 * image_max_bytes())
 @connection_view(OPERATE)
 @require_POST
 def image_upload(request, connection):
