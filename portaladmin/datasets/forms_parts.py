@@ -50,7 +50,7 @@ class ExportEditForm(forms.Form):
 
 
 def image_max_bytes() -> int:
-    return getattr(settings, "PORTALADMIN_MAX_IMAGE_BYTES", 5 * 1024 * 1024)
+    return settings.PORTALADMIN_MAX_IMAGE_BYTES
 
 
 class ImageForm(forms.Form):
