@@ -154,11 +154,13 @@ def test_feedback_read_archive_and_counts_across_the_connection(sandbox_connecti
     assert 'data-figure="open-feedback"' in overview
     listing = client.get(url("feedback_all")).content.decode()
     assert "2 open feedbacks on 2 datasets" in listing
+    assert listing.count("The value for 2021 looks wrong.") == 2  # the feedback itself, across datasets
     page = client.get(url("feedback", uid=uid)).content.decode()
     feedback_uid = re.search(r'data-feedback="([^"]+)"', page).group(1)
     one = client.get(url("feedback_detail", uid=uid, feedback_uid=feedback_uid)).content.decode()
     assert "The value for 2021 looks wrong." in one
-    client.post(url("feedback_archive", uid=uid, feedback_uid=feedback_uid))
+    response = client.post(url("feedback_archive", uid=uid, feedback_uid=feedback_uid), {"next": "all"})
+    assert response["Location"] == url("feedback_all")  # back where Archive was pressed
     assert client_for(conn).feedback_get(uid, feedback_uid).is_archived
     assert FeedbackCount.objects.get(connection=conn, uid=uid).open_count == 0
     assert "No open feedback." in client.get(url("feedback", uid=uid)).content.decode()

@@ -331,6 +331,36 @@ def feedback_across(*, connection: Connection) -> list[FeedbackCount]:
                                                                                               "dataset_id"))
 
 
+ACROSS_MAX_DATASETS = 20  # one request each: the page reads at most this many datasets' feedback
+
+
+@dataclass
+class FeedbackGroup:
+    count: FeedbackCount
+    items: list = field(default_factory=list)
+    error: str = ""
+
+
+def feedback_items_across(*, connection: Connection, rows: list[FeedbackCount]) -> list[FeedbackGroup]:
+    """The open feedback itself, for the datasets the counts say have some (most first, at most
+    ACROSS_MAX_DATASETS requests). A dataset that fails is said so and the others still shown; its count is
+    corrected on the way."""
+    client = client_for(connection)
+    groups = []
+    for row in rows[:ACROSS_MAX_DATASETS]:
+        group = FeedbackGroup(count=row)
+        try:
+            group.items = list(client.feedback_list(row.uid, is_archived=False, sort="-created_at"))
+            if len(group.items) != row.open_count:
+                feedback_count_note(connection=connection, uid=row.uid, count=len(group.items))
+        except PortalNotFound:
+            group.error = "This dataset no longer exists on the portal."
+        except PortalError as exc:
+            group.error = f"Could not be read: {exc.message}"
+        groups.append(group)
+    return groups
+
+
 # ---------------------------------------------------------------------------------------------- attachments
 
 def attachment_read(*, connection: Connection, uid: str, attachment_uid: str):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import StreamingHttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portaladmin.core.bodylimit import accepts_upload
@@ -160,9 +161,10 @@ def export_download(request, connection, uid: str, export_uid: str):
         if portal_failure(request, connection, exc, uid=uid) == GONE:
             return redirect(request, list_url(connection))
         return redirect(request, back)
-    name = (export.raw.get("filename") or export.title or export_uid).replace('"', "")
+    name = str(export.raw.get("filename") or export.title or export_uid)
     response = StreamingHttpResponse(chunks, content_type=export.mimetype or "application/octet-stream")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # Always a download (never rendered on our origin, whatever type the portal says), the name encoded safely.
+    response["Content-Disposition"] = content_disposition_header(True, name)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -199,9 +201,11 @@ def feedback_detail(request, connection, uid: str, feedback_uid: str):
 @connection_view(OPERATE)
 @require_POST
 def feedback_archive(request, connection, uid: str, feedback_uid: str):
+    back = (reverse("datasets:feedback_all", kwargs={"conn": connection.slug}) if request.POST.get("next") == "all"
+            else _url("feedback", connection, uid=uid))  # back where the person pressed Archive
     return _write(request, connection, uid, lambda: extras.feedback_archive(
         connection=connection, actor=request.user, uid=uid, feedback_uid=feedback_uid, request=request),
-        success="Feedback archived.", then=_url("feedback", connection, uid=uid))
+        success="Feedback archived.", then=back)
 
 
 @connection_view(VIEW)
@@ -210,7 +214,9 @@ def feedback_all(request, connection):
     rows = extras.feedback_across(connection=connection)
     return render_page(request, "datasets/parts/feedback_all.html",
                        {"connection": connection, "rows": rows, "total": sum(r.open_count for r in rows),
-                        "counted": extras.feedback_counted(connection=connection)})
+                        "counted": extras.feedback_counted(connection=connection),
+                        "groups": extras.feedback_items_across(connection=connection, rows=rows),
+                        "shown_max": extras.ACROSS_MAX_DATASETS})
 
 
 @connection_view(OPERATE)  # one request per dataset: spends the portal's requests like "Check statuses now"
