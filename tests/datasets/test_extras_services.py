@@ -105,3 +105,15 @@ def test_next_runs_are_read_in_the_schedules_time_zone(api, connection):
     assert paris["zone"] == "Europe/Paris" and plain["zone"] == "UTC"
     assert all(t.hour == 3 and str(t.tzinfo) == "Europe/Paris" for t in paris["next_runs"])
     assert all(t.hour == 3 and t.utcoffset().total_seconds() == 0 for t in plain["next_runs"])
+
+
+def test_reorder_reads_back_and_says_so_when_the_portal_merged_a_put(api, connection, cast):
+    a = {"uid": "pr_a", "type": "set_field", "label": "A", "output_field": "x"}
+    b = {"uid": "pr_b", "type": "string_replace", "label": "B", "field": "x", "old": "1"}
+    api.get(f"{BASE}/processors/", json=page_json([a, b]))
+    api.put(f"{BASE}/processors/pr_a/", json={**a, **b, "uid": "pr_a"})
+    api.put(f"{BASE}/processors/pr_b/", json={**b, **a, "uid": "pr_b"})
+    api.get(f"{BASE}/processors/", json=page_json([{**a, **b, "uid": "pr_a"}, {**b, **a, "uid": "pr_b"}]))
+    with pytest.raises(extras.PartlyDone, match="kept parameters of the other step"):
+        extras.processor_move(connection=connection, actor=cast["operator"], uid="da_1", processor_uid="pr_b",
+                              direction="up")

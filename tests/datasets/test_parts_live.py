@@ -99,6 +99,9 @@ def test_reorder_swaps_neighbours_and_edit_keeps_the_generated_form(conn, make_u
     after = [(p.uid, p.label) for p in api.processor_list(uid)]
     assert [u for u, _ in after] == [u for u, _ in before]  # positions keep their uids
     assert [label for _, label in after] == [before[1][1], before[0][1]]
+    raws = {p.uid: {k: v for k, v in p.raw.items() if k != "uid"} for p in api.processor_list(uid)}
+    assert raws[before[0][0]] == {"type": "set_field", "label": "Source", "output_field": "source", "value": "x"}
+    assert "output_field" not in raws[before[1][0]]  # nothing of the other step left behind
 
     page = client.get(url("processor_change", uid=uid, processor_uid=after[0][0])).content.decode()
     assert 'name="p_output_field"' in page and 'value="source"' in page

@@ -270,8 +270,9 @@ def test_processors_fields_and_schedules(api):
                                                           "output_field": "ab"})
     assert processor.status == 201 and processor.json["uid"].startswith("pr_")
     puid = processor.json["uid"]
-    assert api.put(f"/datasets/{uid}/processors/{puid}/", {"type": "concat", "label": "joined"}).json["label"] \
-        == "joined"
+    replaced = api.put(f"/datasets/{uid}/processors/{puid}/", {"type": "set_field", "label": "joined",
+                                                              "output_field": "c"}).json
+    assert replaced == {"uid": puid, "type": "set_field", "label": "joined", "output_field": "c"}  # PUT replaces
     assert api.get(f"/datasets/{uid}/processors/").json["total_count"] == 1
     assert api.post(f"/datasets/{uid}/processors/", {"label": "no type"}, check_request=False).status == 400
     assert api.delete(f"/datasets/{uid}/processors/{puid}/").status == 204

@@ -99,6 +99,11 @@ def processor_move(*, connection: Connection, actor, uid: str, processor_uid: st
             _undo(lambda: client.processor_update(uid, b["uid"], content(b)),
                   "the two processors may now hold the same step; check the list")
             raise
+    # Read back: a portal that merged a PUT into the old processor (instead of replacing it) would leave
+    # parameters of the other step behind; say so rather than report a clean move.
+    after = {p.uid: dict(p.raw or {}) for p in client.processor_list(uid)}
+    if content(after.get(b["uid"], {})) != content(a) or content(after.get(a["uid"], {})) != content(b):
+        raise PartlyDone("The portal kept parameters of the other step after the move: check both processors.")
     return True
 
 

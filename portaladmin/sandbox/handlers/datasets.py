@@ -586,9 +586,9 @@ DATASET_PERMISSIONS = ("explore_restricted_dataset", "edit_dataset", "publish_da
 
 
 crud("/datasets/{dataset_uid}/processors/", "processor", key_param="processor_uid", prefix="pr",
-     validate=processing.validate_processor, section="processors")
+     validate=processing.validate_processor, section="processors", put_replaces=True)
 crud("/datasets/{dataset_uid}/fields/", "field", key_param="field_uid", prefix="fi", validate=_validate_field,
-     section="fields")
+     section="fields", put_replaces=True)
 crud("/datasets/{dataset_uid}/schedules/", "schedule", key_param="schedule_uid", prefix="sc",
      validate=lambda ctx, body: validate_cron(body), section="schedules")
 crud("/datasets/{dataset_uid}/security/users/", "sec_user", key_param="username",
