@@ -215,6 +215,7 @@ FILE_UPLOAD_TEMP_DIR = None
 # Uploads bigger than this go to a temporary file, so they stream to the portal from disk.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 PORTALADMIN_MAX_UPLOAD_BYTES = env.int("PORTALADMIN_MAX_UPLOAD_MB", default=200) * 1024 * 1024
+PORTALADMIN_MAX_IMAGE_BYTES = env.int("PORTALADMIN_MAX_IMAGE_MB", default=5) * 1024 * 1024  # image assets
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
 # Form posts without files (e.g. code editor pages: up to 1 MB of HTML + CSS per language).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

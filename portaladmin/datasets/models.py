@@ -173,3 +173,23 @@ class StatusScan(models.Model):
 
     def __str__(self) -> str:
         return f"StatusScan {self.connection_id}"
+
+
+class FeedbackCount(models.Model):
+    """How many open (not archived) visitor feedbacks a dataset had when last counted.
+
+    The API has no feedback list across datasets: counting costs one request per dataset (`limit=0`), done by
+    the `datasets.feedback_count_scan` task (a button on the connection's feedback page) and refreshed each time
+    someone opens a dataset's feedback. The overview sums these rows; `checked_at` says how old they are."""
+
+    connection = models.ForeignKey("portals.Connection", on_delete=models.CASCADE, related_name="feedback_counts")
+    uid = models.CharField(max_length=64)
+    dataset_id = models.CharField(max_length=255, blank=True)
+    open_count = models.PositiveIntegerField(default=0)
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "uid"], name="feedback_count_unique")]
+
+    def __str__(self):
+        return f"{self.dataset_id or self.uid}: {self.open_count} open"

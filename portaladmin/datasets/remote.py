@@ -81,7 +81,7 @@ def resource_preview_read(*, connection: Connection, uid: str, resource_uid: str
 def processing_read(*, connection: Connection, uid: str) -> dict:
     client = client_for(connection)
     processors = [{"uid": p.uid, "type": p.type, "label": p.label,
-                   "args_json": json.dumps(p.args or {}, ensure_ascii=False, indent=1)}
+                   "args_json": json.dumps(p.args or _params(p.raw), ensure_ascii=False, indent=1)}
                   for p in client.processor_list(uid)]
     configs = []
     for c in client.field_config_list(uid):
@@ -89,6 +89,11 @@ def processing_read(*, connection: Connection, uid: str) -> dict:
         configs.append({"uid": c.uid, "type": c.type, "label": c.label, "field": c.field,
                         "params_json": json.dumps(params, ensure_ascii=False, indent=1)})
     return {"processors": processors, "field_configs": configs}
+
+
+def _params(raw) -> dict:
+    """A processor's parameters: the spec puts them beside type and label (older answers nest them in `args`)."""
+    return {k: v for k, v in (raw or {}).items() if k not in ("uid", "type", "label", "args")}
 
 
 def next_runs(cron: str, count: int = 5) -> list:
@@ -99,9 +104,25 @@ def next_runs(cron: str, count: int = 5) -> list:
         return []
 
 
+def next_runs_in(cron: str, zone: str = "UTC", count: int = 5) -> list:
+    """The next runs of `cron` read in the schedule's time zone (dataset schedules carry none in the spec: the
+    portal's answer may add `timezone`, as harvester schedules have; UTC otherwise). The harvesters' computation."""
+    from zoneinfo import ZoneInfoNotFoundError
+
+    from portaladmin.harvesters.forms import next_runs as runs_in_zone
+
+    try:
+        return runs_in_zone(cron, zone or "UTC", count=count)
+    except ZoneInfoNotFoundError:
+        return runs_in_zone(cron, "UTC", count=count) if croniter.is_valid(cron) else []
+    except (ValueError, KeyError, TypeError):
+        return []
+
+
 def schedules_read(*, connection: Connection, uid: str) -> dict:
     page = client_for(connection).dataset_schedule_list(uid, limit=100)
-    return {"schedules": [{"schedule": s, "next_runs": next_runs(s.cron_schedule)} for s in page]}
+    return {"schedules": [{"schedule": s, "zone": s.timezone or "UTC",
+                           "next_runs": next_runs_in(s.cron_schedule, s.timezone or "UTC")} for s in page]}
 
 
 def versions_read(*, connection: Connection, uid: str) -> dict:

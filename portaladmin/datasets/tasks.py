@@ -56,3 +56,20 @@ def status_scan_batch(connection_id: int, uids: list[str]) -> int:
     from portaladmin.datasets.services.scan import scan_batch
 
     return scan_batch(connection_id=connection_id, uids=uids)["requests"]
+
+
+@shared_task(name="datasets.feedback_count_scan", ignore_result=True)
+def feedback_count_scan(connection_id: int) -> int:
+    """Count every dataset's open feedback (a read; one request per dataset). Idempotent: a repeat counts again."""
+    from portaladmin.datasets.services.extras import feedback_count_scan as scan
+    from portaladmin.portals.client.errors import PortalError
+    from portaladmin.portals.models import Connection
+
+    connection = Connection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return 0
+    try:
+        return scan(connection=connection)
+    except PortalError as exc:
+        logger.warning("feedback count on %s stopped: %s", connection.slug, exc)
+        return 0

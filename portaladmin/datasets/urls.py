@@ -24,6 +24,7 @@ urlpatterns = [
     path("html-preview/", d.html_preview, name="html_preview"),
     path("bulk-metadata/", b.bulk_metadata, name="bulk_metadata"),
     path("bulk-metadata/<int:job_id>/undo/", b.bulk_metadata_undo, name="bulk_metadata_undo"),
+    path("", include("portaladmin.datasets.urls_parts")),  # processors, schema, exports, feedback, images
     path(U, d.dataset_detail, name="detail"),
     path(U + "action/<str:action>/", d.dataset_action, name="action"),
     path(U + "copy/", d.dataset_copy, name="copy"),
@@ -31,8 +32,6 @@ urlpatterns = [
     path(U + "metadata/<str:template>/", d.metadata_template_edit, name="metadata_template"),
     path(U + "metadata/<str:template>/<str:field>/suggest/", d.metadata_suggest, name="metadata_suggest"),
     path("", include("portaladmin.datasets.urls_resources")),  # resources (views/resources.py)
-    path(U + "processors/add/", d.processor_save, name="processor_add"),
-    path(U + "processors/<str:processor_uid>/edit/", d.processor_save, name="processor_edit"),
     path(U + "processors/<str:processor_uid>/delete/", d.processor_delete, name="processor_delete"),
     path(U + "fields/add/", d.field_config_save, name="field_add"),
     path(U + "fields/<str:field_uid>/edit/", d.field_config_save, name="field_edit"),

@@ -15,7 +15,7 @@ PAGES = [
     "/", "/connections/", "/connections/lyon/", "/connections/lyon/members/", "/fleet/datasets/",
     "/fleet/harvesters/", "/fleet/people/", "/jobs/", "/activity/", "/notifications/", "/notifications/new/",
     "/team/", "/sandbox/", "/account/password/",
-    "/c/lyon/datasets/", "/c/lyon/datasets/new/", "/c/lyon/users/", "/c/lyon/users/invite/", "/c/lyon/groups/",
+    "/c/lyon/datasets/", "/c/lyon/datasets/new/", "/c/lyon/datasets/feedback/", "/c/lyon/datasets/images/", "/c/lyon/users/", "/c/lyon/users/invite/", "/c/lyon/groups/",
     "/c/lyon/harvesters/", "/c/lyon/harvesters/new/", "/c/lyon/pages/", "/c/lyon/pages/code/",
 ]
 # Detail pages, found by following the first link of their list.

@@ -251,18 +251,28 @@ def test_resource_validation(api):
 
 def test_static_catalogues_of_extractors_and_processors(api):
     assert {e["type"] for e in api.get("/extractors/").json} >= {"csvfile", "jsonfile"}
-    assert "string_replace" in {p["type"] for p in api.get("/processors/").json}
+    processors = {p["type"]: p for p in api.get("/processors/").json}
+    assert "string_replace" in processors
+    # each with its parameter definitions, in the shape /extractors/ uses
+    assert {"name": "old", "label": "Text to find", "type": "string", "is_mandatory": True} in \
+        processors["string_replace"]["parameters"]
 
 
 # ---------------------------------------------------------------- processors, fields, schedules
 
 def test_processors_fields_and_schedules(api):
     uid = api.post("/datasets/", new_dataset_body("parts")).json["uid"]
-    processor = api.post(f"/datasets/{uid}/processors/", {"type": "concat", "label": "join", "fields": ["a", "b"]})
+    missing = api.post(f"/datasets/{uid}/processors/", {"type": "concat", "label": "join", "fields": ["a", "b"]})
+    assert missing.status == 400 and "output_field" in missing.json["detail"]  # a required parameter
+    unknown = api.post(f"/datasets/{uid}/processors/", {"type": "explode", "label": "x"})
+    assert unknown.status == 400 and "type" in unknown.json["detail"]
+    processor = api.post(f"/datasets/{uid}/processors/", {"type": "concat", "label": "join", "fields": ["a", "b"],
+                                                          "output_field": "ab"})
     assert processor.status == 201 and processor.json["uid"].startswith("pr_")
     puid = processor.json["uid"]
-    assert api.put(f"/datasets/{uid}/processors/{puid}/", {"type": "concat", "label": "joined"}).json["label"] \
-        == "joined"
+    replaced = api.put(f"/datasets/{uid}/processors/{puid}/", {"type": "set_field", "label": "joined",
+                                                              "output_field": "c"}).json
+    assert replaced == {"uid": puid, "type": "set_field", "label": "joined", "output_field": "c"}  # PUT replaces
     assert api.get(f"/datasets/{uid}/processors/").json["total_count"] == 1
     assert api.post(f"/datasets/{uid}/processors/", {"label": "no type"}, check_request=False).status == 400
     assert api.delete(f"/datasets/{uid}/processors/{puid}/").status == 204
@@ -362,3 +372,22 @@ def test_built_in_templates_only_switch_on_and_off_and_custom_ones_are_validated
     assert changed.status == 200 and changed.json["schema"][0]["choices"] == ["a", "b", "c"]
     assert api.delete("/metadata/templates/ops/").status == 204
     assert api.get("/metadata/templates/ops/").status == 404
+
+
+def test_a_saved_resources_preview_follows_processors_and_field_configurations(api):
+    uid = api.post("/datasets/", new_dataset_body("processed")).json["uid"]
+    upload = SimpleUploadedFile("t.csv", b"name;zip\nLyon;69000\n", content_type="text/csv")
+    file_uid = api.call("POST", f"/datasets/{uid}/resources/files/", files={"file": upload}).json["uid"]
+    resource = api.post(f"/datasets/{uid}/resources/", {"type": "csvfile", "title": "t", "params": {},
+                                                        "datasource": {"type": "uploaded_file",
+                                                                       "file": {"uid": file_uid}}}).json["uid"]
+    api.post(f"/datasets/{uid}/processors/", {"type": "concat", "label": "j", "fields": ["name", "zip"],
+                                              "separator": "-", "output_field": "both"})
+    api.post(f"/datasets/{uid}/fields/", {"type": "rename", "label": "r", "from_name": "zip", "to_name": "postcode",
+                                          "field_label": "Post code"})
+    api.post(f"/datasets/{uid}/fields/", {"type": "type", "label": "t", "field": "zip", "type_param": "text"})
+    preview = api.get(f"/datasets/{uid}/resources/{resource}/preview/").json
+    fields = {f["name"]: f for f in preview["fields"]}
+    assert set(fields) == {"name", "postcode", "both"}
+    assert fields["postcode"]["label"] == "Post code" and fields["postcode"]["type"] == "text"  # found by old name
+    assert preview["records"] == [{"name": "Lyon", "postcode": "69000", "both": "Lyon-69000"}]

@@ -210,28 +210,12 @@ def html_preview(request, connection):
 
 
 # ---------------------------------------------------------------------------------- processors and fields
+# Adding and editing processors: views/processing.py (forms generated from the portal's catalogue).
 
 def _edit_invalid(request, connection, uid: str, tab: str, form):
     """An inline edit (a row's parameters) failed validation: say why in a message, change nothing."""
     messages.error(request, "Not saved: " + " ".join(f"{e}" for errs in form.errors.values() for e in errs))
     return render_tab(request, connection, uid, tab)
-
-
-@connection_view(OPERATE)
-@require_POST
-def processor_save(request, connection, uid: str, processor_uid: str | None = None):
-    form = f.ProcessorForm(request.POST)
-    if not form.is_valid():
-        if processor_uid is not None:
-            return _edit_invalid(request, connection, uid, "processing", form)
-        return _invalid(request, connection, uid, "processing", form, "processor_form")
-    d = form.cleaned_data
-    fields = {"type": d["type"], "label": d["label"], "args": d["args"]}
-    if processor_uid is None:
-        return _run(request, connection, uid, "processing", services.processor_create, **fields,
-                    success="Processor saved.", form=form, form_name="processor_form")
-    return _run(request, connection, uid, "processing", services.processor_update, processor_uid=processor_uid,
-                **fields, success="Processor saved.", form=None, form_name="processor_form")
 
 
 @connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only

@@ -157,6 +157,9 @@ def overview_cards(*, user) -> list[Card]:
     harvesters = harvester_figures(connections=connections)
     jobs = job_figures(user=user, connections=connections)
     events = last_events(connections=connections)
+    from portaladmin.datasets.services.extras import feedback_counts
+
+    feedback = feedback_counts(connections=connections)  # counted on the portal by the datasets app (one query)
     cards = []
     for conn in connections:
         # Never synced: the figures are unknown (a dash with the reason), not "0 datasets".
@@ -180,6 +183,8 @@ def overview_cards(*, user) -> list[Card]:
                    "limit_reached" if ds["limit_reached"] else ""),
             Figure("harvesters with errors", hv["with_errors"], harvester_board_url(conn, health="errors"),
                    "error" if hv["with_errors"] else ""),
+            Figure("open feedback", (feedback.get(conn.pk) or {}).get("open"),
+                   reverse("datasets:feedback_all", kwargs={"conn": conn.slug})),
         ]
         card.unchecked_url = dataset_list_url(conn, status="unknown")
         card.job_figures = [Figure(label, jb.get(status, 0), jobs_list_url(conn, status=status), status)

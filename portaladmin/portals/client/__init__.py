@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from portaladmin.core import crypto
 
 from .base import BaseClient, every_item
+from .dataset_extras import DatasetExtrasMixin
 from .dataset_parts import DatasetSecurityMixin, HistoryMixin, MetadataMixin, ProcessingMixin, ResourcesMixin
 from .datasets import DatasetsMixin
 from .errors import (
@@ -46,6 +47,7 @@ class PortalClient(
     DatasetSecurityMixin,
     ProcessingMixin,
     HistoryMixin,
+    DatasetExtrasMixin,
     HarvestersMixin,
     UsersMixin,
     GroupsMixin,

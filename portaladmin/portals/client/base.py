@@ -371,9 +371,10 @@ class BaseClient:
     def _delete(self, path: str, params: dict | None = None) -> Any:
         return self._call("DELETE", path, params=params)
 
-    def _upload(self, path: str, fileobj: BinaryIO, *, filename: str | None, content_type: str) -> Any:
+    def _upload(self, path: str, fileobj: BinaryIO, *, filename: str | None, content_type: str,
+                fields: dict[str, str] | None = None) -> Any:
         name = filename or os.path.basename(getattr(fileobj, "name", "") or "") or "upload"
-        body = MultipartFile("file", fileobj, name, content_type)
+        body = MultipartFile("file", fileobj, name, content_type, fields=fields)
         response = self._request("POST", path, data=body, headers={"Content-Type": body.content_type})
         return self._decode(response, "POST", path)
 

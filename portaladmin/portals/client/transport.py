@@ -82,11 +82,17 @@ class MultipartFile:
     Content-Length is sent, no chunked encoding) and a `read(n)` that urllib3 calls block by block.
     """
 
-    def __init__(self, field: str, fileobj: BinaryIO, filename: str, content_type: str):
+    def __init__(self, field: str, fileobj: BinaryIO, filename: str, content_type: str,
+                 fields: dict[str, str] | None = None):
         self.boundary = uuid.uuid4().hex
         safe_name = filename.replace('"', "%22").replace("\r", "").replace("\n", "")
-        self._head = (
+        # Plain form fields (e.g. an alternative export's title) travel before the file part.
+        plain = "".join(
             f"--{self.boundary}\r\n"
+            f'Content-Disposition: form-data; name="{_safe(name)}"\r\n\r\n{value}\r\n'
+            for name, value in (fields or {}).items())
+        self._head = (
+            plain + f"--{self.boundary}\r\n"
             f'Content-Disposition: form-data; name="{field}"; filename="{safe_name}"\r\n'
             f"Content-Type: {content_type}\r\n\r\n"
         ).encode()
@@ -131,6 +137,10 @@ class MultipartFile:
             if not chunk:
                 return
             yield chunk
+
+
+def _safe(name: str) -> str:
+    return name.replace('"', "%22").replace("\r", "").replace("\n", "")
 
 
 def _remaining_size(fileobj: BinaryIO) -> int:

@@ -103,11 +103,13 @@ def validate_cron(body: dict) -> None:
 def crud(base: str, kind: str, *, key_param: str, prefix: str | None = None, key_from=None,
          validate=None, parent_param: str | None = "dataset_uid", section: str | None = None,
          create_status: int = 201, readonly: tuple[str, ...] = ("uid",), methods: str = "LCRUD",
-         parent_get=None, decorate=None):
+         parent_get=None, decorate=None, put_replaces: bool = False):
     """Register list/create/retrieve/update/delete handlers for a sub-collection stored as SandboxObject.
 
     `key_from(body)` gives the key of a new object (rulesets keyed by username or group uid); otherwise a
     fresh `<prefix>_xxxxxx` uid is generated. Writes under a dataset create a version when `section` is set.
+    `put_replaces`: a PUT replaces the object (keeping its uid) instead of merging into it — processors and field
+    configurations, whose parameters are free properties: a parameter left out of a PUT is gone.
     """
     item = base + "{" + key_param + "}/"
 
@@ -155,7 +157,7 @@ def crud(base: str, kind: str, *, key_param: str, prefix: str | None = None, key
         parent, ds = parent_of(ctx, kwargs)
         obj = obj_get(ctx.portal, kind, kwargs[key_param], parent)
         body = {k: v for k, v in ctx.json().items() if k not in readonly}
-        merged = {**obj.data, **body}
+        merged = {"uid": obj.data["uid"], **body} if put_replaces and "uid" in obj.data else {**obj.data, **body}
         if validate:
             validate(ctx, merged)
         if key_from and key_from(merged) != obj.key:

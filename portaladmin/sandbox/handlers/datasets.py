@@ -12,6 +12,7 @@ from ..api import ApiError, Ctx, deleted, invalid, not_found, ok, page_bounds, p
 from ..models import SandboxDataset, SandboxObject
 from ..status import dataset_settle_and_store, dataset_start, dataset_status
 from ..store import STR_LIST, check_types, get_dataset, new_uid, obj_create, obj_get, objects, require_fields
+from . import processing
 from . import resource_content as content
 from .common import (
     DEFAULT_SECURITY,
@@ -465,7 +466,7 @@ def _preview(ctx: Ctx, ds: SandboxDataset, body: dict) -> dict:
 def resource_preview(ctx: Ctx, dataset_uid, resource_uid):
     ds = get_dataset(ctx, dataset_uid)
     obj = obj_get(ctx.portal, "resource", resource_uid, ds.uid)
-    return 200, _preview(ctx, ds, obj.data)
+    return 200, processing.apply_processing(ctx, ds.uid, _preview(ctx, ds, obj.data))
 
 
 @route("POST", "/datasets/{dataset_uid}/resources/preview/")
@@ -551,27 +552,12 @@ def extractors(ctx: Ctx):
     return 200, EXTRACTORS
 
 
-PROCESSORS = [
-    {"type": "string_replace", "label": "Replace text", "field": "", "old": "", "new": ""},
-    {"type": "concat", "label": "Concatenate text", "fields": [], "separator": ""},
-    {"type": "geo_join", "label": "Geo join", "field": ""},
-    {"type": "normalize_date", "label": "Normalize date", "field": "", "format": ""},
-]
-
-
 @route("GET", "/processors/")
 def processor_types(ctx: Ctx):
-    return 200, PROCESSORS
+    return 200, processing.PROCESSORS
 
 
 # ---------------------------------------------------------------- processors, fields, schedules, rulesets
-
-def _need(*names):
-    def validate(ctx, body):
-        require_fields(body, names)
-        check_types(body, {"type": str, "label": str})
-    return validate
-
 
 FIELD_REQUIRED = {"rename": ("from_name", "to_name", "field_label"), "type": ("field", "type_param"),
                   "annotate": ("field", "annotation"), "description": ("field", "description"),
@@ -612,9 +598,9 @@ DATASET_PERMISSIONS = ("explore_restricted_dataset", "edit_dataset", "publish_da
 
 
 crud("/datasets/{dataset_uid}/processors/", "processor", key_param="processor_uid", prefix="pr",
-     validate=_need("type", "label"), section="processors")
+     validate=processing.validate_processor, section="processors", put_replaces=True)
 crud("/datasets/{dataset_uid}/fields/", "field", key_param="field_uid", prefix="fi", validate=_validate_field,
-     section="fields")
+     section="fields", put_replaces=True)
 crud("/datasets/{dataset_uid}/schedules/", "schedule", key_param="schedule_uid", prefix="sc",
      validate=lambda ctx, body: validate_cron(body), section="schedules")
 crud("/datasets/{dataset_uid}/security/users/", "sec_user", key_param="username",

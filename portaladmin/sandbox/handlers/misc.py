@@ -736,6 +736,14 @@ def template_field_suggest(ctx: Ctx, template_name, template_field_name):
 
 # ---------------------------------------------------------------- assets
 
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+
+
+def _looks_like_image(head: bytes) -> bool:
+    return (head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff") or head[:4] == b"GIF8"
+            or (head[:4] == b"RIFF" and head[8:12] == b"WEBP") or head.lstrip().startswith((b"<svg", b"<?xml")))
+
+
 @route("GET", "/medias/images/")
 def image_list(ctx: Ctx):
     return paginate_list(ctx, [o.data for o in objects(ctx.portal, "image")])
@@ -746,6 +754,12 @@ def image_create(ctx: Ctx):
     upload = ctx.request.FILES.get("file")
     if upload is None:
         raise invalid({"file": ["No file was submitted."]})
+    head = upload.read(16)
+    upload.seek(0)
+    if not _looks_like_image(head):  # a portal checks the content, not the name
+        raise invalid({"file": ["Upload a valid image: PNG, JPEG, GIF, WebP or SVG."]})
+    if upload.size > IMAGE_MAX_BYTES:
+        raise invalid({"file": [f"The image is too large (at most {IMAGE_MAX_BYTES // (1024 * 1024)} MB)."]})
     data = {"url": f"/assets/theme_image/{upload.name}"}
     if not objects(ctx.portal, "image").filter(key=upload.name).exists():
         obj_create(ctx.portal, "image", upload.name, data, blob=upload.read())
