@@ -31,6 +31,7 @@ from .harvesters import HarvestersMixin
 from .misc import MiscMixin
 from .pages import CodePagesMixin, StudioPagesMixin
 from .people import ApiKeysMixin, GroupsMixin, UsersMixin
+from .promote import PromoteMixin
 from .schemas import Page
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class PortalClient(
     ApiKeysMixin,
     StudioPagesMixin,
     CodePagesMixin,
+    PromoteMixin,
     MiscMixin,
     BaseClient,
 ):

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from portaladmin.promote import views
+
+app_name = "promote"
+urlpatterns = [
+    path("<str:uid>/", views.compare_view, name="compare"),
+    path("<str:uid>/dry-run/", views.dry_run_view, name="dry-run"),
+    path("<str:uid>/start/", views.start_view, name="start"),
+]

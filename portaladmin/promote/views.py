@@ -1,0 +1,95 @@
+"""Compare a dataset with its counterpart on another connection, preview the promote, start it.
+
+Roles: viewer on both connections to compare and dry-run; operator on the source and admin on the target to
+promote (a promote deletes what the target has and the source has not). No role on the target = 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from portaladmin.core.portalerrors import portal_error_message, portal_page
+from portaladmin.portals.client.errors import PortalError
+from portaladmin.portals.decorators import connection_view
+from portaladmin.portals.permissions import OPERATE, VIEW, connections_visible_to, get_connection_for
+from portaladmin.promote import services
+from portaladmin.promote.forms import PromoteForm
+
+
+def _target(request, source):
+    slug = (request.GET.get("to") or request.POST.get("to") or "").strip()
+    if not slug:
+        return None
+    if slug == source.slug:
+        raise Http404("Compare with another connection.")
+    return get_connection_for(request.user, slug, VIEW)[0]
+
+
+def _others(request, source):
+    return connections_visible_to(request.user).exclude(pk=source.pk).order_by("name")
+
+
+@require_GET
+@connection_view(VIEW)
+@portal_page(not_found="This dataset is not on the portal (or the chosen counterpart is not).")
+def compare_view(request, connection, uid):
+    target = _target(request, connection)
+    ctx = {"connection": connection, "uid": uid, "others": _others(request, connection), "target": target,
+           "chosen": request.GET.get("target", "").strip()[:100]}
+    if target is not None:
+        comparison = services.compare(source=connection, source_uid=uid, target=target, target_uid=ctx["chosen"])
+        form = PromoteForm(initial={"to": target.slug, "target": comparison.target.get("uid", ""),
+                                    "dataset_id": comparison.source["dataset_id"],
+                                    "parts": comparison.changed_parts and [
+                                        p for p in comparison.changed_parts if p in services.PROMOTABLE]
+                                    or list(services.PROMOTABLE)})
+        ctx.update(comparison=comparison, form=form,
+                   can_promote=services.can_promote(request.user, connection, target),
+                   differs=[d for d in comparison.diffs if d.changed])
+    return render(request, "promote/compare.html", ctx)
+
+
+@require_GET
+@connection_view(VIEW)
+@portal_page()
+def dry_run_view(request, connection, uid):
+    target = _target(request, connection)
+    if target is None:
+        raise Http404("Choose a connection to promote to.")
+    form = PromoteForm(request.GET)
+    if not form.is_valid():
+        return render(request, "promote/dry_run.html", {"connection": connection, "form": form, "uid": uid,
+                                                        "target": target}, status=400)
+    data = form.cleaned_data
+    comparison = services.compare(source=connection, source_uid=uid, target=target, target_uid=data["target"])
+    plans = services.dry_run(comparison=comparison, target=target, parts=data["parts"], publish=data["publish"],
+                             dataset_id=data["dataset_id"])
+    return render(request, "promote/dry_run.html", {
+        "connection": connection, "uid": uid, "target": target, "plans": plans, "form": form,
+        "total": sum(1 for p in plans for c in p.calls if c.op != "none"),
+        "can_promote": services.can_promote(request.user, connection, target)})
+
+
+@require_POST
+@connection_view(OPERATE)
+def start_view(request, connection, uid):
+    target = _target(request, connection)
+    form = PromoteForm(request.POST)
+    if target is None or not form.is_valid():
+        messages.error(request, "Choose the connection to promote to, the parts and the dataset_id.")
+        return render(request, "promote/dry_run.html", {"connection": connection, "form": form, "uid": uid,
+                                                        "target": target}, status=400)
+    data = form.cleaned_data
+    try:
+        job = services.promote_start(actor=request.user, source=connection, source_uid=uid,
+                                     dataset_id=data["dataset_id"], targets={target: data["target"]},
+                                     parts=data["parts"], publish=data["publish"], request=request)
+    except (ValueError, PortalError) as exc:
+        text = portal_error_message(exc, wrote=True) if isinstance(exc, PortalError) else str(exc)
+        messages.error(request, text)
+        return redirect(f"{request.path.rsplit('start/', 1)[0]}?to={target.slug}")
+    messages.success(request, "Promote started: one step per part; it stops at the first step the target refuses.")
+    return redirect(job.get_absolute_url())
