@@ -1,32 +1,19 @@
 """Run a plan's calls against the target portal (the only module here that writes to a portal).
 
-An uploaded file is streamed from the source's download into the target's upload (chunk by chunk, never
-held whole in memory), then the resource is created (or updated) to reference the new file.
+An uploaded file is streamed from the source's download into a spooled temporary file (memory up to
+SPOOL_BYTES, then disk: never held whole in memory), then streamed into the target's upload — the multipart
+upload needs the size before it starts, which a download in flight does not give. The resource is then
+created (or updated) to reference the new file.
 """
 
 from __future__ import annotations
 
+import tempfile
+
 from portaladmin.portals.client.errors import PortalNotFound
 from portaladmin.promote.plan import Call, Plan
 
-
-class _Stream:
-    """A read()-able file over the source download's chunks (what the client's multipart upload reads)."""
-
-    def __init__(self, chunks, name: str):
-        self._chunks, self._buffer, self.name = iter(chunks), b"", name
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            try:
-                self._buffer += next(self._chunks)
-            except StopIteration:
-                break
-        if size < 0:
-            out, self._buffer = self._buffer, b""
-        else:
-            out, self._buffer = self._buffer[:size], self._buffer[size:]
-        return out
+SPOOL_BYTES = 8 * 1024 * 1024
 
 
 def known_usernames(client, usernames) -> set[str]:
@@ -47,9 +34,11 @@ def groups_by_title(client) -> dict[str, str]:
 def _resource_body(source_client, target_client, source_uid: str, target_uid: str, call: Call) -> dict:
     body = dict(call.args["body"])
     if call.args.get("source_file_uid"):
-        chunks = source_client.resource_file_download(source_uid, call.args["source_file_uid"])
-        uploaded = target_client.resource_upload_file(target_uid, _Stream(chunks, call.args["filename"]),
-                                                      filename=call.args["filename"])
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+            for chunk in source_client.resource_file_download(source_uid, call.args["source_file_uid"]):
+                spool.write(chunk)
+            spool.seek(0)
+            uploaded = target_client.resource_upload_file(target_uid, spool, filename=call.args["filename"])
         body["datasource"] = {"type": "uploaded_file", "file": {"uid": uploaded.uid}}
     return body
 

@@ -143,7 +143,8 @@ def plan_schedules(source: dict, target: dict) -> Plan:
     plan = Plan("schedules")
     mine, theirs = Counter(source.get("schedules", [])), Counter(target.get("schedules", []))
     for cron, count in sorted(theirs.items()):
-        for uid in target["refs"]["schedules"].get(cron, [])[:max(0, count - mine.get(cron, 0))]:
+        extra = max(0, count - mine.get(cron, 0))
+        for uid in target["refs"]["schedules"].get(cron, [])[count - extra:]:  # keep the oldest ones
             plan.calls.append(Call("DELETE", f"/datasets/{T}/schedules/{uid}/", f"delete schedule {cron}",
                                    "schedules_delete", {"item_uid": uid}))
     for cron, count in sorted(mine.items()):

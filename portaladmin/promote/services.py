@@ -122,7 +122,7 @@ def _publish_step(client, source, target, target_uid, wrote) -> tuple[int, str, 
     if not one.calls:
         return 0, target_uid, {"calls": [], "writes": 0, "note": " ".join(one.notes)}
     client.dataset_publish(target_uid)
-    answer_date, _ = client.last_answer_clock()
+    answer_date = client.last_answer_clock().date
     return 1, target_uid, {"publish_sent": True, "target_uid": target_uid, "writes": 1,
                            "publish_date": answer_date.isoformat() if answer_date else ""}
 
