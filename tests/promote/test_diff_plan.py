@@ -2,7 +2,15 @@
 
 import copy
 
-from portaladmin.promote.diff import CHANGED, ONLY_SOURCE, ONLY_TARGET, SAME, diff_part, diff_snapshots, is_empty
+from portaladmin.promote.diff import (
+    CHANGED,
+    ONLY_SOURCE,
+    ONLY_TARGET,
+    SAME,
+    diff_part,
+    diff_snapshots,
+    is_empty,
+)
 from portaladmin.promote.plan import plan_part
 from portaladmin.promote.snapshot import empty_snapshot, resource_key
 

@@ -37,7 +37,9 @@ def test_diff_every_part_promote_all_then_empty_then_zero_writes(stage, prod, so
     # the target has a counterpart (same dataset_id) that differs in every part
     prod_client = client_for(prod)
     target = next(d for d in prod_client.dataset_iter() if d.dataset_id == "prod-00001")
-    from portaladmin.sandbox.models import SandboxDataset  # (a published dataset's id cannot change through the API)
+    from portaladmin.sandbox.models import (
+        SandboxDataset,  # (a published dataset's id cannot change through the API)
+    )
 
     SandboxDataset.objects.filter(portal__name="prod", uid=target.uid).update(dataset_id="stage-00001")
     prod_client.dataset_group_ruleset_create(target.uid, group_uid="dataset_managers", permissions=["edit_dataset"])
