@@ -1,0 +1,36 @@
+"""Compare a dataset of `lyon` with `bretagne`, promote it (dry run first), watch the job, compare again: empty."""
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import assert_no_csp_errors, wait_job_page_finished
+
+
+def test_compare_promote_watch_then_no_differences(admin_page, app):
+    page = admin_page
+    uid = app.shell("from portaladmin.sandbox.models import SandboxDataset; "
+                    "print(SandboxDataset.objects.get(portal__name='lyon', dataset_id='lyon-00002').uid)").split()[-1]
+    page.goto(f"{app.url}/c/lyon/datasets/{uid}/")
+    page.locator("#compare-link").click()
+    expect(page).to_have_url(re.compile(rf"/c/lyon/promote/{uid}/$"))
+
+    page.locator("select[name=to]").select_option("bretagne")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator("#compare-summary")).to_contain_text("does not exist on")
+    expect(page.locator('details.diff-part[data-part="resources"]')).to_have_attribute("open", "")
+
+    page.locator("input[name=publish]").check()
+    page.get_by_role("button", name=re.compile("Dry run")).click()
+    expect(page.locator("#dry-run-total")).to_contain_text("would be sent")
+    expect(page.locator("section[data-part=dataset] li").first).to_contain_text("POST /datasets/ — create dataset "
+                                                                                  "lyon-00002")
+    page.locator("#promote-start").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    counts = wait_job_page_finished(page)
+    assert counts["failed"] == 0 and counts["succeeded"] == counts["total"] >= 5, counts  # the differing parts + publish
+
+    page.goto(f"{app.url}/c/lyon/promote/{uid}/?to=bretagne")
+    expect(page.locator("#no-differences")).to_be_visible()
+    expect(page.locator("details.diff-part[open]")).to_have_count(0)
+    assert_no_csp_errors(page)
