@@ -199,7 +199,8 @@ ACCESS = {
     "notify:delete": (NO, LOGIN),
     "promote:compare": (VIEW, NO),
     "promote:dry-run": (VIEW, NO),
-    "promote:start": (NO, OPERATE),  # and admin on the target connection (tests/promote)
+    "promote:start": (NO, OPERATE),
+    "promote:dependents": (VIEW, NO),  # and admin on the target connection (tests/promote)
     "sandbox:index": (SUPER, SUPER),
     "sandbox:settings": (NO, SUPER),
     "sandbox:reset_log": (NO, SUPER),

@@ -7,4 +7,5 @@ urlpatterns = [
     path("<str:uid>/", views.compare_view, name="compare"),
     path("<str:uid>/dry-run/", views.dry_run_view, name="dry-run"),
     path("<str:uid>/start/", views.start_view, name="start"),
+    path("<str:uid>/dependents/", views.dependents_view, name="dependents"),
 ]

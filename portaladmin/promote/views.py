@@ -93,3 +93,14 @@ def start_view(request, connection, uid):
         return redirect(f"{request.path.rsplit('start/', 1)[0]}?to={target.slug}")
     messages.success(request, "Promote started: one step per part; it stops at the first step the target refuses.")
     return redirect(job.get_absolute_url())
+
+
+@require_GET
+@connection_view(VIEW)
+def dependents_view(request, connection, uid):
+    """The pages that reference this dataset, on every connection this person can see (a small fragment)."""
+    from portaladmin.promote.dependents import dataset_dependents
+
+    dataset_id = request.GET.get("dataset_id", "").strip()[:255]
+    found = dataset_dependents(user=request.user, dataset_id=dataset_id, uid=uid)
+    return render(request, "promote/_dependents.html", {"found": found, "dataset_id": dataset_id})

@@ -1,0 +1,67 @@
+"""Which studio and code editor pages reference a dataset, on every connection a person can see.
+
+Asked before unpublishing or deleting a dataset (the dataset's overview shows it next to those buttons).
+A page references the dataset when its content (any language, any version) names its dataset_id or its uid as a
+whole token ("roads" does not match "roads-2026"). Pages are read from each portal's list (contents included);
+a portal that cannot be read is reported, not silently skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+from portaladmin.portals.client import client_for
+from portaladmin.portals.client.errors import PortalError
+from portaladmin.portals.permissions import connections_visible_to
+
+
+@dataclass
+class Dependent:
+    connection: object
+    kind: str  # "studio" | "code"
+    key: str  # studio page uid / code page slug
+    title: str
+
+    @property
+    def url(self) -> str:
+        if self.kind == "studio":
+            return reverse("pages:studio-detail", kwargs={"conn": self.connection.slug, "uid": self.key})
+        return reverse("pages:code-detail", kwargs={"conn": self.connection.slug, "slug": self.key})
+
+
+@dataclass
+class Dependents:
+    pages: list[Dependent] = field(default_factory=list)
+    unreadable: list[tuple[object, str]] = field(default_factory=list)  # (connection, why)
+
+
+def references(text: str, names: list[str]) -> bool:
+    return any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) for name in names if name)
+
+
+def _text(raw: dict) -> str:
+    return json.dumps(raw, ensure_ascii=False, default=str)
+
+
+def dataset_dependents(*, user, dataset_id: str, uid: str = "") -> Dependents:
+    names = [dataset_id, uid]
+    found = Dependents()
+    for conn in connections_visible_to(user).order_by("name"):
+        client = client_for(conn)
+        try:
+            for page in client.studio_page_iter():
+                if references(_text(page.raw), names):
+                    title = next((c.get("title") for c in page.contents if isinstance(c, dict) and c.get("title")),
+                                 page.slug)
+                    found.pages.append(Dependent(conn, "studio", page.uid, str(title)))
+            for page in client.code_page_iter():
+                if references(_text(page.raw), names):
+                    title = next(iter(page.title.values()), "") if page.title else ""
+                    found.pages.append(Dependent(conn, "code", page.slug, str(title or page.slug)))
+        except PortalError as exc:
+            found.unreadable.append((conn, str(exc)))
+    return found
