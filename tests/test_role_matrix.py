@@ -200,7 +200,8 @@ ACCESS = {
     "promote:compare": (VIEW, NO),
     "promote:dry-run": (VIEW, NO),
     "promote:start": (NO, OPERATE),
-    "promote:dependents": (VIEW, NO),  # and admin on the target connection (tests/promote)
+    "promote:dependents": (VIEW, NO),
+    "promote:drift": (VIEW, NO),  # and admin on the target connection (tests/promote)
     "sandbox:index": (SUPER, SUPER),
     "sandbox:settings": (NO, SUPER),
     "sandbox:reset_log": (NO, SUPER),

@@ -4,6 +4,7 @@ from portaladmin.promote import views
 
 app_name = "promote"
 urlpatterns = [
+    path("drift/", views.drift_view, name="drift"),  # before <uid>/ (a dataset uid is never "drift")
     path("<str:uid>/", views.compare_view, name="compare"),
     path("<str:uid>/dry-run/", views.dry_run_view, name="dry-run"),
     path("<str:uid>/start/", views.start_view, name="start"),

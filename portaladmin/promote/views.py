@@ -104,3 +104,27 @@ def dependents_view(request, connection, uid):
     dataset_id = request.GET.get("dataset_id", "").strip()[:255]
     found = dataset_dependents(user=request.user, dataset_id=dataset_id, uid=uid)
     return render(request, "promote/_dependents.html", {"found": found, "dataset_id": dataset_id})
+
+
+@require_GET
+@connection_view(VIEW)
+def drift_view(request, connection):
+    """Datasets that differ between this connection and another, only on one, only on the other (catalogues)."""
+    from django.core.paginator import Paginator
+
+    from portaladmin.promote.drift import drift_board, drift_counts
+
+    target = _target(request, connection)
+    ctx = {"connection": connection, "target": target, "others": _others(request, connection)}
+    if target is not None:
+        rows = drift_board(source=connection, target=target)
+        show = request.GET.get("show", "differs")
+        shown = rows if show == "all" else [r for r in rows if r.status == show]
+        ctx.update(counts=drift_counts(rows), show=show,
+                   page_obj=Paginator(shown, 100).get_page(request.GET.get("page")),
+                   source_synced=_last_sync(connection), target_synced=_last_sync(target))
+    return render(request, "promote/drift.html", ctx)
+
+
+def _last_sync(connection):
+    return connection.dataset_snapshots.order_by("-synced_at").values_list("synced_at", flat=True).first()
