@@ -128,3 +128,60 @@ def drift_view(request, connection):
 
 def _last_sync(connection):
     return connection.dataset_snapshots.order_by("-synced_at").values_list("synced_at", flat=True).first()
+
+
+def _page_kind(kind: str) -> str:
+    from portaladmin.promote.pages import CODE, STUDIO
+
+    if kind not in (STUDIO, CODE):
+        raise Http404("No such kind of page.")
+    return kind
+
+
+@require_GET
+@connection_view(VIEW)
+@portal_page()
+def page_compare_view(request, connection, kind, slug):
+    """A studio or code editor page next to the page with the same slug on another connection."""
+    from portaladmin.portals.client import client_for
+    from portaladmin.promote.pages import page_diff, page_snapshot
+
+    kind = _page_kind(kind)
+    target = _target(request, connection)
+    ctx = {"connection": connection, "kind": kind, "slug": slug, "target": target,
+           "others": _others(request, connection)}
+    if target is not None:
+        source = page_snapshot(client_for(connection), kind, slug)
+        if not source["exists"]:
+            raise Http404("This page is not on the portal.")
+        rows = page_diff(source, page_snapshot(client_for(target), kind, slug))
+        ctx.update(changes=[r for r in rows if r.status != "same"], same=sum(r.status == "same" for r in rows),
+                   can_promote=services.can_promote(request.user, connection, target))
+    return render(request, "promote/page_compare.html", ctx)
+
+
+@require_POST
+@connection_view(OPERATE)
+def page_promote_view(request, connection, kind, slug):
+    from portaladmin.portals.client import client_for
+    from portaladmin.portals.permissions import ADMIN, require_role
+    from portaladmin.promote.pages import page_promote
+
+    kind = _page_kind(kind)
+    target = _target(request, connection)
+    if target is None:
+        raise Http404("Choose a connection to promote to.")
+    require_role(request.user, target, ADMIN)
+    back = f"{request.path.rsplit('promote/', 1)[0]}?to={target.slug}"
+    try:
+        result = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
+                              target_client=client_for(target), actor=request.user, target=target)
+    except (ValueError, PortalError) as exc:
+        messages.error(request, portal_error_message(exc, wrote=True) if isinstance(exc, PortalError) else str(exc))
+        return redirect(back)
+    done = f"{len(result.calls)} change{'s' if len(result.calls) != 1 else ''} sent to {target.name}."
+    if result.unknown:
+        messages.warning(request, f"{done} Not on {target.name}, so not granted: {', '.join(result.unknown)}.")
+    else:
+        messages.success(request, done if result.calls else f"Already the same on {target.name}: nothing sent.")
+    return redirect(back)
