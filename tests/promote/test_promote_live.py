@@ -151,3 +151,22 @@ def test_promote_needs_operator_on_the_source_and_admin_on_the_target(stage, pro
     with pytest.raises(PermissionDenied):
         services.promote_start(actor=viewer, source=stage, source_uid=source_uid, dataset_id="x",
                                targets={prod: ""}, parts=ALL, publish=False)
+
+
+def test_a_source_changed_during_the_promote_is_said_in_the_result(stage, prod, source_uid, promoter, sandbox_clock,
+                                                                    no_enqueue, monkeypatch):
+    from portaladmin.promote import apply
+
+    real = apply.run_plan
+    changed = []
+
+    def run_plan_while_someone_edits_the_source(plan, **kwargs):
+        if plan.part == "processors" and not changed:  # someone edits the source in the middle of the chain
+            client_for(stage).metadata_update(source_uid, "default", "title", value="Edited meanwhile")
+            changed.append(True)
+        return real(plan, **kwargs)
+
+    monkeypatch.setattr(apply, "run_plan", run_plan_while_someone_edits_the_source)
+    job = promote(promoter, stage, prod, source_uid, sandbox_clock, publish=False)
+    last = job.items.order_by("id").last()
+    assert "The source dataset changed during the promote" in last.message and last.details["source_changed"]
