@@ -170,3 +170,43 @@ def test_a_source_changed_during_the_promote_is_said_in_the_result(stage, prod, 
     job = promote(promoter, stage, prod, source_uid, sandbox_clock, publish=False)
     last = job.items.order_by("id").last()
     assert "The source dataset changed during the promote" in last.message and last.details["source_changed"]
+
+
+def test_lost_answers_and_server_errors_on_the_target_end_with_the_same_result_and_no_duplicates(
+        stage, prod, source_uid, promoter, sandbox_clock, no_enqueue):
+    """A third of the target's successful writes are APPLIED and then their answer is lost, and some requests fail
+    with 5xx: the engine gives the chain back, each step re-plans, nothing is created twice, the diff ends empty."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portaladmin.jobs import engine
+    from portaladmin.jobs.models import JobItem
+    from portaladmin.sandbox.services import set_faults
+
+    set_faults("prod", lost_answer_rate=0.3, error_rate=0.1, seed=7)
+    job = services.promote_start(actor=promoter, source=stage, source_uid=source_uid, dataset_id="stage-00001",
+                                 targets={prod: ""}, parts=ALL, publish=False)
+    engine.items_process(list(job.items.values_list("id", flat=True)))
+    for _ in range(60):  # what the worker and the beat-driven poller do, until the job ends
+        job.refresh_from_db()
+        if not job.is_active:
+            break
+        sandbox_clock.advance(1.5)
+        JobItem.objects.filter(job=job, status__in=["pending", "waiting"]).update(
+            next_poll_at=timezone.now() - timedelta(seconds=1))
+        for connection_id, ids in engine.poll_tick().items():
+            engine.poll_batch(connection_id=connection_id, item_ids=ids)
+        while no_enqueue:
+            engine.items_process(no_enqueue.pop(0))
+    assert job.status == JobStatus.SUCCEEDED, [(i.target, i.status, i.message) for i in job.items.all()]
+
+    from portaladmin.sandbox.services import request_counts
+
+    assert request_counts("prod", status=599) > 0  # answers were really lost (applied, then the socket dropped)
+    set_faults("prod", lost_answer_rate=0.0, error_rate=0.0)
+    after = services.compare(source=stage, source_uid=source_uid, target=prod)
+    assert is_empty(after.diffs), [(d.name, [(r.key, r.status) for r in d.changes]) for d in after.diffs]
+    titles = [r.title for r in client_for(prod).resource_list(after.target["uid"]).results]
+    assert sorted(titles) == sorted(set(titles))  # no resource created twice
+    assert len(client_for(prod).dataset_list(dataset_id="stage-00001").results) == 1  # nor the dataset
