@@ -67,8 +67,10 @@ def dry_run_view(request, connection, uid):
     comparison = services.compare(source=connection, source_uid=uid, target=target, target_uid=data["target"])
     plans = services.dry_run(comparison=comparison, target=target, parts=data["parts"], publish=data["publish"],
                              dataset_id=data["dataset_id"])
+    also = [c for c in _others(request, connection).exclude(pk=target.pk)
+            if services.can_promote(request.user, connection, c)]
     return render(request, "promote/dry_run.html", {
-        "connection": connection, "uid": uid, "target": target, "plans": plans, "form": form,
+        "connection": connection, "uid": uid, "target": target, "plans": plans, "form": form, "also": also,
         "total": sum(1 for p in plans for c in p.calls if c.op != "none"),
         "can_promote": services.can_promote(request.user, connection, target)})
 
@@ -83,9 +85,14 @@ def start_view(request, connection, uid):
         return render(request, "promote/dry_run.html", {"connection": connection, "form": form, "uid": uid,
                                                         "target": target}, status=400)
     data = form.cleaned_data
+    targets = {target: data["target"]}
+    for slug in request.POST.getlist("also")[:20]:  # more targets, each matched by dataset_id
+        other = get_connection_for(request.user, slug, VIEW)[0]
+        if other.pk != connection.pk:
+            targets.setdefault(other, "")
     try:
         job = services.promote_start(actor=request.user, source=connection, source_uid=uid,
-                                     dataset_id=data["dataset_id"], targets={target: data["target"]},
+                                     dataset_id=data["dataset_id"], targets=targets,
                                      parts=data["parts"], publish=data["publish"], request=request)
     except (ValueError, PortalError) as exc:
         text = portal_error_message(exc, wrote=True) if isinstance(exc, PortalError) else str(exc)

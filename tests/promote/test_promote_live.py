@@ -210,3 +210,23 @@ def test_lost_answers_and_server_errors_on_the_target_end_with_the_same_result_a
     titles = [r.title for r in client_for(prod).resource_list(after.target["uid"]).results]
     assert sorted(titles) == sorted(set(titles))  # no resource created twice
     assert len(client_for(prod).dataset_list(dataset_id="stage-00001").results) == 1  # nor the dataset
+
+
+def test_two_targets_one_refusing_the_other_goes_on(stage, prod, source_uid, promoter, sandbox_clock, no_enqueue,
+                                                    sandbox_connection):
+    from portaladmin.portals.models import Membership
+
+    prod2 = sandbox_connection("prod2", slug="prod2", name="Prod 2", api_key="promote-prod2-key-0123456789",
+                               datasets=1, users=3, groups=3, harvesters=0, pages=0)
+    Membership.objects.create(user=promoter, connection=prod2, role=Role.ADMIN)
+    limited = client_for(prod).apikey_create(label="no security", permissions=["edit_dataset", "create_dataset"])
+    prod.set_api_key(limited.key)
+    prod.save()
+    job = services.promote_start(actor=promoter, source=stage, source_uid=source_uid, dataset_id="stage-00001",
+                                 targets={prod: "", prod2: ""}, parts=ALL, publish=False)
+    job = run_worker_and_poller(job, sandbox_clock, steps=40)
+    assert job.status == JobStatus.PARTIALLY_FAILED
+    failed = {(i.connection.slug, i.payload["part"]) for i in job.items.filter(status=ItemStatus.FAILED)}
+    assert failed == {("prod", "security")}
+    assert job.items.filter(connection=prod2, status=ItemStatus.SUCCEEDED).count() == len(ALL)
+    assert is_empty(services.compare(source=stage, source_uid=source_uid, target=prod2).diffs)

@@ -69,3 +69,20 @@ def test_start_needs_admin_on_the_target(client, person, source_uid, no_enqueue)
     assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
     assert job.kind == "promote.dataset" and job.connection.slug == "prod"
     assert job.params["source"] == "stage" and job.params["parts"] == ["metadata"]
+
+
+def test_one_job_for_several_targets_each_its_own_chain(client, person, source_uid, sandbox_connection, no_enqueue):
+    third = sandbox_connection("prod2", slug="prod2", name="Prod 2", api_key="promote-prod2-key-0123456789",
+                               datasets=1, users=3, groups=3, harvesters=0, pages=0)
+    user = person("pia", Role.OPERATOR, Role.ADMIN)
+    Membership.objects.create(user=user, connection=third, role=Role.ADMIN)
+    client.force_login(user)
+    page = client.get(url("dry-run", source_uid, to="prod", dataset_id="stage-00001", parts="metadata"))
+    assert 'name="also" value="prod2"' in page.content.decode()
+    response = client.post(url("start", source_uid), {"to": "prod", "dataset_id": "stage-00001",
+                                                      "parts": ["dataset", "metadata"], "also": ["prod2"]})
+    job = Job.objects.get()
+    assert response.status_code == 302
+    assert sorted(job.connections.values_list("slug", flat=True)) == ["prod", "prod2"]
+    assert sorted(job.items.values_list("connection__slug", "payload__part")) == [
+        ("prod", "dataset"), ("prod", "metadata"), ("prod2", "dataset"), ("prod2", "metadata")]
