@@ -2,8 +2,8 @@
 
 Asked before unpublishing or deleting a dataset (the dataset's overview shows it next to those buttons).
 A page references the dataset when its content (any language, any version) names its dataset_id or its uid as a
-whole token ("roads" does not match "roads-2026"). Pages are read from each portal's list (contents included);
-a portal that cannot be read is reported, not silently skipped.
+whole token ("roads" does not match "roads-2026"). Pages are read from each portal's list (contents included),
+portals in parallel; a portal that cannot be read is reported, not silently skipped.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
-from portaladmin.portals.client import client_for
-from portaladmin.portals.client.errors import PortalError
 from portaladmin.portals.permissions import connections_visible_to
 
 
@@ -47,21 +45,30 @@ def _text(raw: dict) -> str:
     return json.dumps(raw, ensure_ascii=False, default=str)
 
 
+def _matching_pages(client, names: list[str]) -> list[tuple[str, str, str]]:
+    """(kind, key, title) of the pages of one portal that reference one of `names` (runs in a fan-out thread)."""
+    found = []
+    for page in client.studio_page_iter():
+        if references(_text(page.raw), names):
+            title = next((c.get("title") for c in page.contents if isinstance(c, dict) and c.get("title")), page.slug)
+            found.append(("studio", page.uid, str(title)))
+    for page in client.code_page_iter():
+        if references(_text(page.raw), names):
+            title = next(iter(page.title.values()), "") if page.title else ""
+            found.append(("code", page.slug, str(title or page.slug)))
+    return found
+
+
 def dataset_dependents(*, user, dataset_id: str, uid: str = "") -> Dependents:
+    """Every visible connection's pages are read in parallel (fleet.parallel: bounded threads and time)."""
+    from portaladmin.fleet.parallel import fan_out
+
     names = [dataset_id, uid]
     found = Dependents()
-    for conn in connections_visible_to(user).order_by("name"):
-        client = client_for(conn)
-        try:
-            for page in client.studio_page_iter():
-                if references(_text(page.raw), names):
-                    title = next((c.get("title") for c in page.contents if isinstance(c, dict) and c.get("title")),
-                                 page.slug)
-                    found.pages.append(Dependent(conn, "studio", page.uid, str(title)))
-            for page in client.code_page_iter():
-                if references(_text(page.raw), names):
-                    title = next(iter(page.title.values()), "") if page.title else ""
-                    found.pages.append(Dependent(conn, "code", page.slug, str(title or page.slug)))
-        except PortalError as exc:
-            found.unreadable.append((conn, str(exc)))
+    for outcome in fan_out(list(connections_visible_to(user).order_by("name")),
+                           lambda client: _matching_pages(client, names)):
+        if outcome.error:
+            found.unreadable.append((outcome.connection, outcome.error))
+        else:
+            found.pages.extend(Dependent(outcome.connection, *row) for row in outcome.value)
     return found

@@ -12,6 +12,16 @@ PROD_KEY = "promote-prod-key-0123456789"
 FILE_BYTES = b"year;region;population\n2024;North;1200\n2025;South;1300\n"
 
 
+@pytest.fixture(autouse=True)
+def _close_pooled_clients():
+    """Close the pooled clients' keep-alive sockets before the live server stops (else its threads complain)."""
+    from portaladmin.portals.client import clear_client_cache
+
+    clear_client_cache()
+    yield
+    clear_client_cache()
+
+
 @pytest.fixture
 def stage(sandbox_connection):
     return sandbox_connection("stage", slug="stage", name="Stage", api_key=STAGE_KEY, datasets=2, users=8, groups=3,

@@ -56,3 +56,11 @@ def test_the_dataset_overview_loads_the_check_next_to_unpublish(client, make_use
     assert f'hx-get="{check}?dataset_id=stage-00001"' in overview
     fragment = client.get(check, {"dataset_id": "stage-00001"}).content.decode()
     assert "2 pages reference this dataset" in fragment and "Roads map" in fragment
+
+
+def test_a_portal_that_cannot_be_read_is_reported_not_skipped(make_user, make_connection, stage, live_server):
+    broken = make_connection("broken", base_url=f"{live_server.url}/sandbox/stage", api_key="not-the-key")
+    user = make_user("bo", role=Role.VIEWER, connection=stage)
+    Membership.objects.create(user=user, connection=broken, role=Role.VIEWER)
+    found = dataset_dependents(user=user, dataset_id="stage-00001")
+    assert [(conn.slug, "key" in why) for conn, why in found.unreadable] == [("broken", True)]
