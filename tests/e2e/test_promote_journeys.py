@@ -12,6 +12,8 @@ def test_compare_promote_watch_then_no_differences(admin_page, app):
     uid = app.shell("from portaladmin.sandbox.models import SandboxDataset; "
                     "print(SandboxDataset.objects.get(portal__name='lyon', dataset_id='lyon-00002').uid)").split()[-1]
     page.goto(f"{app.url}/c/lyon/datasets/{uid}/")
+    # next to Unpublish / Delete: which pages (on every portal) reference this dataset — loaded after the page
+    expect(page.locator("#dataset-dependents")).to_contain_text("No studio or code editor page you can see")
     page.locator("#compare-link").click()
     expect(page).to_have_url(re.compile(rf"/c/lyon/promote/{uid}/$"))
 
