@@ -7,6 +7,7 @@ and folded on the screen; the drift board and the "diff empty after promote" che
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,12 +69,28 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
+SECRET_KEYS = re.compile(r"pass(word)?|secret|token|api_?key|authorization|credential", re.IGNORECASE)
+MASK = "••••••"
+
+
+def masked(value: Any) -> Any:
+    """What is shown of a value: secrets a portal might echo in a resource's datasource (passwords, tokens,
+    header values) are masked, whatever the nesting. Comparison still uses the real values."""
+    if isinstance(value, dict):
+        if "name" in value and "value" in value and SECRET_KEYS.search(str(value.get("name"))):
+            return {**value, "value": MASK}  # an HTTP header {"name": "Authorization", "value": …}
+        return {k: (MASK if SECRET_KEYS.search(str(k)) and v not in (None, "") else masked(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
+
+
 def show(value: Any) -> str:
     if value is MISSING:
         return ""
     if isinstance(value, str):
         return value
-    return json.dumps(value, sort_keys=True, indent=1, default=str, ensure_ascii=False)
+    return json.dumps(masked(value), sort_keys=True, indent=1, default=str, ensure_ascii=False)
 
 
 def _keyed(source: dict, target: dict) -> list[Row]:

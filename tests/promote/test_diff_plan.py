@@ -168,3 +168,15 @@ def test_plan_publish_only_when_needed():
     assert plan_part("publication", snap(), snap()).calls == []
     assert [c.op for c in plan_part("publication", snap(), snap(), wrote=True).calls] == ["publish"]
     assert plan_part("publication", unpublished, unpublished).notes
+
+
+def test_secrets_in_a_datasource_are_masked_on_screen_but_compared():
+    from portaladmin.promote.diff import MASK, Row
+
+    source = {"type": "http", "auth": {"type": "basic", "password": "hunter2"},
+              "headers": [{"name": "Authorization", "value": "Bearer abc"}, {"name": "Accept", "value": "text/csv"}]}
+    target = {**source, "auth": {"type": "basic", "password": "other"}}
+    row = Row("url:/x", source, target)
+    assert row.status == CHANGED  # the real values differ
+    assert "hunter2" not in row.source_text and "Bearer abc" not in row.source_text and MASK in row.source_text
+    assert "text/csv" in row.source_text
