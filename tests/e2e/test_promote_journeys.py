@@ -36,3 +36,23 @@ def test_compare_promote_watch_then_no_differences(admin_page, app):
     expect(page.locator("#no-differences")).to_be_visible()
     expect(page.locator("details.diff-part[open]")).to_have_count(0)
     assert_no_csp_errors(page)
+
+
+def test_promote_screens_fit_a_phone_and_pass_axe(admin_page, app):
+    from .test_phone_and_a11y_journeys import PHONE, page_overflow, run_axe
+
+    page = admin_page
+    uid = app.shell("from portaladmin.sandbox.models import SandboxDataset; "
+                    "print(SandboxDataset.objects.get(portal__name='lyon', dataset_id='lyon-00003').uid)").split()[-1]
+    paths = [f"/c/lyon/promote/{uid}/?to=bretagne",
+             f"/c/lyon/promote/{uid}/dry-run/?to=bretagne&dataset_id=lyon-00003&parts=dataset&parts=resources",
+             "/c/lyon/promote/drift/?to=bretagne&show=all", "/c/lyon/promote/pages/code/home/?to=bretagne"]
+    for width in (1400, PHONE["width"]):
+        page.set_viewport_size({"width": width, "height": 844})
+        for path in paths:
+            response = page.goto(app.url + path)
+            assert response.ok, f"{path}: {response.status}"
+            page.wait_for_load_state("networkidle")
+            assert run_axe(page) == [], path
+            if width == PHONE["width"]:
+                assert page_overflow(page) <= 0, path
