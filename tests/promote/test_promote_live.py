@@ -5,7 +5,7 @@ import pytest
 from portaladmin.audit.models import AuditEvent
 from portaladmin.jobs.models import ItemStatus, JobStatus
 from portaladmin.jobs.services import job_retry_failed
-from portaladmin.portals.client import client_for
+from portaladmin.portals.client import clear_client_cache, client_for
 from portaladmin.portals.models import Role
 from portaladmin.promote import services
 from portaladmin.promote.diff import is_empty
@@ -124,6 +124,7 @@ def test_a_target_refusing_a_step_stops_its_chain_with_the_portals_message(stage
                                                                              sandbox_clock, no_enqueue):
     # prod's key may edit and create datasets but not manage their security
     limited = client_for(prod).apikey_create(label="no security", permissions=["edit_dataset", "create_dataset"])
+    clear_client_cache()  # close the old key's pooled sockets (a replaced client is dropped, never closed)
     prod.set_api_key(limited.key)
     prod.save()
     job = promote(promoter, stage, prod, source_uid, sandbox_clock)
@@ -220,6 +221,7 @@ def test_two_targets_one_refusing_the_other_goes_on(stage, prod, source_uid, pro
                                datasets=1, users=3, groups=3, harvesters=0, pages=0)
     Membership.objects.create(user=promoter, connection=prod2, role=Role.ADMIN)
     limited = client_for(prod).apikey_create(label="no security", permissions=["edit_dataset", "create_dataset"])
+    clear_client_cache()  # close the old key's pooled sockets (a replaced client is dropped, never closed)
     prod.set_api_key(limited.key)
     prod.save()
     job = services.promote_start(actor=promoter, source=stage, source_uid=source_uid, dataset_id="stage-00001",
