@@ -62,7 +62,7 @@ def read_metadata(client, uid: str) -> dict[str, dict[str, Any]]:
 
 def read_resources(client, uid: str, *, with_sizes: bool = True) -> tuple[dict, dict]:
     """({key: comparable resource}, {key: {"uid", "file_uid"}}). Uploaded files are compared by name and size
-    (the size is counted by streaming the download: the API says no size)."""
+    (the size from the download's Content-Length, else counted by streaming it: the API says no size)."""
     resources, refs = {}, {}
     for res in _all_pages(lambda **kw: client.resource_list(uid, **kw)):
         source = dict(res.datasource or {})
@@ -74,7 +74,7 @@ def read_resources(client, uid: str, *, with_sizes: bool = True) -> tuple[dict, 
                 try:
                     filename = client.resource_file_get(uid, file_uid).filename or file_uid
                     if with_sizes:
-                        size = sum(len(chunk) for chunk in client.resource_file_download(uid, file_uid))
+                        size = client.resource_file_size(uid, file_uid)
                 except PortalNotFound:
                     filename = f"{file_uid} (file missing)"
             source = {"type": "uploaded_file", "file": {"name": filename, "size": size}}

@@ -32,3 +32,26 @@ def test_resource_file_download_is_streamed_in_chunks(local_portal):
     assert len(first) <= 8192
     assert first + b"".join(chunks) == data
     client.close()
+
+
+def test_resource_file_size_reads_the_length_without_the_body_or_counts_it(local_portal):
+    from portaladmin.portals.client import PortalClient
+
+    data = b"x;y\n" + b"1;2\n" * 1000
+    local_portal.route("GET", "/datasets/da_1/resources/files/a.csv/download/", raw=data,
+                       headers={"Content-Type": "application/octet-stream"})
+    client = PortalClient(base_url=local_portal.url, api_key=CANARY_KEY, timeout=(2, 10))
+    assert client.resource_file_size("da_1", "a.csv") == len(data)
+    client.close()
+
+
+def test_resource_file_size_counts_when_no_length_is_sent(portal, monkeypatch):
+    class NoLength:  # a chunked answer: no Content-Length
+        headers: dict = {}
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(portal, "_request", lambda *a, **kw: NoLength())
+    monkeypatch.setattr(portal, "resource_file_download", lambda uid, file_uid: iter([b"123", b"45"]))
+    assert portal.resource_file_size("da_abc123", "b.csv") == 5
