@@ -78,7 +78,11 @@ def read_resources(client, uid: str, *, with_sizes: bool = True) -> tuple[dict, 
                 except PortalNotFound:
                     filename = f"{file_uid} (file missing)"
             source = {"type": "uploaded_file", "file": {"name": filename, "size": size}}
-        key = resource_key(source, res.title, filename)
+        key = base = resource_key(source, res.title, filename)
+        n = 1
+        while key in resources:  # two resources from the same URL (e.g. two extractors): kept apart, in order
+            n += 1
+            key = f"{base} #{n}"
         resources[key] = {"title": res.title, "type": res.type, "params": res.params or {}, "datasource": source}
         refs[key] = {"uid": res.uid, "file_uid": file_uid}
     return resources, refs

@@ -180,3 +180,20 @@ def test_secrets_in_a_datasource_are_masked_on_screen_but_compared():
     assert row.status == CHANGED  # the real values differ
     assert "hunter2" not in row.source_text and "Bearer abc" not in row.source_text and MASK in row.source_text
     assert "text/csv" in row.source_text
+
+
+def test_two_resources_from_the_same_url_are_both_kept():
+    from types import SimpleNamespace
+
+    from portaladmin.portals.client.schemas import Page
+    from portaladmin.promote.snapshot import read_resources
+
+    def res(uid, kind):
+        return SimpleNamespace(uid=uid, title="data", type=kind, params={},
+                               datasource={"type": "http", "relative_url": "/d"})
+
+    client = SimpleNamespace(resource_list=lambda uid, **kw: Page(
+        total_count=2, results=[res("re_1", "csvfile"), res("re_2", "jsonfile")] if kw["offset"] == 0 else []))
+    resources, refs = read_resources(client, "da_1")
+    assert {k: v["type"] for k, v in resources.items()} == {"url:/d": "csvfile", "url:/d #2": "jsonfile"}
+    assert refs["url:/d #2"]["uid"] == "re_2"
