@@ -86,3 +86,14 @@ def test_one_job_for_several_targets_each_its_own_chain(client, person, source_u
     assert sorted(job.connections.values_list("slug", flat=True)) == ["prod", "prod2"]
     assert sorted(job.items.values_list("connection__slug", "payload__part")) == [
         ("prod", "dataset"), ("prod", "metadata"), ("prod2", "dataset"), ("prod2", "metadata")]
+
+
+def test_the_job_page_lists_each_steps_calls(client, person, source_uid, sandbox_clock, no_enqueue):
+    from tests.sandbox_fixtures import run_worker_and_poller
+
+    client.force_login(person("pia", Role.OPERATOR, Role.ADMIN))
+    client.post(url("start", source_uid), {"to": "prod", "dataset_id": "stage-00001", "parts": ["dataset", "schedules"]})
+    job = run_worker_and_poller(Job.objects.get(), sandbox_clock, steps=20)
+    html = client.get(job.get_absolute_url()).content.decode()
+    assert "POST /datasets/ — create dataset stage-00001" in html
+    assert "create schedule 30 2 * * 1" in html
