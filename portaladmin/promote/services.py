@@ -99,6 +99,8 @@ def _step(part, *, source_client, target_client, source_uid, target_uid, dataset
     source = read_snapshot(source_client, source_uid, parts=reads)
     target = read_snapshot(target_client, target_uid, parts=reads) if target_uid else empty_snapshot(dataset_id)
     if part == "publication":
+        if not target_uid:
+            raise _Refused("The dataset does not exist on this portal: nothing to publish.")
         return _publish_step(target_client, source, target, target_uid, wrote)
     extra = _principals(target_client, source) if part == "security" else {}
     one = plan.plan_part(part, source, target, dataset_id=dataset_id, **extra)
