@@ -9,6 +9,7 @@ writes only what differs, so promoting an unchanged page again writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from portaladmin.audit.services import audit_remote_write
 from portaladmin.portals.client.errors import PortalNotFound
@@ -88,9 +89,10 @@ class PageResult:
     unknown: list[str] = field(default_factory=list)
 
 
-def page_promote(*, kind: str, slug: str, source_client, target_client, actor, target) -> PageResult:
+def page_promote(*, kind: str, slug: str, source_client, target_client, actor, target,
+                 dry_run: bool = False) -> PageResult:
     """Make the target's page like the source's (one audited call per change). PortalErrors are raised at the
-    first refused call; what was sent before stays, and is listed."""
+    first refused call; what was sent before stays, and is listed. `dry_run`: list the calls, send none."""
     result = PageResult()
     source = page_snapshot(source_client, kind, slug)
     dest = page_snapshot(target_client, kind, slug)
@@ -98,6 +100,9 @@ def page_promote(*, kind: str, slug: str, source_client, target_client, actor, t
         raise ValueError("The page does not exist on the source.")
 
     def call(line: str, fn, *args, **kwargs):
+        if dry_run:
+            result.calls.append(line)
+            return SimpleNamespace(slug=slug, uid="{new page}")
         with audit_remote_write(action="promote.page", actor=actor, connection=target, target=f"{kind}:{slug}",
                                 extra={"call": line}):
             answer = fn(*args, **kwargs)

@@ -151,7 +151,7 @@ def _page_kind(kind: str) -> str:
 def page_compare_view(request, connection, kind, slug):
     """A studio or code editor page next to the page with the same slug on another connection."""
     from portaladmin.portals.client import client_for
-    from portaladmin.promote.pages import page_diff, page_snapshot
+    from portaladmin.promote.pages import page_diff, page_promote, page_snapshot
 
     kind = _page_kind(kind)
     target = _target(request, connection)
@@ -162,7 +162,11 @@ def page_compare_view(request, connection, kind, slug):
         if not source["exists"]:
             raise Http404("This page is not on the portal.")
         rows = page_diff(source, page_snapshot(client_for(target), kind, slug))
-        ctx.update(changes=[r for r in rows if r.status != "same"], same=sum(r.status == "same" for r in rows),
+        changes = [r for r in rows if r.status != "same"]
+        planned = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
+                               target_client=client_for(target), actor=request.user, target=target,
+                               dry_run=True) if changes else None
+        ctx.update(changes=changes, same=sum(r.status == "same" for r in rows), planned=planned,
                    can_promote=services.can_promote(request.user, connection, target))
     return render(request, "promote/page_compare.html", ctx)
 

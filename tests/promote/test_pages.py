@@ -62,8 +62,13 @@ def test_page_compare_screen_and_promote_needs_admin_on_the_target(client, make_
     Membership.objects.create(user=user, connection=prod, role=Role.OPERATOR)
     client.force_login(user)
     compare = reverse("promote:page-compare", kwargs={"conn": "stage", "kind": "code", "slug": "home"})
+    from portaladmin.sandbox.services import reset_request_log
+
+    reset_request_log("prod")
     html = client.get(compare, {"to": "prod"}).content.decode()
     assert 'data-key="description"' in html and "admin role on Prod" in html
+    assert "PUT /code_editor_pages/home/ — update" in html  # the dry run lists the call …
+    assert portal_writes("prod") == 0  # … and sends nothing
     promote = reverse("promote:page-promote", kwargs={"conn": "stage", "kind": "code", "slug": "home"})
     assert client.post(promote, {"to": "prod"}).status_code == 403
     Membership.objects.filter(user=user, connection=prod).update(role=Role.ADMIN)
