@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "portaladmin.people",
     "portaladmin.harvesters",
     "portaladmin.pages",
+    "portaladmin.promote",
     "portaladmin.fleet",
     "portaladmin.notify",
 ]

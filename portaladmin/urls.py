@@ -22,6 +22,7 @@ urlpatterns = [
     path("c/<slug:conn>/", include("portaladmin.people.urls")),
     path("c/<slug:conn>/harvesters/", include("portaladmin.harvesters.urls")),
     path("c/<slug:conn>/pages/", include("portaladmin.pages.urls")),
+    path("c/<slug:conn>/promote/", include("portaladmin.promote.urls")),
 ]
 
 if settings.SANDBOX_ENABLED:

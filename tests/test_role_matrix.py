@@ -239,6 +239,13 @@ ACCESS = {
     "notify:test": (NO, LOGIN),
     "notify:secret": (NO, LOGIN),
     "notify:delete": (NO, LOGIN),
+    "promote:compare": (VIEW, NO),
+    "promote:dry-run": (VIEW, NO),
+    "promote:start": (NO, OPERATE),
+    "promote:dependents": (VIEW, NO),
+    "promote:drift": (VIEW, NO),
+    "promote:page-compare": (VIEW, NO),
+    "promote:page-promote": (NO, OPERATE),  # and admin on the target connection (tests/promote)  # and admin on the target connection (tests/promote)
     "sandbox:index": (SUPER, SUPER),
     "sandbox:settings": (NO, SUPER),
     "sandbox:reset_log": (NO, SUPER),

@@ -32,6 +32,7 @@ from .harvesters import HarvestersMixin
 from .misc import MiscMixin
 from .pages import CodePagesMixin, StudioPagesMixin
 from .people import ApiKeysMixin, GroupsMixin, UsersMixin
+from .promote import PromoteMixin
 from .resources import ResourceOpsMixin
 from .schemas import Page
 
@@ -54,6 +55,7 @@ class PortalClient(
     ApiKeysMixin,
     StudioPagesMixin,
     CodePagesMixin,
+    PromoteMixin,
     MiscMixin,
     BaseClient,
 ):

@@ -58,6 +58,9 @@ class Download:
     length: int | None
     chunks: Iterator[bytes]
 
+    def __iter__(self) -> Iterator[bytes]:
+        return self.chunks
+
     def close(self) -> None:
         close = getattr(self.chunks, "close", None)
         if close is not None:

@@ -1,0 +1,191 @@
+"""Compare, dry-run and promote a dataset from one connection to others (reads here; writes only in run_steps,
+which the job engine calls in the worker)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+
+from portaladmin.jobs.registry import ItemResult
+from portaladmin.portals.client import client_for
+from portaladmin.portals.client.errors import PortalError, PortalRateLimited, PortalUnavailable
+from portaladmin.portals.models import Connection
+from portaladmin.portals.permissions import ADMIN, OPERATE, has_role
+from portaladmin.promote import apply, plan
+from portaladmin.promote.diff import PartDiff, diff_snapshots
+from portaladmin.promote.jobs_kinds import KIND
+from portaladmin.promote.snapshot import PART_LABELS, PARTS, empty_snapshot, find_counterpart, read_snapshot
+
+PROMOTABLE = ("dataset", "metadata", "resources", "processors", "fields", "schedules", "security")
+# What each step reads on each side ("dataset" needs the default metadata and the security to create it).
+READS = {"dataset": ("metadata", "security"), "publication": ()}
+
+
+@dataclass
+class Comparison:
+    source: dict
+    target: dict
+    diffs: list[PartDiff] = field(default_factory=list)
+
+    @property
+    def changed_parts(self) -> list[str]:
+        return [d.name for d in self.diffs if d.changed]
+
+
+def target_uid_for(*, client, dataset_id: str, chosen_uid: str = "") -> str:
+    """The counterpart on the target: the dataset chosen by hand, else the one with the same dataset_id."""
+    if chosen_uid:
+        return chosen_uid
+    found = find_counterpart(client, dataset_id)
+    return found.uid if found else ""
+
+
+def compare(*, source: Connection, source_uid: str, target: Connection, target_uid: str = "") -> Comparison:
+    """Read both datasets and diff them (two portals, a few dozen GETs; nothing is written)."""
+    one = read_snapshot(client_for(source), source_uid)
+    target_client = client_for(target)
+    uid = target_uid_for(client=target_client, dataset_id=one["dataset_id"], chosen_uid=target_uid)
+    other = read_snapshot(target_client, uid) if uid else empty_snapshot(one["dataset_id"])
+    return Comparison(one, other, diff_snapshots(one, other))
+
+
+def _principals(target_client, source_snap: dict) -> dict:
+    users = list(source_snap.get("security", {}).get("users", {}))
+    return {"known_users": apply.known_usernames(target_client, users),
+            "target_groups": apply.groups_by_title(target_client)}
+
+
+def dry_run(*, comparison: Comparison, target: Connection, parts, publish: bool, dataset_id: str) -> list[plan.Plan]:
+    """The calls a promote would make now, part by part (reads the target's users and groups for security)."""
+    plans, wrote = [], False
+    for part in parts:
+        if part == "security":
+            extra = _principals(client_for(target), comparison.source)
+        else:
+            extra = {}
+        one = plan.plan_part(part, comparison.source, comparison.target, dataset_id=dataset_id, wrote=wrote,
+                             **extra)
+        wrote = wrote or any(c.op not in ("none", "publish") for c in one.calls)
+        plans.append(one)
+    if publish:
+        plans.append(plan.plan_part("publication", comparison.source, comparison.target, wrote=wrote))
+    return plans
+
+
+def promote_start(*, actor, source: Connection, source_uid: str, dataset_id: str, targets: dict[Connection, str],
+                  parts, publish: bool, request=None):
+    """One job: a step per part and per target. Needs operator on the source and admin on every target."""
+    from portaladmin.jobs.services import job_create
+
+    if not has_role(actor, source, OPERATE):
+        raise PermissionDenied(f"Promoting needs the operator role on {source.name}.")
+    steps = [p for p in PARTS if p in parts and p in PROMOTABLE] + (["publication"] if publish else [])
+    if not steps:
+        raise ValueError("Choose at least one part to promote.")
+    items = {conn: [{"target": f"{dataset_id} · {PART_LABELS[p].lower()}", "label": PART_LABELS[p],
+                     "payload": {"part": p}} for p in steps] for conn in targets}
+    params = {"source_connection": source.pk, "source": source.slug, "source_uid": source_uid,
+              "dataset_id": dataset_id, "parts": steps, "publish": publish,
+              "target_uids": {str(conn.pk): uid for conn, uid in targets.items()}}
+    names = ", ".join(conn.name for conn in targets)
+    return job_create(kind=KIND, actor=actor, targets=items, params=params, request=request,
+                      title=f"Promote {dataset_id} from {source.name} to {names}")
+
+
+def _step(part, *, source_client, target_client, source_uid, target_uid, dataset_id, wrote) -> tuple[int, str, dict]:
+    """Run one step: read both sides, plan, write. Returns (writes, target uid, details)."""
+    reads = READS.get(part, (part,))
+    source = read_snapshot(source_client, source_uid, parts=reads)
+    target = read_snapshot(target_client, target_uid, parts=reads) if target_uid else empty_snapshot(dataset_id)
+    if part == "publication":
+        if not target_uid:
+            raise _Refused("The dataset does not exist on this portal: nothing to publish.")
+        return _publish_step(target_client, source, target, target_uid, wrote)
+    extra = _principals(target_client, source) if part == "security" else {}
+    one = plan.plan_part(part, source, target, dataset_id=dataset_id, **extra)
+    if not target_uid and part != "dataset" and one.calls:
+        raise _Refused("The dataset does not exist on this portal (the 'Dataset' step creates it).")
+    writes, created = apply.run_plan(one, target_client=target_client, target_uid=target_uid,
+                                     source_client=source_client, source_uid=source_uid)
+    details = {"calls": [c.line for c in one.calls][:200], "writes": writes}
+    if one.unknown:
+        details["unknown_principals"] = one.unknown
+        raise _Refused("Not on this portal, so not granted (map them by hand): " + ", ".join(one.unknown) + ".",
+                       details)
+    return writes, created or target_uid, details
+
+
+def _publish_step(client, source, target, target_uid, wrote) -> tuple[int, str, dict]:
+    status = client.dataset_status(target_uid)
+    if not status.is_terminal:  # an earlier attempt's publish is running: watch it, do not send again
+        return 0, target_uid, {"publish_sent": True, "target_uid": target_uid}
+    one = plan.plan_publish(source, target, wrote=wrote)
+    if not one.calls:
+        return 0, target_uid, {"calls": [], "writes": 0, "note": " ".join(one.notes)}
+    client.dataset_publish(target_uid)
+    answer_date = client.last_answer_clock().date
+    return 1, target_uid, {"publish_sent": True, "target_uid": target_uid, "writes": 1,
+                           "publish_date": answer_date.isoformat() if answer_date else ""}
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.details = details or {}
+
+
+def run_steps(*, target_client, items: list) -> dict[int, ItemResult]:
+    """The worker side of one target's chain (called by the engine with the chunk's items, in order)."""
+    job = items[0].job
+    params = job.params
+    source = Connection.objects.get(pk=params["source_connection"])
+    if not has_role(job.started_by, source, OPERATE):
+        reason = f"Refused: the person who started this job no longer has the operator role on {source.name}."
+        return {item.pk: ItemResult(False, reason) for item in items}
+    source_client = client_for(source)
+    dataset_id = params["dataset_id"]
+    target_uid = target_uid_for(client=target_client, dataset_id=dataset_id,
+                                chosen_uid=params.get("target_uids", {}).get(str(items[0].connection_id), ""))
+    before = source_client.dataset_get(params["source_uid"]).updated_at
+    results: dict[int, ItemResult] = {}
+    stopped, wrote = "", False
+    for item in items:
+        part = item.payload.get("part", "")
+        if stopped:
+            results[item.pk] = ItemResult(False, f"Not run: the “{stopped}” step did not succeed on this portal.")
+            continue
+        try:
+            writes, target_uid, details = _step(part, source_client=source_client, target_client=target_client,
+                                                source_uid=params["source_uid"], target_uid=target_uid,
+                                                dataset_id=dataset_id, wrote=wrote)
+        except (PortalRateLimited, PortalUnavailable):
+            raise  # temporary: the engine gives the chunk back and retries it; done steps will plan nothing
+        except (PortalError, _Refused) as exc:
+            stopped = _part_label(part)
+            results[item.pk] = ItemResult(False, f"{stopped}: {exc}", getattr(exc, "details", {}) or {})
+            continue
+        wrote = wrote or (writes > 0 and part != "publication")
+        details = {**details, "target_uid": target_uid}
+        if details.get("publish_sent"):
+            message = "Publish sent; watching until the dataset is idle."
+        elif writes:
+            message = f"{writes} change{'s' if writes != 1 else ''} written."
+        else:
+            message = details.get("note") or "Already the same: nothing written."
+        results[item.pk] = ItemResult(True, message, details)
+    after = source_client.dataset_get(params["source_uid"]).updated_at
+    if after != before:
+        last = items[-1].pk
+        note = " The source dataset changed during the promote: compare again."
+        results[last] = ItemResult(results[last].ok, results[last].message + note,
+                                   {**results[last].details, "source_changed": True})
+    return results
+
+
+def _part_label(part: str) -> str:
+    return PART_LABELS.get(part, part)
+
+
+def can_promote(user, source: Connection, target: Connection) -> bool:
+    return has_role(user, source, OPERATE) and has_role(user, target, ADMIN)

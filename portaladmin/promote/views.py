@@ -1,0 +1,198 @@
+"""Compare a dataset with its counterpart on another connection, preview the promote, start it.
+
+Roles: viewer on both connections to compare and dry-run; operator on the source and admin on the target to
+promote (a promote deletes what the target has and the source has not). No role on the target = 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from portaladmin.core.portalerrors import portal_error_message, portal_page
+from portaladmin.portals.client.errors import PortalError
+from portaladmin.portals.decorators import connection_view
+from portaladmin.portals.permissions import OPERATE, VIEW, connections_visible_to, get_connection_for
+from portaladmin.promote import services
+from portaladmin.promote.forms import PromoteForm
+
+
+def _target(request, source):
+    slug = (request.GET.get("to") or request.POST.get("to") or "").strip()
+    if not slug:
+        return None
+    if slug == source.slug:
+        raise Http404("Compare with another connection.")
+    return get_connection_for(request.user, slug, VIEW)[0]
+
+
+def _others(request, source):
+    return connections_visible_to(request.user).exclude(pk=source.pk).order_by("name")
+
+
+@require_GET
+@connection_view(VIEW)
+@portal_page(not_found="This dataset is not on the portal (or the chosen counterpart is not).")
+def compare_view(request, connection, uid):
+    target = _target(request, connection)
+    ctx = {"connection": connection, "uid": uid, "others": _others(request, connection), "target": target,
+           "chosen": request.GET.get("target", "").strip()[:100]}
+    if target is not None:
+        comparison = services.compare(source=connection, source_uid=uid, target=target, target_uid=ctx["chosen"])
+        form = PromoteForm(initial={"to": target.slug, "target": comparison.target.get("uid", ""),
+                                    "dataset_id": comparison.source["dataset_id"],
+                                    "parts": comparison.changed_parts and [
+                                        p for p in comparison.changed_parts if p in services.PROMOTABLE]
+                                    or list(services.PROMOTABLE)})
+        ctx.update(comparison=comparison, form=form,
+                   can_promote=services.can_promote(request.user, connection, target),
+                   differs=[d for d in comparison.diffs if d.changed])
+    return render(request, "promote/compare.html", ctx)
+
+
+@require_GET
+@connection_view(VIEW)
+@portal_page()
+def dry_run_view(request, connection, uid):
+    target = _target(request, connection)
+    if target is None:
+        raise Http404("Choose a connection to promote to.")
+    form = PromoteForm(request.GET)
+    if not form.is_valid():
+        return render(request, "promote/dry_run.html", {"connection": connection, "form": form, "uid": uid,
+                                                        "target": target}, status=400)
+    data = form.cleaned_data
+    comparison = services.compare(source=connection, source_uid=uid, target=target, target_uid=data["target"])
+    plans = services.dry_run(comparison=comparison, target=target, parts=data["parts"], publish=data["publish"],
+                             dataset_id=data["dataset_id"])
+    also = [c for c in _others(request, connection).exclude(pk=target.pk)
+            if services.can_promote(request.user, connection, c)]
+    return render(request, "promote/dry_run.html", {
+        "connection": connection, "uid": uid, "target": target, "plans": plans, "form": form, "also": also,
+        "total": sum(1 for p in plans for c in p.calls if c.op != "none"),
+        "can_promote": services.can_promote(request.user, connection, target)})
+
+
+@require_POST
+@connection_view(OPERATE)
+def start_view(request, connection, uid):
+    target = _target(request, connection)
+    form = PromoteForm(request.POST)
+    if target is None or not form.is_valid():
+        messages.error(request, "Choose the connection to promote to, the parts and the dataset_id.")
+        return render(request, "promote/dry_run.html", {"connection": connection, "form": form, "uid": uid,
+                                                        "target": target}, status=400)
+    data = form.cleaned_data
+    targets = {target: data["target"]}
+    for slug in request.POST.getlist("also")[:20]:  # more targets, each matched by dataset_id
+        other = get_connection_for(request.user, slug, VIEW)[0]
+        if other.pk != connection.pk:
+            targets.setdefault(other, "")
+    try:
+        job = services.promote_start(actor=request.user, source=connection, source_uid=uid,
+                                     dataset_id=data["dataset_id"], targets=targets,
+                                     parts=data["parts"], publish=data["publish"], request=request)
+    except (ValueError, PortalError) as exc:
+        text = portal_error_message(exc, wrote=True) if isinstance(exc, PortalError) else str(exc)
+        messages.error(request, text)
+        return redirect(f"{request.path.rsplit('start/', 1)[0]}?to={target.slug}")
+    messages.success(request, "Promote started: one step per part; it stops at the first step the target refuses.")
+    return redirect(job.get_absolute_url())
+
+
+@require_GET
+@connection_view(VIEW)
+def dependents_view(request, connection, uid):
+    """The pages that reference this dataset, on every connection this person can see (a small fragment)."""
+    from portaladmin.promote.dependents import dataset_dependents
+
+    dataset_id = request.GET.get("dataset_id", "").strip()[:255]
+    found = dataset_dependents(user=request.user, dataset_id=dataset_id, uid=uid)
+    return render(request, "promote/_dependents.html", {"found": found, "dataset_id": dataset_id})
+
+
+@require_GET
+@connection_view(VIEW)
+def drift_view(request, connection):
+    """Datasets that differ between this connection and another, only on one, only on the other (catalogues)."""
+    from django.core.paginator import Paginator
+
+    from portaladmin.promote.drift import drift_board, drift_counts
+
+    target = _target(request, connection)
+    ctx = {"connection": connection, "target": target, "others": _others(request, connection)}
+    if target is not None:
+        rows = drift_board(source=connection, target=target)
+        show = request.GET.get("show", "differs")
+        shown = rows if show == "all" else [r for r in rows if r.status == show]
+        ctx.update(counts=drift_counts(rows), show=show,
+                   page_obj=Paginator(shown, 100).get_page(request.GET.get("page")),
+                   source_synced=_last_sync(connection), target_synced=_last_sync(target))
+    return render(request, "promote/drift.html", ctx)
+
+
+def _last_sync(connection):
+    return connection.dataset_snapshots.order_by("-synced_at").values_list("synced_at", flat=True).first()
+
+
+def _page_kind(kind: str) -> str:
+    from portaladmin.promote.pages import CODE, STUDIO
+
+    if kind not in (STUDIO, CODE):
+        raise Http404("No such kind of page.")
+    return kind
+
+
+@require_GET
+@connection_view(VIEW)
+@portal_page()
+def page_compare_view(request, connection, kind, slug):
+    """A studio or code editor page next to the page with the same slug on another connection."""
+    from portaladmin.portals.client import client_for
+    from portaladmin.promote.pages import page_diff, page_promote, page_snapshot
+
+    kind = _page_kind(kind)
+    target = _target(request, connection)
+    ctx = {"connection": connection, "kind": kind, "slug": slug, "target": target,
+           "others": _others(request, connection)}
+    if target is not None:
+        source = page_snapshot(client_for(connection), kind, slug)
+        if not source["exists"]:
+            raise Http404("This page is not on the portal.")
+        rows = page_diff(source, page_snapshot(client_for(target), kind, slug))
+        changes = [r for r in rows if r.status != "same"]
+        planned = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
+                               target_client=client_for(target), actor=request.user, target=target,
+                               dry_run=True) if changes else None
+        ctx.update(changes=changes, same=sum(r.status == "same" for r in rows), planned=planned,
+                   can_promote=services.can_promote(request.user, connection, target))
+    return render(request, "promote/page_compare.html", ctx)
+
+
+@require_POST
+@connection_view(OPERATE)
+def page_promote_view(request, connection, kind, slug):
+    from portaladmin.portals.client import client_for
+    from portaladmin.portals.permissions import ADMIN, require_role
+    from portaladmin.promote.pages import page_promote
+
+    kind = _page_kind(kind)
+    target = _target(request, connection)
+    if target is None:
+        raise Http404("Choose a connection to promote to.")
+    require_role(request.user, target, ADMIN)
+    back = f"{request.path.rsplit('promote/', 1)[0]}?to={target.slug}"
+    try:
+        result = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
+                              target_client=client_for(target), actor=request.user, target=target)
+    except (ValueError, PortalError) as exc:
+        messages.error(request, portal_error_message(exc, wrote=True) if isinstance(exc, PortalError) else str(exc))
+        return redirect(back)
+    done = f"{len(result.calls)} change{'s' if len(result.calls) != 1 else ''} sent to {target.name}."
+    if result.unknown:
+        messages.warning(request, f"{done} Not on {target.name}, so not granted: {', '.join(result.unknown)}.")
+    else:
+        messages.success(request, done if result.calls else f"Already the same on {target.name}: nothing sent.")
+    return redirect(back)

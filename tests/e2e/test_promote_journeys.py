@@ -1,0 +1,58 @@
+"""Compare a dataset of `lyon` with `bretagne`, promote it (dry run first), watch the job, compare again: empty."""
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import assert_no_csp_errors, wait_job_page_finished
+
+
+def test_compare_promote_watch_then_no_differences(admin_page, app):
+    page = admin_page
+    uid = app.shell("from portaladmin.sandbox.models import SandboxDataset; "
+                    "print(SandboxDataset.objects.get(portal__name='lyon', dataset_id='lyon-00002').uid)").split()[-1]
+    page.goto(f"{app.url}/c/lyon/datasets/{uid}/")
+    # next to Unpublish / Delete: which pages (on every portal) reference this dataset — loaded after the page
+    expect(page.locator("#dataset-dependents")).to_contain_text("No studio or code editor page you can see")
+    page.locator("#compare-link").click()
+    expect(page).to_have_url(re.compile(rf"/c/lyon/promote/{uid}/$"))
+
+    page.locator("select[name=to]").select_option("bretagne")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator("#compare-summary")).to_contain_text("does not exist on")
+    expect(page.locator('details.diff-part[data-part="resources"]')).to_have_attribute("open", "")
+
+    page.locator("input[name=publish]").check()
+    page.get_by_role("button", name=re.compile("Dry run")).click()
+    expect(page.locator("#dry-run-total")).to_contain_text("would be sent")
+    expect(page.locator("section[data-part=dataset] li").first).to_contain_text("POST /datasets/ — create dataset "
+                                                                                  "lyon-00002")
+    page.locator("#promote-start").click()
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    counts = wait_job_page_finished(page)
+    assert counts["failed"] == 0 and counts["succeeded"] == counts["total"] >= 5, counts  # the differing parts + publish
+
+    page.goto(f"{app.url}/c/lyon/promote/{uid}/?to=bretagne")
+    expect(page.locator("#no-differences")).to_be_visible()
+    expect(page.locator("details.diff-part[open]")).to_have_count(0)
+    assert_no_csp_errors(page)
+
+
+def test_promote_screens_fit_a_phone_and_pass_axe(admin_page, app):
+    from .test_phone_and_a11y_journeys import PHONE, page_overflow, run_axe
+
+    page = admin_page
+    uid = app.shell("from portaladmin.sandbox.models import SandboxDataset; "
+                    "print(SandboxDataset.objects.get(portal__name='lyon', dataset_id='lyon-00003').uid)").split()[-1]
+    paths = [f"/c/lyon/promote/{uid}/?to=bretagne",
+             f"/c/lyon/promote/{uid}/dry-run/?to=bretagne&dataset_id=lyon-00003&parts=dataset&parts=resources",
+             "/c/lyon/promote/drift/?to=bretagne&show=all", "/c/lyon/promote/pages/code/home/?to=bretagne"]
+    for width in (1400, PHONE["width"]):
+        page.set_viewport_size({"width": width, "height": 844})
+        for path in paths:
+            response = page.goto(app.url + path)
+            assert response.ok, f"{path}: {response.status}"
+            page.wait_for_load_state("networkidle")
+            assert run_axe(page) == [], path
+            if width == PHONE["width"]:
+                assert page_overflow(page) <= 0, path
