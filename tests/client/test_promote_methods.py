@@ -20,20 +20,6 @@ def test_resource_file_get_and_download_match_the_spec(api, portal):
     api.check_calls()
 
 
-def test_resource_file_download_is_streamed_in_chunks(local_portal):
-    from portaladmin.portals.client import PortalClient
-
-    data = b"x;y\n" + b"1;2\n" * 50_000
-    local_portal.route("GET", "/datasets/da_1/resources/files/big.csv/download/", raw=data,
-                       headers={"Content-Type": "application/octet-stream"})
-    client = PortalClient(base_url=local_portal.url, api_key=CANARY_KEY, timeout=(2, 10))
-    chunks = client.resource_file_download("da_1", "big.csv", chunk_size=8192)
-    first = next(chunks)
-    assert len(first) <= 8192
-    assert first + b"".join(chunks) == data
-    client.close()
-
-
 def test_resource_file_size_reads_the_length_without_the_body_or_counts_it(local_portal):
     from portaladmin.portals.client import PortalClient
 

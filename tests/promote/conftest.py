@@ -43,7 +43,8 @@ def source_uid(stage):
     uploaded = c.resource_upload_file(ds.uid, io.BytesIO(FILE_BYTES), filename="population.csv")
     c.resource_create(ds.uid, {"type": "csvfile", "title": "Population", "params": {"separator": ";"},
                                "datasource": {"type": "uploaded_file", "file": {"uid": uploaded.uid}}})
-    c.processor_create(ds.uid, {"type": "concat", "label": "Full name", "fields": ["a", "b"], "separator": " "})
+    c.processor_create(ds.uid, {"type": "concat", "label": "Full name", "fields": ["a", "b"], "separator": " ",
+                                "output_field": "full_name"})
     c.field_config_create(ds.uid, {"type": "rename", "label": "Rename", "from_name": "pop", "to_name": "population",
                                    "field_label": "Population"})
     c.dataset_schedule_create(ds.uid, cron_schedule="30 2 * * 1")
