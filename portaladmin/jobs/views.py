@@ -20,6 +20,7 @@ from portaladmin.jobs.services import (
     job_retry_failed,
     job_retryable_items,
 )
+from portaladmin.jobs.watch import job_watched
 from portaladmin.portals.permissions import connections_visible_to
 
 ITEMS_PER_PAGE = 200
@@ -58,6 +59,8 @@ def job_detail(request, job_id: int):
     job = job_get_for_user(user=request.user, job_id=job_id)
     ctx = _detail_context(request, job)
     if not is_partial(request):
+        if job.is_active:
+            job_watched(job.pk)
         return render(request, "jobs/detail.html", ctx)
     response = render(request, "jobs/detail.html#job-progress", ctx)
     return _polling_response(request, job, response)
@@ -76,6 +79,8 @@ def _polling_response(request, job, response):
     Each time the job's progress moved since the poller's last look (`seen`, the done count it showed), and when
     it ends, the answer says which objects changed (portaladmin.core.live), so the rows and headings follow.
     """
+    if job.is_active:  # someone is looking: the poller reads this job's items every tick (jobs/watch.py)
+        job_watched(job.pk)
     seen = request.GET.get("seen")
     moved = seen is not None and seen != str(job.done_count)
     if job.is_active:
