@@ -1,5 +1,8 @@
 """The publishing monitor: jobs list, job page (polled by HTMX from the database), retry and cancel."""
 
+import math
+
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -50,9 +53,17 @@ def _detail_context(request, job):
     query = request.GET.copy()
     query.pop("page", None)
     retryable = len(job_retryable_items(job=job)) if job.failed_count and not job.is_active else 0
-    return {"job": job, "items": items, "retryable_count": retryable, "page_obj": page, "item_status": status or "",
+    return {"job": job, "items": items, "retryable_count": retryable, "cancel_eta": cancel_eta(job), "page_obj": page, "item_status": status or "",
             "querystring_base": query.urlencode() + "&" if query else "",
             "can_operate": job_can_operate(request.user, job), "item_filters": ItemStatus.choices}
+
+
+def cancel_eta(job) -> int | None:
+    """Seconds until every item being stopped has had its abort or read: one request each, within the budget."""
+    if not (job.cancel_requested_at and job.is_active and job.running_count):
+        return None
+    budget = (job.connection.request_budget if job.connection else None) or settings.JOBS_PORTAL_REQUEST_BUDGET
+    return math.ceil(job.running_count / budget) * math.ceil(settings.JOBS_POLL_INTERVAL)
 
 
 def job_detail(request, job_id: int):
