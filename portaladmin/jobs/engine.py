@@ -569,13 +569,18 @@ def hint_min_items() -> int:
 
 
 def _hint_due(conn_id: int, now: datetime) -> bool:
-    """One list request per portal every JOBS_LIST_HINT_SECONDS at most, when enough items could use it."""
+    """One list request per portal every JOBS_LIST_HINT_SECONDS at most, when enough items could use it and no
+    cancel is under way there (aborts need every request of the budget)."""
     key = f"jobs:hint:{conn_id}"
     if (cache.get(key) or 0) > now.timestamp() - hint_seconds():
         return False
     names = [name for name, kind in kinds().items() if kind.list_hints]
-    if not names or JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.WAITING, poll_count__gt=0,
-                                           job__kind__in=names).count() < hint_min_items():
+    cancelling = JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.WAITING,
+                                        job__cancel_requested_at__isnull=False)
+    if not names or cancelling.exists():
+        return False
+    if JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.WAITING, poll_count__gt=0,
+                              job__kind__in=names).count() < hint_min_items():
         return False
     cache.set(key, now.timestamp(), timeout=max(60, int(hint_seconds() * 4)))
     return True

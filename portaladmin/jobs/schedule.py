@@ -39,7 +39,7 @@ class Knobs:
     tick: float = 2.0  # the poll tick: a read falls due up to one tick late
     cap: float = 60.0  # longest gap for the general rule
     lag_share: float = 0.10  # the gap is at most this share of the processing time so far
-    watched: float = 1.0  # gap while someone watches (below one tick: every tick)
+    watched: float = 3.0  # gap while someone watches: every other 2-s tick, the end shows within ~4 s
     slow_after: float = 3600.0  # hours-long processing: a read every few minutes is plenty
 
     @classmethod
@@ -48,7 +48,7 @@ class Knobs:
                    tick=float(getattr(settings, "JOBS_POLL_INTERVAL", 2.0)),
                    cap=float(settings.JOBS_POLL_BACKOFF_CAP),
                    lag_share=float(getattr(settings, "JOBS_POLL_LAG_SHARE", 0.10)),
-                   watched=float(getattr(settings, "JOBS_WATCHED_POLL_SECONDS", 1.0)),
+                   watched=float(getattr(settings, "JOBS_WATCHED_POLL_SECONDS", 3.0)),
                    slow_after=float(getattr(settings, "JOBS_POLL_SLOW_AFTER", 3600.0)))
 
 
@@ -86,16 +86,21 @@ def next_delay(*, elapsed: float, expected: float | None = None, watched: bool =
                knobs: Knobs | None = None) -> float:
     """Seconds from now until the next status read of an item sent `elapsed` seconds ago."""
     k = knobs or Knobs()
-    if watched:
-        return k.watched
+    delay = _unwatched_delay(elapsed, expected, k)
+    return min(delay, k.watched) if watched else delay
+
+
+def _unwatched_delay(elapsed: float, expected: float | None, k: Knobs) -> float:
     base = general_delay(elapsed, k)
     if not expected:
         return base
     low, high = window(expected)
     if elapsed < low:
-        # Before the window: halve the distance to it (a few reads, in case it ends early), and land on its start.
+        # Before the window: sparser than the general rule (the gap grows by half the time so far, at most half the
+        # distance to the window), so an end far earlier than expected is still seen within half the time so far;
+        # and land on the window's start.
         ahead = low - elapsed
-        return max(min(ahead, max(base, ahead / 2, k.first)), min(k.first, ahead), 0.5)
+        return max(min(ahead, max(base, min(ahead / 2, 0.5 * elapsed))), min(k.first, ahead), 0.5)
     if elapsed <= high:
         return max(k.first, DENSE_SHARE * expected)
     return base
