@@ -155,14 +155,15 @@ def run_job(conn, uids, *, watched=False, send_rate=0.0, tick_limit=timedelta(ho
         VIRTUAL[0] += step
         if VIRTUAL[0] - started > tick_limit:
             raise RuntimeError("the job did not end")
-    lags, durations = [], []
+    lags, durations, offsets = [], [], []
     for item in job.items.all():
         end = ends[item.target]
         lags.append((item.finished_at - end).total_seconds())
         durations.append((end - item.sent_at).total_seconds())
+        offsets.append((end - started).total_seconds())
     naive = sum(max(1, math.ceil(d / NAIVE)) for d in durations)
     naive_lag = [max(1, math.ceil(d / NAIVE)) * NAIVE - d for d in durations]
-    return {"job": job, "lags": lags, "durations": durations, "naive_requests": naive, "naive_lags": naive_lag,
+    return {"job": job, "lags": lags, "durations": durations, "end_offsets": offsets, "naive_requests": naive, "naive_lags": naive_lag,
             "status_reads": request_counts(name, method="GET", path_contains="/status/"),
             "reads": request_counts(name, method="GET"), "seconds": (VIRTUAL[0] - started).total_seconds(),
             "outcomes": dict((s, job.items.filter(status=s).count()) for s in ("succeeded", "failed", "cancelled"))}
@@ -229,11 +230,16 @@ def scenario_scale(n: int, send_rate: float) -> dict:
     r = run_job(conn, uids, send_rate=send_rate)
     row = report(f"B  {n} publishes, unwatched", r, watched=False, goal=False)
     send_span = n / send_rate if send_rate else 0.0
-    bound = max(0.0, n / budget_rate - send_span)  # every item needs one read after its end, at budget_rate
-    print(f"  reads per publish {r['reads'] / n:.2f}; the budget alone makes the last end wait >= {bound:.0f} s "
-          f"({n} reads at {budget_rate:.0f}/s vs ends spread over {send_span:.0f} s); goal p95 <= 15 s: "
-          f"{'OK' if row['p95'] <= 15 else 'MISSED'}")
-    row["bound"] = bound
+    # Every item needs one status read after its end, and reads go at budget_rate: even a poller that knew each
+    # end in advance would see them this late (ends in order, one read each, at the budget's pace).
+    ideal, free_at = [], 0.0
+    for end in sorted(r["end_offsets"]):
+        free_at = max(end, free_at + 1 / budget_rate)
+        ideal.append(free_at - end)
+    print(f"  reads per publish {r['reads'] / n:.2f}; a poller knowing every end in advance, at {budget_rate:.0f} "
+          f"reads/s, would show them p95 {pct(ideal, 95):.1f} s late (ends spread over {send_span:.0f} s); goal p95 "
+          f"<= 15 s: {'OK' if row['p95'] <= 15 else 'MISSED'}")
+    row["ideal_p95"] = pct(ideal, 95)
     return row
 
 
