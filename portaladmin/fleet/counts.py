@@ -8,6 +8,7 @@ FLEET_COUNTS_COMPACT_SECONDS) folds the rows of each connection into one, so the
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from django.db import connection as db
 from django.db import transaction
@@ -38,6 +39,15 @@ def dataset_counts(*, connections) -> dict[int, dict]:
     return result
 
 
+def _aware(value) -> datetime | None:
+    """A raw synced_at from RETURNING: a datetime (PostgreSQL) or its UTC text (SQLite)."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def snapshot_counts_compact() -> int:
     """Fold every connection's count rows into one (and drop those of deleted connections). Returns rows removed.
 
@@ -60,7 +70,7 @@ def snapshot_counts_compact() -> int:
             entry = sums[row[0]]
             for name, value in zip(FIGURES, row[1:-1], strict=True):
                 entry[name] += value
-            synced = SnapshotCount._meta.get_field("synced_at").to_python(row[-1]) if row[-1] else None
+            synced = _aware(row[-1])
             if synced and (entry["synced_at"] is None or synced > entry["synced_at"]):
                 entry["synced_at"] = synced
         alive = set(Connection.objects.filter(pk__in=list(sums)).values_list("pk", flat=True))
