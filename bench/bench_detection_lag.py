@@ -298,6 +298,7 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=max(20, round(1000 * scale)))
     parser.add_argument("--send-rate", type=float, default=25.0)
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--parts", default="ABC", help="which scenarios to run (e.g. B)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-lag-")
     redis_url, database_url = stack_urls()
@@ -307,9 +308,11 @@ def main() -> int:
     _virtual_clock()
     print(f"database {db.vendor}; cache {'Redis' if redis_url else 'files'}; virtual clock, in-process sandbox")
     t0 = time.monotonic()
-    scenario_mix(args.mix)
-    if not args.skip_scale:
+    if "A" in args.parts:
+        scenario_mix(args.mix)
+    if not args.skip_scale and "B" in args.parts:
         scenario_scale(args.scale, args.send_rate)
+    if not args.skip_scale and "C" in args.parts:
         scenario_cancel(args.scale)
     print(f"\n({time.monotonic() - t0:.0f} s of real time)")
     return 0

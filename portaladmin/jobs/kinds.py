@@ -115,6 +115,7 @@ class DatasetAbort(_DatasetKind):
     name = "dataset.abort"
     label = "Abort processing of"
     race_safe_idle = False  # the state before an abort is busy, so any terminal state after it is fresh
+    list_hints = False  # the published flag says nothing about an abort's end
 
     def perform(self, client, item):
         client.dataset_abort(item.target)

@@ -271,3 +271,11 @@ def test_cancel_sends_no_request_for_unsent_items_and_aborts_before_any_read(sta
     job.refresh_from_db()
     assert job.status == JobStatus.CANCELLED and job.cancelled_count == 8
     assert all("abort was sent" in m for m in job.items.filter(action_sent=True).values_list("message", flat=True))
+
+
+def test_only_publish_and_unpublish_take_list_hints():
+    from portaladmin.jobs.registry import get_kind
+
+    hinted = {name for name in ("dataset.publish", "dataset.unpublish", "dataset.publish_metadata", "dataset.abort",
+                                "harvester.start") if get_kind(name).list_hints}
+    assert hinted == {"dataset.publish", "dataset.unpublish"}
