@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, JSONField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -367,14 +367,18 @@ def _process_group(items: list[JobItem], token: str) -> None:
             _finish(item, ItemStatus.FAILED, f"Could not read the portal before sending: {_text(exc)}", token)
         return
     sent_at = timezone.now()
-    with transaction.atomic():  # committed before the request leaves
-        JobItem.objects.filter(pk__in=[i.pk for i in to_send], claim_token=token).update(
-            action_sent=True, send_confirmed=False, sent_at=sent_at, portal_sent_at=None)
-        for item in to_send:
-            item.action_sent, item.send_confirmed, item.sent_at, item.portal_sent_at = True, False, sent_at, None
-            if before.get(item.pk):
-                item.details = {**item.details, **before[item.pk]}
-                JobItem.objects.filter(pk=item.pk, claim_token=token).update(details=item.details)
+    # The marker and the facts read before sending, in ONE conditional UPDATE committed before the request leaves
+    # (one query per chunk, not one per row: at 100 invitations per request this was most of our own time).
+    details = {item.pk: {**item.details, **before[item.pk]} for item in to_send if before.get(item.pk)}
+    fields: dict = dict(action_sent=True, send_confirmed=False, sent_at=sent_at, portal_sent_at=None)
+    if details:
+        fields["details"] = Case(*[When(pk=pk, then=Value(value, output_field=JSONField()))
+                                   for pk, value in details.items()], default=F("details"), output_field=JSONField())
+    JobItem.objects.filter(pk__in=[i.pk for i in to_send], claim_token=token).update(**fields)
+    for item in to_send:
+        item.action_sent, item.send_confirmed, item.sent_at, item.portal_sent_at = True, False, sent_at, None
+        if item.pk in details:
+            item.details = details[item.pk]
 
     if kind.chunk_size > 1:
         _send_chunk(kind, client, job, connection, to_send, token, sent_at)
