@@ -114,3 +114,135 @@ def logged_in_client(user):
     client = Client(HTTP_HOST="localhost")
     client.force_login(user)
     return client
+
+
+# --- the real stack: runserver + a celery worker (bench_publish_monitor.py, bench_flaky_publish.py, …) -------------
+def stack_urls(args_redis: str = "", args_database: str = "") -> tuple[str, str]:
+    """(Redis URL, database URL) for a bench on the real stack: the flags, else BENCH_REDIS_URL/BENCH_DATABASE_URL,
+    else REDIS_URL/DATABASE_URL (what `make bench` passes on). Empty: filesystem broker, fresh SQLite file."""
+    redis_url = args_redis or os.environ.get("BENCH_REDIS_URL") or os.environ.get("REDIS_URL", "")
+    database_url = args_database or os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    return redis_url, database_url
+
+
+def django_for_stack(tmp: str, *, redis_url: str = "", database_url: str = "", **env) -> None:
+    """Set up Django in this process for a bench that starts web and worker processes (which inherit the
+    environment): a fresh SQLite file in `tmp` unless `database_url`; Redis as broker and cache when `redis_url`,
+    else the filesystem broker in `tmp`. Migrates; the failure e-mails stay off."""
+    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+        os.environ.pop(name, None)
+    if redis_url:
+        os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.update({"PORTALADMIN_VAR_DIR": tmp, "DJANGO_SETTINGS_MODULE": "portaladmin.settings",
+                       "JOBS_NOTIFY_ON_FAILURE": "false", **{k: str(v) for k, v in env.items()}})
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    settings.JOBS_NOTIFY_ON_FAILURE = False
+    (Path(tmp) / "broker" / "queue").mkdir(parents=True, exist_ok=True)
+    (Path(tmp) / "broker" / "processed").mkdir(parents=True, exist_ok=True)
+
+
+def purge_broker() -> None:
+    """Empty the Redis queues the worker consumes (a previous run's leftovers would be worked on)."""
+    if not os.environ.get("CELERY_BROKER_URL", "").startswith("redis"):
+        return
+    from portaladmin.celery import app
+
+    with app.connection_for_write() as broker:
+        for queue in ("celery", "bulk"):
+            try:
+                broker.default_channel.queue_purge(queue)
+            except Exception:  # noqa: BLE001, S110 - a queue that does not exist yet
+                pass
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, *, seconds: float = 20.0) -> None:
+    import socket
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {seconds:.0f} s")
+
+
+class Stack:
+    """`manage.py runserver` + `celery worker -c N` (queues celery and bulk), stopped on exit; this process plays
+    beat. `env` is added to the environment of both; `worker_settings` a settings module for the worker only."""
+
+    def __init__(self, tmp: str, *, name: str, env: dict | None = None, worker_settings: str = "",
+                 concurrency: int = 2):
+        self.tmp, self.name, self.env, self.concurrency = tmp, name, env or {}, concurrency
+        self.worker_settings = worker_settings
+        self.port = free_port()
+        self.web = self.worker = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Stack:
+        import subprocess
+
+        purge_broker()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": f"{ROOT / 'bench'}:{ROOT}", **self.env}
+        self.web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
+                                    cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        worker_env = {**env, **({"DJANGO_SETTINGS_MODULE": self.worker_settings} if self.worker_settings else {})}
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portaladmin", "worker", "-c", str(self.concurrency), "-Q",
+             "celery,bulk", "--loglevel=WARNING", "-n", f"{self.name}@%h", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"], cwd=ROOT, env=worker_env, stdout=subprocess.DEVNULL,
+            stderr=open(Path(self.tmp) / f"{self.name}-worker.log", "w"))  # noqa: SIM115
+        wait_for_port(self.port)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import subprocess
+
+        for proc in (self.worker, self.web):
+            if proc is None:
+                continue
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def sandbox_connection(name: str, base_url: str, key: str):
+    """The Connection to sandbox portal `name` (replacing one left by an earlier run on the same database)."""
+    from portaladmin.portals.models import Connection
+
+    Connection.objects.filter(slug=name).delete()
+    conn = Connection(slug=name, name=name, base_url=f"{base_url}/sandbox/{name}")
+    conn.set_api_key(key)
+    conn.save()
+    return conn
+
+
+def bench_user():
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    return user_model.objects.filter(username="bench").first() or \
+        user_model.objects.create_superuser("bench", "bench@example.org", "x")

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,70 +26,26 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import ROOT, Stack, bench_user, django_for_stack, sandbox_connection, stack_urls  # noqa: E402
+
 KEY = "bench-key-0123456789abcdef"
 NAME = "bench-flaky"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def measure(datasets: int, tmp: str, redis_url: str) -> dict:
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(name, None)
-    if redis_url:
-        os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = redis_url
-    os.environ.update({"PORTALADMIN_VAR_DIR": tmp, "DJANGO_SETTINGS_MODULE": "portaladmin.settings",
-                       "LOG_LEVEL": "WARNING", "JOBS_NOTIFY_ON_FAILURE": "false"})
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    (Path(tmp) / "broker" / "queue").mkdir(parents=True, exist_ok=True)
-    (Path(tmp) / "broker" / "processed").mkdir(parents=True, exist_ok=True)
-    from portaladmin.celery import app
+def measure(datasets: int, tmp: str, redis_url: str, database_url: str = "") -> dict:
+    django_for_stack(tmp, redis_url=redis_url, database_url=database_url)
     from portaladmin.jobs.models import Job
     from portaladmin.jobs.services import job_create
     from portaladmin.jobs.tasks import jobs_poll_tick_task, jobs_sweep_task
-    from portaladmin.portals.models import Connection
     from portaladmin.sandbox.models import SandboxDataset
     from portaladmin.sandbox.services import request_counts, seed_portal, set_faults
 
     seed_portal(NAME, datasets=datasets, users=1, groups=0, harvesters=0, pages=0, api_key=KEY, reset=True, seed=5,
                 processing_seconds=(2.0, 6.0))
-    if redis_url:
-        with app.connection_for_write() as broker:
-            for queue in ("celery", "bulk"):
-                try:
-                    broker.default_channel.queue_purge(queue)
-                except Exception:  # noqa: BLE001, S110 - a queue that does not exist yet
-                    pass
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    web = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "portaladmin", "worker", "-c", "2", "-Q",
-                               "celery,bulk", "--loglevel=WARNING", "-n", "flaky@%h", "--without-gossip",
-                               "--without-mingle", "--without-heartbeat"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / "worker.log", "w"))  # noqa: SIM115
-    try:
-        for _ in range(200):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        conn = Connection(slug=NAME, name=NAME, base_url=f"http://127.0.0.1:{port}/sandbox/{NAME}")
-        conn.set_api_key(KEY)
-        conn.save()
-        user = get_user_model().objects.create_superuser("bench", "bench@example.org", "x")
+    with Stack(tmp, name="flaky") as stack:
+        conn = sandbox_connection(NAME, stack.base_url, KEY)
+        user = bench_user()
         uids = list(SandboxDataset.objects.filter(portal__name=NAME).values_list("uid", flat=True))
         time.sleep(3)  # the worker is up
         set_faults(NAME, throttle_rate=0.3, error_rate=0.2, retry_after=1, seed=11)
@@ -120,13 +74,6 @@ def measure(datasets: int, tmp: str, redis_url: str) -> dict:
                 "5xx": sum(request_counts(NAME, status=s) for s in (500, 502, 503)),
                 "failed": job.failed_count, "succeeded": job.succeeded_count,
                 "gave_up": job.items.filter(message__startswith="Gave up").count()}
-    finally:
-        for proc in (worker, web):
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 def _baseline(ref: str, args) -> list[dict]:
@@ -135,6 +82,7 @@ def _baseline(ref: str, args) -> list[dict]:
                    capture_output=True)
     try:
         shutil.copy(__file__, tree / "bench" / Path(__file__).name)
+        shutil.copy(Path(__file__).with_name("_common.py"), tree / "bench" / "_common.py")
         cmd = [sys.executable, str(tree / "bench" / Path(__file__).name), "--only-here", "--json",
                "--datasets", str(args.datasets), "--runs", str(args.runs)]
         if args.redis:
@@ -154,6 +102,8 @@ def _runs(args) -> list[dict]:
             cmd = [sys.executable, __file__, "--one", tmp, "--datasets", str(args.datasets)]
             if args.redis:
                 cmd += ["--redis", args.redis]
+            if args.database_url and not args.only_here:  # the baseline's migrations differ: its own SQLite file
+                cmd += ["--database-url", args.database_url]
             out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
             if out.returncode != 0:
                 raise SystemExit(out.stderr[-3000:])
@@ -179,14 +129,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=60)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", ""))
+    parser.add_argument("--redis", default="", help="default: BENCH_REDIS_URL or REDIS_URL, else the filesystem broker")
+    parser.add_argument("--database-url", default="", help="default: BENCH_DATABASE_URL or DATABASE_URL, else SQLite")
     parser.add_argument("--baseline", default="", help="git revision to compare with (e.g. 67e8896)")
     parser.add_argument("--only-here", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--one", default="")
     args = parser.parse_args()
+    if not args.one:
+        args.redis, args.database_url = stack_urls(args.redis, args.database_url)
     if args.one:
-        print(json.dumps(measure(args.datasets, args.one, args.redis)))
+        print(json.dumps(measure(args.datasets, args.one, args.redis, args.database_url)))
         return 0
     here = _runs(args)
     if args.json:

@@ -81,3 +81,32 @@ class HarvesterRefresh(models.Model):
     @property
     def is_pending(self) -> bool:
         return bool(self.requested_at) and (self.attempted_at is None or self.requested_at > self.attempted_at)
+
+
+class SnapshotCount(models.Model):
+    """The overview's dataset figures per connection, kept as they change instead of recounted per request.
+
+    Database triggers on the catalogue snapshot table (migration 0002: statement-level on PostgreSQL, row-level on
+    SQLite) append one row of differences for every write of the snapshot, in the same transaction as the write,
+    whoever writes (sync, status scan, job receivers, bulk updates). A connection's figures are the SUM of its rows
+    (an index range, a handful of rows once compacted: `services.snapshot_counts_compact`, beat). Append-only, so
+    concurrent writers never wait on one counter row. `connection_id` is a plain column, not a foreign key: the
+    rows a connection's deletion leaves are dropped by the compaction.
+    """
+
+    connection_id = models.IntegerField()
+    total = models.IntegerField(default=0)
+    published = models.IntegerField(default=0)
+    unpublished = models.IntegerField(default=0)
+    error = models.IntegerField(default=0)
+    busy = models.IntegerField(default=0)
+    limit_reached = models.IntegerField(default=0)
+    unknown = models.IntegerField(default=0)
+    checked = models.IntegerField(default=0)  # rows whose status was read at least once
+    synced_at = models.DateTimeField(null=True, blank=True)  # the latest synced_at written (MAX over the rows)
+
+    class Meta:
+        indexes = [models.Index(fields=["connection_id"], name="fleet_snapcount_conn")]
+
+    def __str__(self) -> str:
+        return f"SnapshotCount {self.pk} of connection {self.connection_id}: {self.total:+d} datasets"

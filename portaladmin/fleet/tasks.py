@@ -32,8 +32,20 @@ def harvester_refresh_all_task() -> int:
     return len(ids)
 
 
+@shared_task(name="fleet.snapshot_counts_compact", **TASK_OPTIONS)
+def snapshot_counts_compact_task() -> int:
+    from portaladmin.fleet.counts import snapshot_counts_compact
+
+    return snapshot_counts_compact()
+
+
 def _register_beat() -> None:
     from portaladmin.celery import app
+
+    seconds = float(getattr(settings, "FLEET_COUNTS_COMPACT_SECONDS", 60))
+    # The overview's count rows, folded to one per connection (fleet.counts).
+    app.conf.beat_schedule.setdefault("fleet.snapshot_counts_compact", {
+        "task": "fleet.snapshot_counts_compact", "schedule": seconds, "options": {"expires": seconds}})
 
     minutes = float(getattr(settings, "FLEET_HARVESTER_REFRESH_MINUTES", 5))
     # Every few minutes (crontab.guru: */5 * * * * by default): one refresh task per connection.

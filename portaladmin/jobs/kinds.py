@@ -62,6 +62,20 @@ class _DatasetKind(JobKind):
     def read_remote(self, client, item) -> RemoteView:
         return dataset_view(client.dataset_status(item.target))
 
+    @property
+    def list_hints(self) -> bool:  # only when the listing's is_published can show the order's effect
+        return self.wants_published is not None
+
+    def hint_listing(self, client) -> dict:
+        # The list answer has no status, but `is_published` flips when a publish or unpublish ends (FACTS.md).
+        return {d.uid: d.is_published for d in client.dataset_list(limit=1000).results}
+
+    def hint_changed(self, item, facts) -> bool:
+        """The list shows the published flag the order asks for, and the last status read did not: likely done.
+        Items not read yet, or whose flag already matched (a re-publish), get no hint."""
+        last = (item.details or {}).get("is_published")
+        return facts is self.wants_published and last is not None and last is not self.wants_published
+
     def abort(self, client, item) -> None:
         client.dataset_abort(item.target)
 
@@ -123,6 +137,7 @@ class DatasetAbort(_DatasetKind):
     name = "dataset.abort"
     label = "Abort processing of"
     race_safe_idle = False  # the state before an abort is busy, so any terminal state after it is fresh
+    list_hints = False  # the published flag says nothing about an abort's end
 
     def perform(self, client, item):
         client.dataset_abort(item.target)

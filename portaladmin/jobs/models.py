@@ -129,6 +129,10 @@ class JobItem(models.Model):
     seen_busy = models.BooleanField(default=False)  # a non-idle state was seen after the send
     poll_count = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True)  # waiting: next status read; pending: not before
+    # When the portal is expected to finish, learned from this target's own past orders (jobs/schedule.py).
+    expected_end = models.DateTimeField(null=True, blank=True)
+    # When the cheap list request last suggested the remote state changed (a hint for the read order, not proof).
+    hinted_at = models.DateTimeField(null=True, blank=True)
     message = models.CharField(max_length=1000, blank=True)
     details = models.JSONField(default=dict, blank=True)  # e.g. records_errors, per-item results
 
@@ -143,6 +147,7 @@ class JobItem(models.Model):
             models.Index(fields=["status", "next_poll_at"], name="jobitem_poll"),
             models.Index(fields=["status", "lease_until"], name="jobitem_lease"),
             models.Index(fields=["job", "status"], name="jobitem_job_status"),
+            models.Index(fields=["connection", "target"], name="jobitem_conn_target"),  # a target's history
         ]
 
     def __str__(self) -> str:

@@ -123,6 +123,20 @@ class JobKind:
     def abort(self, client, item) -> None:
         raise NotImplementedError
 
+    # --- scheduling hints (schedule.py) ------------------------------------------------------
+    # A kind whose targets a cheap list request can summarise (datasets: limit=1000 gives is_published for up to
+    # 1,000) sets list_hints; the poller then reads first the items that list says likely changed. A hint only
+    # orders the reads: success still comes from read_remote and the postcondition.
+    list_hints: ClassVar[bool] = False
+
+    def hint_listing(self, client) -> dict[str, Any]:
+        """One request: {target: facts} for the portal's targets (only for kinds with list_hints)."""
+        return {}
+
+    def hint_changed(self, item, facts: Any) -> bool:
+        """Whether `facts` from the listing suggest the item's remote state moved since its last read."""
+        return False
+
     def describe(self, count: int) -> str:
         noun = self.target_noun if count == 1 else self.target_noun + "s"
         return f"{self.label} {count} {noun}"

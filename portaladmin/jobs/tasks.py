@@ -22,13 +22,16 @@ def jobs_items_process_task(*, item_ids: list[int]) -> int:
 def jobs_poll_tick_task() -> int:
     batches = engine.poll_tick()
     for connection_id, ids in batches.items():
-        jobs_poll_batch_task.delay(connection_id=connection_id, item_ids=ids)
+        if connection_id in batches.hints:
+            jobs_poll_batch_task.delay(connection_id=connection_id, item_ids=ids, hint=True)
+        else:
+            jobs_poll_batch_task.delay(connection_id=connection_id, item_ids=ids)
     return sum(len(ids) for ids in batches.values())
 
 
 @shared_task(name="jobs.poll_batch", **TASK_OPTIONS)
-def jobs_poll_batch_task(*, connection_id: int, item_ids: list[int]) -> int:
-    return engine.poll_batch(connection_id=connection_id, item_ids=item_ids)
+def jobs_poll_batch_task(*, connection_id: int, item_ids: list[int], hint: bool = False) -> int:
+    return engine.poll_batch(connection_id=connection_id, item_ids=item_ids, hint=hint)
 
 
 @shared_task(name="jobs.sweep", **TASK_OPTIONS)

@@ -1,7 +1,9 @@
 """The publishing monitor: jobs list, job page (polled by HTMX from the database), retry and cancel."""
 
 import json
+import math
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -22,6 +24,7 @@ from portaladmin.jobs.services import (
     job_retry_failed,
     job_retryable_items,
 )
+from portaladmin.jobs.watch import job_watched
 from portaladmin.portals.permissions import connections_visible_to
 
 ITEMS_PER_PAGE = 200
@@ -51,9 +54,17 @@ def _detail_context(request, job):
     query = request.GET.copy()
     query.pop("page", None)
     retryable = len(job_retryable_items(job=job)) if job.failed_count and not job.is_active else 0
-    return {"job": job, "items": items, "retryable_count": retryable, "page_obj": page, "item_status": status or "",
+    return {"job": job, "items": items, "retryable_count": retryable, "cancel_eta": cancel_eta(job), "page_obj": page, "item_status": status or "",
             "querystring_base": query.urlencode() + "&" if query else "",
             "can_operate": job_can_operate(request.user, job), "item_filters": ItemStatus.choices}
+
+
+def cancel_eta(job) -> int | None:
+    """Seconds until every item being stopped has had its abort or read: one request each, within the budget."""
+    if not (job.cancel_requested_at and job.is_active and job.running_count):
+        return None
+    budget = (job.connection.request_budget if job.connection else None) or settings.JOBS_PORTAL_REQUEST_BUDGET
+    return math.ceil(job.running_count / budget) * math.ceil(settings.JOBS_POLL_INTERVAL)
 
 
 def job_detail(request, job_id: int):
@@ -70,6 +81,8 @@ def job_detail(request, job_id: int):
     ctx = _detail_context(request, job)
     if not is_partial(request):
         ctx["timeline_chart"] = chart
+        if job.is_active:
+            job_watched(job.pk)
         return render(request, "jobs/detail.html", ctx)
     response = render(request, "jobs/detail.html#job-progress", ctx)
     return _polling_response(request, job, response)
@@ -88,6 +101,8 @@ def _polling_response(request, job, response):
     Each time the job's progress moved since the poller's last look (`seen`, the done count it showed), and when
     it ends, the answer says which objects changed (portaladmin.core.live), so the rows and headings follow.
     """
+    if job.is_active:  # someone is looking: the poller reads this job's items every tick (jobs/watch.py)
+        job_watched(job.pk)
     seen = request.GET.get("seen")
     moved = seen is not None and seen != str(job.done_count)
     if job.is_active:

@@ -76,7 +76,7 @@ class UserInvite(JobKind):
 
     def before_send(self, client, items: list) -> dict[int, dict]:
         """One walk of the portal's users per chunk (1,000 per request): who is a member before we send."""
-        members = {(user.email or "").strip().lower() for user in client.user_iter(page_size=1000)}
+        members = set(client.user_emails(page_size=1000))
         return {item.pk: {"member_before_send": item.target.strip().lower() in members} for item in items}
 
     def verify_unsent(self, client, item) -> str:

@@ -64,6 +64,15 @@ def test_user_iter_keeps_filters_on_every_page(api, portal):
     ]
 
 
+def test_user_emails_walks_every_page_and_reads_only_the_addresses(api, portal):
+    api.expect("GET", "/users/", body=p.page([{**p.USER, "email": " Louise@Example.ORG "}], total=2,
+                                             next_url="https://x/next"))
+    api.expect("GET", "/users/", body=p.page([p.USER_2], total=2))
+    assert list(portal.user_emails(page_size=1)) == ["louise@example.org", p.USER_2["email"].strip().lower()]
+    assert [split_call(c)[2] for c in api.calls] == [{"limit": ["1"], "offset": ["0"]},
+                                                     {"limit": ["1"], "offset": ["1"]}]
+
+
 def test_group_iter(api, portal):
     api.expect("GET", "/groups/", body=p.page([p.GROUP]))
     assert [g.uid for g in portal.group_iter(sort="user_count")] == ["content_designers"]

@@ -276,6 +276,8 @@ def test_cancel_a_publish_the_portal_never_finishes_ends_every_row_at_once(admin
         # wait until the portal is processing every row (an abort is accepted only then), then cancel
         expect(page.locator("#job-progress tbody tr", has_text="processing")).to_have_count(3, timeout=60_000)
         page.get_by_role("button", name="Cancel").click()
+        # the page says the cancel is under way (and, while items are being stopped, how many are left)
+        expect(page.locator("#cancel-progress")).to_contain_text("Cancel requested")
         counts = wait_job_page_finished(page, timeout_ms=20_000)  # a few poll ticks, not the 12-hour deadline
         assert counts["status"] == "Cancelled" and counts["cancelled"] == 3 and counts["succeeded"] == 0
         messages = items.all_inner_texts()

@@ -87,6 +87,15 @@ class FakePortal:
         self._call("dataset_status", uid)
         return DatasetStatus.from_dict(dict(self.status[uid]))
 
+    def dataset_list(self, *, limit=20, offset=0, dataset_id=None):
+        """The cheap list: no status, but is_published (what the poller's hints use)."""
+        from portaladmin.portals.client.schemas import Dataset, Page
+
+        self._call("dataset_list", "")
+        rows = [Dataset.from_dict({"uid": uid, "is_published": st.get("is_published")})
+                for uid, st in list(self.status.items())[offset:offset + limit]]
+        return Page(total_count=len(self.status), results=rows)
+
     def harvester_get(self, uid):
         self._call("harvester_get", uid)
         return Harvester.from_dict({"uid": uid, "status": "idle", "has_error": False, **self.harvesters.get(uid, {})})

@@ -24,14 +24,17 @@ def poll(connection, items):
 
 
 def test_backoff_schedule(settings):
+    from portaladmin.jobs import schedule
+
     settings.JOBS_POLL_BACKOFF_CAP = 60.0
-    delays = [engine.poll_delay(poll_count=n, elapsed=0) for n in range(12)]
-    assert delays[:4] == [2.0, 3.0, 4.5, 6.75]
+    knobs = schedule.Knobs.from_settings()
+    delays = [schedule.next_delay(elapsed=e, knobs=knobs) for e in (0, 10, 60, 120, 300, 600, 1200, 3000)]
+    assert delays[0] == 2.0
     assert all(b >= a for a, b in zip(delays, delays[1:], strict=False))
     assert max(delays) == 60.0 and delays[-1] == 60.0
     # long processing: slower than the cap (hours-long publishes do not need a read a minute)
-    assert engine.poll_delay(poll_count=50, elapsed=4 * 3600) > 60.0
-    assert engine.poll_delay(poll_count=50, elapsed=4 * 3600) <= 300.0
+    assert schedule.next_delay(elapsed=4 * 3600, knobs=knobs) > 60.0
+    assert schedule.next_delay(elapsed=4 * 3600, knobs=knobs) <= 300.0
 
 
 def test_stale_idle_right_after_publish_is_not_success(start_job, portal, connection):
@@ -84,10 +87,12 @@ def test_limit_reached_is_a_failure_with_the_limit(start_job, portal, connection
 
 
 def test_busy_reads_back_off(start_job, portal, connection):
+    """The gap between reads grows with the processing time so far (jobs/schedule.py: 10 % of it)."""
     job, (item,) = sent_items(start_job, ["da_1"])
     gaps = []
-    for _ in range(4):
+    for elapsed in (10, 100, 300, 500):
         due(item)
+        JobItem.objects.filter(pk=item.pk).update(sent_at=timezone.now() - timedelta(seconds=elapsed))
         before = timezone.now()
         poll(connection, [item])
         item.refresh_from_db()

@@ -195,3 +195,34 @@ def test_engine_failure_message_is_shown(cast, client_as, job, portal):
     engine.items_process([job.items.order_by("id").first().pk])
     body = client_as(cast["viewer"]).get(reverse("jobs:detail", kwargs={"job_id": job.pk})).content.decode()
     assert "Not found on the portal: No dataset da_1" in body
+
+
+def test_job_page_shows_cancel_progress_while_items_are_being_stopped(cast, client_as, job):
+    JobItem.objects.filter(job=job).update(status=ItemStatus.WAITING, action_sent=True, send_confirmed=True,
+                                           sent_at=timezone.now(), next_poll_at=timezone.now())
+    client = client_as(cast["operator"])
+    client.post(reverse("jobs:cancel", kwargs={"job_id": job.pk}))
+    url = reverse("jobs:detail", kwargs={"job_id": job.pk})
+    body = client.get(url, headers=HX).content.decode()
+    assert "Stopping:" in body and "2 still being stopped on the portal" in body and "about 2 s more" in body
+    first = job.items.order_by("id").first()
+    JobItem.objects.filter(pk=first.pk).update(status=ItemStatus.CANCELLED, finished_at=timezone.now())
+    from portaladmin.jobs.services import job_refresh
+
+    job_refresh(job_id=job.pk)
+    body = client.get(url, headers=HX).content.decode()
+    assert "1 cancelled" in body and "1 still being stopped" in body
+
+
+def test_polling_the_job_page_marks_the_job_watched_and_its_items_due(cast, client_as, job):
+    from django.core.cache import cache
+
+    from portaladmin.jobs.watch import watched_jobs
+
+    cache.clear()
+    later = timezone.now() + timedelta(minutes=5)
+    JobItem.objects.filter(job=job).update(status=ItemStatus.WAITING, sent_at=timezone.now(), next_poll_at=later)
+    assert watched_jobs([job.pk]) == set()
+    client_as(cast["viewer"]).get(reverse("jobs:status", kwargs={"job_id": job.pk}), headers=HX)
+    assert watched_jobs([job.pk]) == {job.pk}
+    assert not job.items.filter(next_poll_at__gt=timezone.now()).exists()  # read at the next tick

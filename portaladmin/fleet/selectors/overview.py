@@ -80,8 +80,16 @@ class Card:
 def dataset_figures(*, connections) -> dict[int, dict]:
     """Per connection id: total, published, unpublished, error, busy, processing, limit_reached, unknown, synced_at.
 
-    One aggregate query for every connection (never one per card).
+    Read from the counts the snapshot's triggers keep (fleet.counts): the same figures as `dataset_figures_recount`
+    without reading the snapshot rows, so the 15-second refresh costs the same at 200 or 200,000 datasets.
     """
+    from portaladmin.fleet.counts import dataset_counts
+
+    return dataset_counts(connections=connections)
+
+
+def dataset_figures_recount(*, connections) -> dict[int, dict]:
+    """The same figures counted from the snapshot rows (one aggregate query; what the counts must always equal)."""
     rows = (DatasetSnapshot.objects.filter(connection__in=connections).order_by().values("connection_id")
             .annotate(total=Count("id"),
                       published=Count("id", filter=Q(is_published=True)),

@@ -34,6 +34,11 @@ class UsersMixin:
         params = _user_filters(search, sort, permissions, all_permissions)
         return self._iter("/users/", User.from_dict, params, page_size=page_size)
 
+    def user_emails(self, *, page_size: int = 1000) -> Iterator[str]:
+        """Every member's e-mail address (lower-cased), without building a User per row: the invite check reads
+        the whole member list before each chunk, so parsing only what it needs keeps that walk cheap."""
+        return self._iter("/users/", _email_of, {}, page_size=page_size)
+
     def user_count(self, *, search: str | None = None, permissions=None, all_permissions=None) -> int:
         return self._count("/users/", _user_filters(search, None, permissions, all_permissions))
 
@@ -144,3 +149,7 @@ class ApiKeysMixin:
     def apikey_revoke(self, apikey_uid: str, *, reason: str | None = None) -> ApiKey:
         body = {"reason": reason} if reason else None
         return ApiKey.from_dict(self._post(self.path("apikeys", apikey_uid, "revoke"), body))
+
+
+def _email_of(raw) -> str:
+    return str((raw or {}).get("email") or "").strip().lower() if isinstance(raw, dict) else ""

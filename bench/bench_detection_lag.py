@@ -1,0 +1,322 @@
+"""Benchmark (issue 23): how soon the job page shows an item done after the portal finished it, how many status
+requests that costs next to a naive 3-second poller, at scale, and how long cancelling 1,000 publishes takes.
+
+The real engine (job_create, items_process, poll_tick, poll_batch, job_cancel, the watch) drives the real sandbox
+portal through Django's test client (no sockets) on a virtual clock: the poll tick is the production one (2 s,
+budget 20 requests per portal per tick = 10/s); minutes of portal time take seconds. Every figure is exact (the
+sandbox's request log, the portal's own timeline of each publish); the naive poller (GET every 3 s from the
+publish until a final state, no budget) is computed on the SAME timelines in the same run.
+
+Scenarios:
+  A. a mix of N publishes (default 200), processing 10 s-10 min (the sandbox's per-dataset processing time):
+     A1 unwatched, first publish of each dataset (no history);
+     A2 unwatched, the same datasets published again, processing times moved by up to ±10 % (history learned);
+     A3 the same, while someone watches the job page (it polls every 2 s).
+     Goals: watched p95 <= 5 s; unwatched p95 of lag / max(5 s, 10 % of the processing time) <= 1;
+     A2 status requests <= 1/4 of the naive poller's.
+  B. 1,000 concurrent first publishes of 30 s on one portal, sent at SEND_RATE per second (a 2-process worker),
+     default budget. Goal: lag p95 <= 15 s; the lower bound a 10 reads/s budget allows is printed next to it.
+  C. cancel 1,000 publishes the portal is processing: seconds until every item ended (all aborts sent), against
+     the budget's bound for 1,000 requests.
+
+Scale everything down for a quick run with BENCH_SCALE (e.g. BENCH_SCALE=0.1). PostgreSQL/Redis (cache) are used
+when DATABASE_URL/REDIS_URL are set (as under `make bench`); else a fresh SQLite file.
+
+Usage: .venv/bin/python bench/bench_detection_lag.py [--mix 200] [--scale 1000] [--send-rate 25] [--skip-scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import bench_user, django_for_stack, pct, sandbox_connection, stack_urls  # noqa: E402
+
+KEY = "bench-lag-key-0123456789abcdef"
+NAIVE = 3.0
+VIRTUAL = [datetime(2026, 6, 1, 12, 0, tzinfo=UTC)]
+
+
+class InProcessSandboxClient:
+    """The client methods the publish monitor uses, answered by the sandbox through Django's test client. Its
+    answers carry the portal's clock (the virtual one) as a real client's Date header would."""
+
+    def __init__(self, name: str):
+        from django.test import Client
+
+        self.http = Client(HTTP_AUTHORIZATION=f"apikey {KEY}")
+        self.base = f"/sandbox/{name}/api/automation/v1.0"
+
+    def last_answer_clock(self):
+        from portaladmin.portals.client.base import AnswerClock
+
+        return AnswerClock(date=VIRTUAL[0].replace(microsecond=0), round_trip=0.0)
+
+    def _ok(self, response):
+        if response.status_code != 200:
+            from portaladmin.portals.client.errors import PortalConflict
+
+            raise PortalConflict(response.content.decode()[:200], status=response.status_code)
+        return response
+
+    def dataset_publish(self, uid: str) -> None:
+        self._ok(self.http.post(f"{self.base}/datasets/{uid}/publish/"))
+
+    def dataset_abort(self, uid: str) -> None:
+        self._ok(self.http.post(f"{self.base}/datasets/{uid}/abort/"))
+
+    def dataset_status(self, uid: str):
+        from portaladmin.portals.client.schemas import DatasetStatus
+
+        return DatasetStatus.from_dict(self._ok(self.http.get(f"{self.base}/datasets/{uid}/status/")).json())
+
+    def dataset_list(self, *, limit: int = 20, offset: int = 0, dataset_id=None):
+        from portaladmin.portals.client.schemas import Dataset, Page
+
+        body = self._ok(self.http.get(f"{self.base}/datasets/", {"limit": limit, "offset": offset})).json()
+        return Page(total_count=body.get("total_count", 0), results=[Dataset.from_dict(d) for d in body["results"]])
+
+
+def _virtual_clock():
+    from django.utils import timezone
+
+    from portaladmin.jobs import remote, tasks
+    from portaladmin.sandbox import clock as sandbox_clock
+
+    timezone.now = lambda: VIRTUAL[0]  # the engine, the models, the watch and the sandbox all read this clock
+    sandbox_clock.now = lambda: VIRTUAL[0]
+    tasks.enqueue_process = lambda item_ids: None  # this bench sends at its own pace
+    clients = {}
+    remote.get_client = lambda connection: clients.setdefault(connection.slug, InProcessSandboxClient(connection.slug))
+
+
+def _portal(name: str, n: int, processing: tuple[float, float], seed: int):
+    from portaladmin.sandbox.services import seed_portal
+
+    seed_portal(name, datasets=n, users=1, groups=0, harvesters=0, pages=0, api_key=KEY, reset=True, seed=seed,
+                processing_seconds=processing)
+    return sandbox_connection(name, "http://testserver", KEY)
+
+
+def _ends(name: str, uids) -> dict[str, datetime]:
+    """The portal's own timeline: when each dataset's order (just sent) will end."""
+    from portaladmin.sandbox.models import SandboxDataset
+
+    return {ds.uid: ds.op_at + timedelta(seconds=sum(seconds for _state, seconds in ds.op_phases))
+            for ds in SandboxDataset.objects.filter(portal__name=name, uid__in=list(uids), op_at__isnull=False)}
+
+
+def run_job(conn, uids, *, watched=False, send_rate=0.0, tick_limit=timedelta(hours=3)) -> dict:
+    """Publish `uids`, send them (all at once, or `send_rate` per second), run the poll ticks until the job ends.
+    Returns lags (seconds from the portal's end to the item's end in portaladmin), durations and requests."""
+    from django.conf import settings
+
+    from portaladmin.jobs import engine
+    from portaladmin.jobs.models import ItemStatus
+    from portaladmin.jobs.services import job_create
+    from portaladmin.jobs.watch import job_watched
+    from portaladmin.sandbox.services import request_counts, reset_request_log
+
+    name = conn.slug
+    reset_request_log(name)
+    job = job_create(kind="dataset.publish", actor=bench_user(), targets={conn: uids})
+    pending = list(job.items.order_by("id").values_list("id", "target"))
+    ends: dict[str, datetime] = {}
+    tick = timedelta(seconds=settings.JOBS_POLL_INTERVAL)
+    step = timedelta(seconds=0.2)
+    started = VIRTUAL[0]
+    next_tick = VIRTUAL[0] + tick
+    while True:
+        if pending:
+            count = len(pending) if not send_rate else max(1, round(send_rate * step.total_seconds()))
+            for item_id, _target in pending[:count]:
+                engine.items_process([item_id])
+            ends.update(_ends(name, [target for _id, target in pending[:count]]))
+            del pending[:count]
+        if VIRTUAL[0] >= next_tick:
+            next_tick += tick
+            if watched:
+                job_watched(job.pk)  # the job page's poll every 2 s
+            batches = engine.poll_tick()
+            for conn_id, ids in batches.items():
+                engine.poll_batch(connection_id=conn_id, item_ids=ids, hint=conn_id in batches.hints)
+            if not pending and not job.items.filter(status__in=(ItemStatus.WAITING, ItemStatus.PENDING,
+                                                                ItemStatus.RUNNING)).exists():
+                break
+        VIRTUAL[0] += step
+        if VIRTUAL[0] - started > tick_limit:
+            raise RuntimeError("the job did not end")
+    lags, durations, offsets = [], [], []
+    for item in job.items.all():
+        end = ends[item.target]
+        lags.append((item.finished_at - end).total_seconds())
+        durations.append((end - item.sent_at).total_seconds())
+        offsets.append((end - started).total_seconds())
+    naive = sum(max(1, math.ceil(d / NAIVE)) for d in durations)
+    naive_lag = [max(1, math.ceil(d / NAIVE)) * NAIVE - d for d in durations]
+    return {"job": job, "lags": lags, "durations": durations, "end_offsets": offsets, "naive_requests": naive, "naive_lags": naive_lag,
+            "status_reads": request_counts(name, method="GET", path_contains="/status/"),
+            "reads": request_counts(name, method="GET"), "seconds": (VIRTUAL[0] - started).total_seconds(),
+            "outcomes": dict((s, job.items.filter(status=s).count()) for s in ("succeeded", "failed", "cancelled"))}
+
+
+def _allowed(durations, *, watched: bool) -> list[float]:
+    return [5.0 if watched else max(5.0, 0.1 * d) for d in durations]
+
+
+def report(label: str, r: dict, *, watched: bool, goal: bool = True) -> dict:
+    lags, allowed = r["lags"], _allowed(r["durations"], watched=watched)
+    ratio_to_goal = [lag / a for lag, a in zip(lags, allowed, strict=True)]
+    row = {"label": label, "n": len(lags), "p50": statistics.median(lags), "p95": pct(lags, 95), "max": max(lags),
+           "naive_p50": statistics.median(r["naive_lags"]), "naive_p95": pct(r["naive_lags"], 95),
+           "reads": r["reads"], "status_reads": r["status_reads"], "naive": r["naive_requests"],
+           "goal_p95": pct(ratio_to_goal, 95), "outcomes": r["outcomes"]}
+    print(f"  {label:44} lag p50 {row['p50']:6.1f} s  p95 {row['p95']:6.1f} s  max {row['max']:6.1f} s | naive 3 s: "
+          f"p50 {row['naive_p50']:.1f} s p95 {row['naive_p95']:.1f} s | requests {row['reads']:>6} (status "
+          f"{row['status_reads']}) vs naive {row['naive']:>6} = {row['reads'] / row['naive']:.3f}x" + (
+              f" | p95 of lag / {'5 s' if watched else 'max(5 s, 10 %)'} = {row['goal_p95']:.2f} "
+              f"{'OK' if row['goal_p95'] <= 1 else 'MISSED'}" if goal else ""))
+    return row
+
+
+def scenario_mix(n: int) -> list[dict]:
+    from portaladmin.sandbox.models import SandboxDataset
+
+    print(f"\nA. {n} publishes, processing 10 s-10 min, one portal, budget 20 per 2 s tick")
+    rows = []
+    conn = _portal("bench-lag-mix", n, (10.0, 600.0), seed=23)
+    uids = list(SandboxDataset.objects.filter(portal__name=conn.slug).order_by("id").values_list("uid", flat=True))
+    rnd = random.Random(5)
+    for ds in SandboxDataset.objects.filter(portal__name=conn.slug):  # each dataset its own processing time
+        ds.processing_seconds = rnd.uniform(10.0, 600.0)
+        ds.save(update_fields=["processing_seconds"])
+    rows.append(report("A1 unwatched, no history (first publish)", run_job(conn, uids), watched=False))
+
+    def jitter():  # the next publish of each dataset takes up to ±10 % more or less than the last one
+        for ds in SandboxDataset.objects.filter(portal__name=conn.slug):
+            ds.processing_seconds = ds.processing_seconds * rnd.uniform(0.9, 1.1)
+            ds.save(update_fields=["processing_seconds"])
+
+    jitter()
+    rows.append(report("A2 unwatched, learned from the last publish", run_job(conn, uids), watched=False))
+    jitter()
+    rows.append(report("A3 watched (job page open), learned", run_job(conn, uids, watched=True), watched=True))
+    a2 = rows[1]
+    print(f"  A2 requests / naive = {a2['reads'] / a2['naive']:.3f} (goal <= 0.25: "
+          f"{'OK' if a2['reads'] / a2['naive'] <= 0.25 else 'MISSED'}); A1 (no history) "
+          f"{rows[0]['reads'] / rows[0]['naive']:.3f}")
+    return rows
+
+
+def scenario_scale(n: int, send_rate: float) -> dict:
+    from django.conf import settings
+
+    from portaladmin.sandbox.models import SandboxDataset
+
+    budget_rate = settings.JOBS_PORTAL_REQUEST_BUDGET / settings.JOBS_POLL_INTERVAL
+    print(f"\nB. {n} concurrent first publishes of 30 s on one portal, sent at {send_rate:.0f}/s, default budget "
+          f"({budget_rate:.0f} requests/s)")
+    conn = _portal("bench-lag-scale", n, (30.0, 30.0), seed=29)
+    uids = list(SandboxDataset.objects.filter(portal__name=conn.slug).order_by("id").values_list("uid", flat=True))
+    r = run_job(conn, uids, send_rate=send_rate)
+    row = report(f"B  {n} publishes, unwatched", r, watched=False, goal=False)
+    send_span = n / send_rate if send_rate else 0.0
+    # Every item needs one status read after its end, and reads go at budget_rate: even a poller that knew each
+    # end in advance would see them this late (ends in order, one read each, at the budget's pace).
+    ideal, free_at = [], 0.0
+    for end in sorted(r["end_offsets"]):
+        free_at = max(end, free_at + 1 / budget_rate)
+        ideal.append(free_at - end)
+    print(f"  reads per publish {r['reads'] / n:.2f}; a poller knowing every end in advance, at {budget_rate:.0f} "
+          f"reads/s, would show them p95 {pct(ideal, 95):.1f} s late (ends spread over {send_span:.0f} s); goal p95 "
+          f"<= 15 s: {'OK' if row['p95'] <= 15 else 'MISSED'}")
+    row["ideal_p95"] = pct(ideal, 95)
+    return row
+
+
+def scenario_cancel(n: int) -> dict:
+    from django.conf import settings
+
+    from portaladmin.jobs import engine
+    from portaladmin.jobs.models import ItemStatus
+    from portaladmin.jobs.services import job_cancel, job_create
+    from portaladmin.sandbox.models import SandboxDataset
+    from portaladmin.sandbox.services import request_counts, reset_request_log
+
+    budget = settings.JOBS_PORTAL_REQUEST_BUDGET
+    tick = timedelta(seconds=settings.JOBS_POLL_INTERVAL)
+    print(f"\nC. cancel {n} publishes the portal is processing (1 h each), default budget")
+    conn = _portal("bench-lag-cancel", n, (3600.0, 3600.0), seed=31)
+    uids = list(SandboxDataset.objects.filter(portal__name=conn.slug).order_by("id").values_list("uid", flat=True))
+    job = job_create(kind="dataset.publish", actor=bench_user(), targets={conn: uids})
+    for item_id in job.items.values_list("id", flat=True):
+        engine.items_process([item_id])
+    for _ in range(math.ceil(n / budget) + 5):  # everything read at least once: processing
+        VIRTUAL[0] += tick
+        for conn_id, ids in engine.poll_tick().items():
+            engine.poll_batch(connection_id=conn_id, item_ids=ids)
+    reset_request_log(conn.slug)
+    started = VIRTUAL[0]
+    job_cancel(job=job, actor=bench_user())
+    progress = []
+    while job.items.filter(status=ItemStatus.WAITING).exists():
+        VIRTUAL[0] += tick
+        batches = engine.poll_tick()
+        for conn_id, ids in batches.items():
+            engine.poll_batch(connection_id=conn_id, item_ids=ids, hint=conn_id in batches.hints)
+        job.refresh_from_db()
+        progress.append(job.cancelled_count)
+        if VIRTUAL[0] - started > timedelta(hours=1):
+            raise RuntimeError("the cancel did not end")
+    seconds = (VIRTUAL[0] - started).total_seconds()
+    aborts = request_counts(conn.slug, method="POST", path_contains="/abort/")
+    requests = request_counts(conn.slug)
+    bound = math.ceil(n / budget) * tick.total_seconds()
+    before = math.ceil(2 * n / budget) * tick.total_seconds()  # abort + read per item (the engine before issue 23)
+    job.refresh_from_db()
+    print(f"  all ended after {seconds:.0f} s (aborts sent {aborts}, requests {requests}); the budget allows {n} "
+          f"requests in {bound:.0f} s: {'OK' if seconds <= bound else 'MISSED'}; an abort and a read per item "
+          f"would take {before:.0f} s ({seconds / before:.2f}x). Job {job.status}, {job.cancelled_count} cancelled; "
+          f"the job page showed progress at every tick (cancelled counts: "
+          f"{', '.join(str(c) for c in progress[:3])} … {progress[-1]})")
+    return {"seconds": seconds, "bound": bound, "aborts": aborts, "requests": requests}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    parser.add_argument("--mix", type=int, default=max(10, round(200 * scale)))
+    parser.add_argument("--scale", type=int, default=max(20, round(1000 * scale)))
+    parser.add_argument("--send-rate", type=float, default=25.0)
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--parts", default="ABC", help="which scenarios to run (e.g. B)")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="bench-lag-")
+    redis_url, database_url = stack_urls()
+    django_for_stack(tmp, redis_url=redis_url, database_url=database_url)
+    from django.db import connection as db
+
+    _virtual_clock()
+    print(f"database {db.vendor}; cache {'Redis' if redis_url else 'files'}; virtual clock, in-process sandbox")
+    t0 = time.monotonic()
+    if "A" in args.parts:
+        scenario_mix(args.mix)
+    if not args.skip_scale and "B" in args.parts:
+        scenario_scale(args.scale, args.send_rate)
+    if not args.skip_scale and "C" in args.parts:
+        scenario_cancel(args.scale)
+    print(f"\n({time.monotonic() - t0:.0f} s of real time)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""Issue 23: the poller reads first what most likely finished. Pure rules, then the engine on a fake clock.
+
+No timings are asserted: the clock is ours (django.utils.timezone.now is replaced), every read is counted.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from portaladmin.jobs import engine, schedule
+from portaladmin.jobs.models import ItemStatus, JobItem, JobStatus
+from portaladmin.jobs.services import job_cancel
+from portaladmin.jobs.watch import job_watched, watch_seconds, watched_jobs
+
+K = schedule.Knobs(first=2.0, tick=2.0, cap=60.0, lag_share=0.10, watched=1.0)
+
+
+# --- the pure rules ------------------------------------------------------------------------------
+def test_watched_items_are_read_every_tick_whatever_their_age():
+    for elapsed in (0, 30, 600, 5000):
+        assert schedule.next_delay(elapsed=elapsed, expected=300, watched=True, knobs=K) <= K.tick
+
+
+def test_without_history_the_gap_stays_within_a_tenth_of_the_time_so_far():
+    for elapsed in (0, 5, 20, 60, 120, 300, 600):
+        delay = schedule.next_delay(elapsed=elapsed, knobs=K)
+        # the read falls due up to one tick late: gap + tick stays within max(first + tick, 10 %)
+        assert delay + K.tick <= max(K.first + K.tick, 0.10 * elapsed)
+    assert schedule.next_delay(elapsed=3000, knobs=K) == K.cap
+
+
+def test_learned_duration_makes_reads_sparse_before_the_expected_end_and_dense_around_it():
+    expected = 600.0
+    low, high = schedule.window(expected)
+    assert low < expected < high
+    elapsed, reads_before, reads_in = 2.0, 0, 0
+    while elapsed < low:
+        elapsed += schedule.next_delay(elapsed=elapsed, expected=expected, knobs=K)
+        reads_before += 1
+    assert elapsed == pytest.approx(low)  # lands on the window's start
+    while elapsed <= high:
+        delay = schedule.next_delay(elapsed=elapsed, expected=expected, knobs=K)
+        assert delay <= 0.02 * expected + 1e-9
+        elapsed += delay
+        reads_in += 1
+    naive = expected / 3
+    assert reads_before + reads_in < naive / 4
+    # far fewer reads than the general rule before the window
+    general, e = 0, 2.0
+    while e < low:
+        e += schedule.next_delay(elapsed=e, knobs=K)
+        general += 1
+    assert reads_before < general
+
+
+def test_expected_seconds_is_the_median_of_the_recent_past():
+    assert schedule.expected_seconds([]) is None
+    assert schedule.expected_seconds([30, 32, 400, 31, 29, 1000, 1000]) == 31  # the last five only
+    t = datetime(2026, 1, 1, tzinfo=UTC)
+    # on the portal's clock when it gave both ends (our finished_at includes our own lag)
+    assert schedule.past_duration(sent_at=t, finished_at=t + timedelta(seconds=90), portal_sent_at=t,
+                                  remote_since=t + timedelta(seconds=60)) == 60
+    assert schedule.past_duration(sent_at=t, finished_at=t + timedelta(seconds=90), portal_sent_at=None,
+                                  remote_since=None) == 90
+
+
+def test_read_order_aborts_then_watched_then_hinted_then_most_overdue():
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        dict(item_id=1, cancelling=False, watched=False, hinted=False, expected_end=None,
+             next_poll_at=now - timedelta(hours=1)),  # the oldest
+        dict(item_id=2, cancelling=False, watched=False, hinted=False, expected_end=now - timedelta(minutes=90),
+             next_poll_at=now),  # long overdue against its expected end
+        dict(item_id=3, cancelling=False, watched=False, hinted=True, expected_end=None, next_poll_at=now),
+        dict(item_id=4, cancelling=False, watched=True, hinted=False, expected_end=None, next_poll_at=now),
+        dict(item_id=5, cancelling=True, watched=False, hinted=False, expected_end=None, next_poll_at=now),
+    ]
+    order = [r["item_id"] for r in sorted(rows, key=lambda r: schedule.sort_key(now=now, **r))]
+    assert order == [5, 4, 3, 2, 1]
+
+
+# --- the engine on a fake clock --------------------------------------------------------------------
+@pytest.fixture
+def clock(monkeypatch):
+    """A clock we move by hand: the engine, the models and the watch all read it."""
+    current = [timezone.now().replace(microsecond=0)]
+    monkeypatch.setattr(timezone, "now", lambda: current[0])
+
+    class Clock:
+        def now(self):
+            return current[0]
+
+        def advance(self, seconds):
+            current[0] += timedelta(seconds=seconds)
+
+    return Clock()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def send_all(job):
+    for item in job.items.order_by("id"):
+        engine.items_process([item.pk])
+
+
+def tick(connection):
+    """One poll tick and its batch, as the worker runs them. Returns the ids read, in order."""
+    batches = engine.poll_tick()
+    ids = batches.get(connection.pk, [])
+    if connection.pk in batches:
+        engine.poll_batch(connection_id=connection.pk, item_ids=ids, hint=connection.pk in batches.hints)
+    return ids
+
+
+def test_watched_job_is_read_first_and_at_least_every_other_tick(start_job, portal, connection, clock, jobs_settings):
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 5
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000  # no hints in this test
+    old = start_job([f"da_old_{i}" for i in range(8)])
+    send_all(old)
+    clock.advance(30)
+    new = start_job([f"da_new_{i}" for i in range(3)])
+    send_all(new)
+    for uid in list(portal.status):
+        portal.set(uid, "processing")
+    clock.advance(5)
+    # nobody watches: the oldest items go first
+    first = tick(connection)
+    assert set(first) <= set(old.items.values_list("id", flat=True))
+    # someone opens the new job's page: its items are due at once and read before the older job's
+    assert job_watched(new.pk) is True and watched_jobs([new.pk, old.pk]) == {new.pk}
+    assert job_watched(new.pk) is False  # still the same watching, no second pull-forward
+    clock.advance(2)
+    read = tick(connection)
+    new_ids = set(new.items.values_list("id", flat=True))
+    assert set(read[:3]) == new_ids
+    # and again at least every other tick while watched, however long it has been processing
+    for _ in range(3):
+        read = set()
+        for _ in range(2):
+            clock.advance(2)
+            job_watched(new.pk)
+            read |= set(tick(connection))
+        assert new_ids <= read
+    # watching stops: the gaps grow again
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 20
+    clock.advance(max(watch_seconds() + 1, 90))
+    tick(connection)
+    gaps = [(i.next_poll_at - clock.now()).total_seconds() for i in new.items.all()]
+    assert min(gaps) > schedule.Knobs.from_settings().watched
+
+
+def test_the_expected_end_is_learned_from_the_datasets_own_past_publishes(start_job, portal, connection, clock):
+    past = start_job(["da_slow", "da_new"])
+    send_all(past)
+    JobItem.objects.filter(job=past, target="da_new").update(status=ItemStatus.CANCELLED)
+    portal.set("da_slow", "processing")
+    clock.advance(2)
+    tick(connection)
+    clock.advance(300)  # it took five minutes
+    portal.set("da_slow", "idle", is_published=True)
+    tick(connection)
+    assert past.items.get(target="da_slow").status == ItemStatus.SUCCEEDED
+
+    clock.advance(60)
+    portal.set("da_new", "idle", since=clock.now() - timedelta(days=1))
+    job = start_job(["da_slow", "da_new"])
+    send_all(job)
+    portal.set("da_slow", "processing")
+    portal.set("da_new", "processing")
+    clock.advance(2)
+    tick(connection)
+    slow, new = job.items.get(target="da_slow"), job.items.get(target="da_new")
+    assert new.expected_end is None  # no past publish: the general rule
+    assert slow.expected_end is not None
+    expected = (slow.expected_end - slow.sent_at).total_seconds()
+    assert 295 <= expected <= 310
+    # before the window around its expected end, far fewer reads than the item without history gets
+    reads_before = portal.count("dataset_status", "da_slow"), portal.count("dataset_status", "da_new")
+    while (clock.now() - slow.sent_at).total_seconds() < expected - 40:
+        clock.advance(2)
+        tick(connection)
+    sparse = portal.count("dataset_status", "da_slow") - reads_before[0]
+    general = portal.count("dataset_status", "da_new") - reads_before[1]
+    assert sparse * 2 < general
+    portal.set("da_slow", "idle", is_published=True)
+    for _ in range(30):
+        clock.advance(2)
+        tick(connection)
+        if job.items.get(target="da_slow").status != ItemStatus.WAITING:
+            break
+    done = job.items.get(target="da_slow")
+    assert done.status == ItemStatus.SUCCEEDED
+    assert (done.finished_at - done.sent_at).total_seconds() <= expected + 15
+
+
+def test_items_the_list_says_changed_are_read_first_but_only_a_read_proves_success(start_job, portal, connection,
+                                                                                  clock, jobs_settings):
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 4
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 2
+    uids = [f"da_{i}" for i in range(12)]
+    job = start_job(uids)
+    send_all(job)
+    for uid in uids:
+        portal.set(uid, "processing", is_published=False)
+    for _ in range(4):  # everything read once (the hints need a known last state)
+        clock.advance(2)
+        tick(connection)
+    assert not job.items.filter(poll_count=0).exists()
+    clock.advance(120)
+    portal.set("da_11", "idle", is_published=True)  # the newest item is the one that finished
+    lists = portal.count("dataset_list")
+    read = tick(connection)  # this tick spends one request of its budget on the list
+    assert portal.count("dataset_list") == lists + 1 and len(read) == 3
+    hinted = job.items.get(target="da_11")
+    assert hinted.hinted_at is not None and hinted.status == ItemStatus.WAITING  # a hint is not a success
+    clock.advance(2)
+    read = tick(connection)
+    assert read[0] == hinted.pk
+    hinted.refresh_from_db()
+    assert hinted.status == ItemStatus.SUCCEEDED and hinted.hinted_at is None
+
+
+def test_a_hint_never_overrides_the_truth_rules(start_job, portal, connection, clock, jobs_settings):
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
+    job = start_job(["da_1"])
+    send_all(job)
+    portal.set("da_1", "processing", is_published=False)
+    clock.advance(2)
+    tick(connection)
+    portal.status["da_1"]["is_published"] = True  # the list says published, the status still processing
+    clock.advance(engine.hint_seconds())
+    tick(connection)
+    clock.advance(2)
+    tick(connection)
+    item = job.items.get()
+    assert item.status == ItemStatus.WAITING and item.remote_state == "processing"
+
+
+def test_cancel_sends_no_request_for_unsent_items_and_aborts_before_any_read(start_job, portal, connection, clock,
+                                                                             operator, jobs_settings):
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 6
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    other = start_job([f"da_other_{i}" for i in range(6)])
+    send_all(other)
+    job = start_job([f"da_c_{i}" for i in range(8)])
+    for item in job.items.order_by("id")[:4]:
+        engine.items_process([item.pk])  # four sent, four not yet
+    for uid in list(portal.status):
+        portal.set(uid, "processing")
+    clock.advance(10)
+    calls = len(portal.calls)
+    job_cancel(job=job, actor=operator)
+    job.refresh_from_db()
+    assert len(portal.calls) == calls  # the unsent ones end at once, with no request
+    assert job.cancelled_count == 4 and job.running_count == 4
+    clock.advance(2)
+    tick(connection)
+    new_calls = portal.calls[calls:]
+    # the aborts go first, one request each; the other job's reads only after them
+    assert [m for m, _ in new_calls[:4]] == ["dataset_abort"] * 4
+    assert [m for m, _ in new_calls[4:]] == ["dataset_status"] * 2
+    assert portal.count("dataset_status", "da_c_0") == 0  # no read after an accepted abort
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.cancelled_count == 8
+    assert all("abort was sent" in m for m in job.items.filter(action_sent=True).values_list("message", flat=True))
+
+
+def test_only_publish_and_unpublish_take_list_hints():
+    from portaladmin.jobs.registry import get_kind
+
+    hinted = {name for name in ("dataset.publish", "dataset.unpublish", "dataset.publish_metadata", "dataset.abort",
+                                "harvester.start") if get_kind(name).list_hints}
+    assert hinted == {"dataset.publish", "dataset.unpublish"}
