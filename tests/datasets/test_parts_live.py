@@ -40,7 +40,10 @@ def test_upload_processor_from_catalogue_schema_shows_field_publish_idle(conn, s
     response = client.post(url("create"), {"dataset_id": "towns", "title": "Towns", "language": "en"})
     uid = re.search(r"/datasets/([^/]+)/$", response["Location"]).group(1)
     csv = SimpleUploadedFile("towns.csv", b"name;zip\nLyon;69000\nBrest;29200\n", "text/csv")
-    client.post(url("resource_upload", uid=uid), {"file": csv})
+    # upload → the portal's guess and preview → save (the resource screens' draft)
+    draft = client.post(url("resource_new_upload", uid=uid), {"file": csv}, headers={"HX-Request": "true"})
+    client.post(url("resource_draft_save", uid=uid), dict(draft.context["form"].data), headers={"HX-Request": "true"})
+    assert [r.title for r in client_for(conn).resource_list(uid).results]
 
     # the catalogue lists the portal's types; a type's form is generated from its definitions
     page = client.get(url("processor_new", uid=uid)).content.decode()
