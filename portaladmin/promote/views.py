@@ -164,9 +164,10 @@ def page_compare_view(request, connection, kind, slug):
         rows = page_diff(source, page_snapshot(client_for(target), kind, slug))
         changes = [r for r in rows if r.status != "same"]
         planned = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
-                               target_client=client_for(target), actor=request.user, target=target,
-                               dry_run=True) if changes else None
-        ctx.update(changes=changes, same=sum(r.status == "same" for r in rows), planned=planned,
+                               target_client=client_for(target), dry_run=True) if changes else None
+        also = [c for c in _others(request, connection).exclude(pk=target.pk)
+                if services.can_promote(request.user, connection, c)]
+        ctx.update(changes=changes, same=sum(r.status == "same" for r in rows), planned=planned, also=also,
                    can_promote=services.can_promote(request.user, connection, target))
     return render(request, "promote/page_compare.html", ctx)
 
@@ -174,25 +175,26 @@ def page_compare_view(request, connection, kind, slug):
 @require_POST
 @connection_view(OPERATE)
 def page_promote_view(request, connection, kind, slug):
-    from portaladmin.portals.client import client_for
+    """Start the `promote.page` job (a step per part per target) and show it."""
     from portaladmin.portals.permissions import ADMIN, require_role
-    from portaladmin.promote.pages import page_promote
 
     kind = _page_kind(kind)
     target = _target(request, connection)
     if target is None:
         raise Http404("Choose a connection to promote to.")
-    require_role(request.user, target, ADMIN)
-    back = f"{request.path.rsplit('promote/', 1)[0]}?to={target.slug}"
+    targets = [target]
+    for other_slug in request.POST.getlist("also")[:20]:  # more targets, each matched by slug
+        other = get_connection_for(request.user, other_slug, VIEW)[0]
+        if other.pk != connection.pk and other not in targets:
+            targets.append(other)
+    for one in targets:
+        require_role(request.user, one, ADMIN)
     try:
-        result = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
-                              target_client=client_for(target), actor=request.user, target=target)
-    except (ValueError, PortalError) as exc:
-        messages.error(request, portal_error_message(exc, wrote=True) if isinstance(exc, PortalError) else str(exc))
-        return redirect(back)
-    done = f"{len(result.calls)} change{'s' if len(result.calls) != 1 else ''} sent to {target.name}."
-    if result.unknown:
-        messages.warning(request, f"{done} Not on {target.name}, so not granted: {', '.join(result.unknown)}.")
-    else:
-        messages.success(request, done if result.calls else f"Already the same on {target.name}: nothing sent.")
-    return redirect(back)
+        job = services.page_promote_start(actor=request.user, source=connection, kind=kind, slug=slug,
+                                          targets=targets, request=request)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{request.path.rsplit('promote/', 1)[0]}?to={target.slug}")
+    messages.success(request, "Page promote started: one step per part; it stops at the first step the target "
+                              "refuses.")
+    return redirect(job.get_absolute_url())
