@@ -64,15 +64,22 @@ def dry_run_view(request, connection, uid):
         return render(request, "promote/dry_run.html", {"connection": connection, "form": form, "uid": uid,
                                                         "target": target}, status=400)
     data = form.cleaned_data
-    comparison = services.compare(source=connection, source_uid=uid, target=target, target_uid=data["target"])
-    plans = services.dry_run(comparison=comparison, target=target, parts=data["parts"], publish=data["publish"],
-                             dataset_id=data["dataset_id"])
-    also = [c for c in _others(request, connection).exclude(pk=target.pk)
-            if services.can_promote(request.user, connection, c)]
+    others = list(_others(request, connection).exclude(pk=target.pk))
+    chosen = set(request.GET.getlist("also")[:20])
+    runs = []  # one dry run per target portal: each is compared and planned on its own
+    for one in [target, *[c for c in others if c.slug in chosen]]:
+        comparison = services.compare(source=connection, source_uid=uid, target=one,
+                                      target_uid=data["target"] if one == target else "")
+        plans = services.dry_run(comparison=comparison, target=one, parts=data["parts"], publish=data["publish"],
+                                 dataset_id=data["dataset_id"])
+        runs.append({"target": one, "plans": plans, "exists": comparison.target["exists"],
+                     "total": sum(1 for p in plans for c in p.calls if c.op != "none"),
+                     "can_promote": services.can_promote(request.user, connection, one)})
+    also = [c for c in others if services.can_promote(request.user, connection, c)]
     return render(request, "promote/dry_run.html", {
-        "connection": connection, "uid": uid, "target": target, "plans": plans, "form": form, "also": also,
-        "total": sum(1 for p in plans for c in p.calls if c.op != "none"),
-        "can_promote": services.can_promote(request.user, connection, target)})
+        "connection": connection, "uid": uid, "target": target, "runs": runs, "form": form, "also": also,
+        "chosen": [r["target"].slug for r in runs[1:]], "total": sum(r["total"] for r in runs),
+        "can_promote": all(r["can_promote"] for r in runs)})
 
 
 @require_POST
