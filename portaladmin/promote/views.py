@@ -123,20 +123,32 @@ def dependents_view(request, connection, uid):
 @require_GET
 @connection_view(VIEW)
 def drift_view(request, connection):
-    """Datasets that differ between this connection and another, only on one, only on the other (catalogues)."""
+    """Datasets that differ between this connection and one or several others, or are missing on one (catalogues)."""
+    from urllib.parse import urlencode
+
     from django.core.paginator import Paginator
 
-    from portaladmin.promote.drift import drift_board, drift_counts
+    from portaladmin.promote.drift import drift_fleet, fleet_counts
 
-    target = _target(request, connection)
-    ctx = {"connection": connection, "target": target, "others": _others(request, connection)}
-    if target is not None:
-        rows = drift_board(source=connection, target=target)
+    targets = []
+    for slug in request.GET.getlist("to")[:10]:
+        slug = slug.strip()
+        if slug == connection.slug:
+            raise Http404("Compare with another connection.")
+        if slug:
+            one = get_connection_for(request.user, slug, VIEW)[0]
+            if one not in targets:
+                targets.append(one)
+    ctx = {"connection": connection, "targets": targets, "target": targets[0] if len(targets) == 1 else None,
+           "others": _others(request, connection), "chosen": [t.slug for t in targets]}
+    if targets:
+        rows = drift_fleet(source=connection, targets=targets)
         show = request.GET.get("show", "differs")
-        shown = rows if show == "all" else [r for r in rows if r.status == show]
-        ctx.update(counts=drift_counts(rows), show=show,
-                   page_obj=Paginator(shown, 100).get_page(request.GET.get("page")),
-                   source_synced=_last_sync(connection), target_synced=_last_sync(target))
+        ctx.update(counts=fleet_counts(rows), show=show,
+                   page_obj=Paginator([r for r in rows if r.shown_under(show)], 100).get_page(request.GET.get("page")),
+                   source_synced=_last_sync(connection),
+                   synced=[(t, _last_sync(t)) for t in targets],
+                   query=urlencode([("to", t.slug) for t in targets] + [("show", show)]))
     return render(request, "promote/drift.html", ctx)
 
 
