@@ -113,11 +113,17 @@ def start_view(request, connection, uid):
 @connection_view(VIEW)
 def dependents_view(request, connection, uid):
     """The pages that reference this dataset, on every connection this person can see (a small fragment)."""
-    from portaladmin.promote.dependents import dataset_dependents
+    from portaladmin.portals.permissions import ADMIN, has_role
+    from portaladmin.promote.dependents import confirm_text, dataset_dependents
 
     dataset_id = request.GET.get("dataset_id", "").strip()[:255]
     found = dataset_dependents(user=request.user, dataset_id=dataset_id, uid=uid)
-    return render(request, "promote/_dependents.html", {"found": found, "dataset_id": dataset_id})
+    # The Unpublish and Delete confirmations are swapped in out of band, saying which pages break (for the people
+    # who have those buttons).
+    return render(request, "promote/_dependents.html", {
+        "found": found, "dataset_id": dataset_id, "connection": connection, "uid": uid,
+        "dependents_text": confirm_text(found.pages), "can_operate": has_role(request.user, connection, OPERATE),
+        "can_admin": has_role(request.user, connection, ADMIN), "with_delete": request.GET.get("delete") == "1"})
 
 
 @require_GET
