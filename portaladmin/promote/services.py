@@ -9,7 +9,12 @@ from django.core.exceptions import PermissionDenied
 
 from portaladmin.jobs.registry import ItemResult
 from portaladmin.portals.client import client_for
-from portaladmin.portals.client.errors import PortalError, PortalRateLimited, PortalUnavailable
+from portaladmin.portals.client.errors import (
+    PortalAuthError,
+    PortalError,
+    PortalRateLimited,
+    PortalUnavailable,
+)
 from portaladmin.portals.models import Connection
 from portaladmin.portals.permissions import ADMIN, OPERATE, has_role
 from portaladmin.promote import apply, plan
@@ -50,6 +55,31 @@ def compare(*, source: Connection, source_uid: str, target: Connection, target_u
     return Comparison(one, other, diff_snapshots(one, other))
 
 
+def _extra(part: str, target_client, source_snap: dict) -> dict:
+    """What a part's plan needs to know of the target besides its snapshot: users and groups (security), the
+    datasource connections (resources that use one)."""
+    if part == "security":
+        return _principals(target_client, source_snap)
+    if part == "resources" and any(ref.get("connection_uid") for ref in source_snap["refs"]["resources"].values()):
+        try:
+            return {"target_connections": apply.connections_by_label(target_client)}
+        except PortalAuthError as exc:  # this key may not list connections: send the source's uids and say so
+            if not exc.is_permission:
+                raise
+            return {}
+    return {}
+
+
+def _plan(part, source, target, *, target_client, dataset_id="", wrote=False) -> plan.Plan:
+    extra = _extra(part, target_client, source)
+    one = plan.plan_part(part, source, target, dataset_id=dataset_id, wrote=wrote, **extra)
+    if part == "resources" and "target_connections" not in extra and any(
+            ref.get("connection_uid") for ref in source["refs"]["resources"].values()):
+        one.notes.append("This portal's datasource connections could not be listed with its key: the resources "
+                         "name the source's connections by uid, which this portal refuses if it has none such.")
+    return one
+
+
 def _principals(target_client, source_snap: dict) -> dict:
     users = list(source_snap.get("security", {}).get("users", {}))
     return {"known_users": apply.known_usernames(target_client, users),
@@ -60,12 +90,8 @@ def dry_run(*, comparison: Comparison, target: Connection, parts, publish: bool,
     """The calls a promote would make now, part by part (reads the target's users and groups for security)."""
     plans, wrote = [], False
     for part in parts:
-        if part == "security":
-            extra = _principals(client_for(target), comparison.source)
-        else:
-            extra = {}
-        one = plan.plan_part(part, comparison.source, comparison.target, dataset_id=dataset_id, wrote=wrote,
-                             **extra)
+        one = _plan(part, comparison.source, comparison.target, target_client=client_for(target),
+                    dataset_id=dataset_id, wrote=wrote)
         wrote = wrote or any(c.op not in ("none", "publish") for c in one.calls)
         plans.append(one)
     if publish:
@@ -102,10 +128,12 @@ def _step(part, *, source_client, target_client, source_uid, target_uid, dataset
         if not target_uid:
             raise _Refused("The dataset does not exist on this portal: nothing to publish.")
         return _publish_step(target_client, source, target, target_uid, wrote)
-    extra = _principals(target_client, source) if part == "security" else {}
-    one = plan.plan_part(part, source, target, dataset_id=dataset_id, **extra)
-    if not target_uid and part != "dataset" and one.calls:
+    one = _plan(part, source, target, target_client=target_client, dataset_id=dataset_id)
+    if not target_uid and part != "dataset" and (one.calls or one.missing):
         raise _Refused("The dataset does not exist on this portal (the 'Dataset' step creates it).")
+    if one.missing:  # refused before sending anything: a resource would point at a connection that is not there
+        raise _Refused("No datasource connection like it on this portal (create it, then retry): "
+                       + "; ".join(one.missing) + ". Nothing was sent.", {"missing_connections": one.missing})
     writes, created = apply.run_plan(one, target_client=target_client, target_uid=target_uid,
                                      source_client=source_client, source_uid=source_uid)
     details = {"calls": [c.line for c in one.calls][:200], "writes": writes}

@@ -107,7 +107,7 @@ def test_a_dry_run_with_several_targets_lists_the_calls_per_target(client, perso
                                html, re.S))
     assert set(sections) == {"prod", "prod2"}
     assert "POST /datasets/ — create dataset stage-00001" in sections["prod"]
-    assert "create dataset" not in sections["prod2"] and f"/datasets/{{target}}/metadata/" in sections["prod2"]
+    assert "create dataset" not in sections["prod2"] and "/datasets/{target}/metadata/" in sections["prod2"]
     assert '<input type="hidden" name="also" value="prod2">' in html  # the promote goes to both
     assert portal_writes("prod") + portal_writes("prod2") == before
 
