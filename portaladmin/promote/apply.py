@@ -31,6 +31,17 @@ def groups_by_title(client) -> dict[str, str]:
     return {group.title or group.uid: group.uid for group in client.group_iter()}
 
 
+def connections_by_label(client) -> dict[str, list[str]]:
+    """{canonical(connection label): [uids]} of the target's datasource connections (see snapshot.connection_label)."""
+    from portaladmin.promote.diff import canonical
+    from portaladmin.promote.snapshot import connection_label
+
+    found: dict[str, list[str]] = {}
+    for conn in client.datasource_connection_iter():
+        found.setdefault(canonical(connection_label(conn)), []).append(conn.uid)
+    return found
+
+
 def _resource_body(source_client, target_client, source_uid: str, target_uid: str, call: Call) -> dict:
     body = dict(call.args["body"])
     if call.args.get("source_file_uid"):

@@ -1,9 +1,13 @@
-"""The drift board for a pair of connections, from the local catalogues (no portal call).
+"""The drift board of one source and one or several targets, from the local catalogues (no portal call).
 
 Datasets are matched by dataset_id. "Differs" means one of the catalogue's fields differs (title, description,
 keywords, publisher, licence, language, theme, restricted, published, data modified): the catalogue does not hold
 resources, processors or rulesets, so a dataset listed as the same may still differ there — the full diff is
 one click away (Compare). Both catalogues are as fresh as their last sync (shown).
+
+With several targets there is one row per dataset_id and one cell per target (`FleetRow`): the row is listed
+under every state one of its cells has ("differs on a target", "missing on a target" …); "the same" means the
+same on every target.
 """
 
 from __future__ import annotations
@@ -46,12 +50,40 @@ def _catalogue(connection) -> dict[str, dict]:
             DatasetSnapshot.objects.filter(connection=connection).values("uid", "dataset_id", *FIELDS)}
 
 
-def drift_board(*, source, target) -> list[DriftRow]:
-    return drift_rows(_catalogue(source), _catalogue(target))
+@dataclass
+class FleetRow:
+    """One dataset_id across the source and every target: `cells` is [(target, DriftRow or None)] in the targets'
+    order (None: neither the source nor this target has it)."""
+
+    dataset_id: str
+    source_uid: str
+    cells: list[tuple[object, DriftRow | None]]
+
+    @property
+    def statuses(self) -> set[str]:
+        return {row.status for _, row in self.cells if row is not None}
+
+    @property
+    def status(self) -> str:
+        """The row's most telling state (for the row's data-status): differs, then missing, then only there."""
+        return next((s for s in (DIFFERS, ONLY_SOURCE, ONLY_TARGET) if s in self.statuses), SAME)
+
+    def shown_under(self, show: str) -> bool:
+        if show == "all":
+            return True
+        if show == SAME:
+            return self.statuses == {SAME}
+        return show in self.statuses
 
 
-def drift_counts(rows: list[DriftRow]) -> dict[str, int]:
-    counts = {DIFFERS: 0, ONLY_SOURCE: 0, ONLY_TARGET: 0, SAME: 0}
-    for row in rows:
-        counts[row.status] += 1
-    return counts
+def drift_fleet(*, source, targets) -> list[FleetRow]:
+    """Each target compared with the source (one catalogue read per connection), joined by dataset_id."""
+    mine = _catalogue(source)
+    per_target = [(t, {r.dataset_id: r for r in drift_rows(mine, _catalogue(t))}) for t in targets]
+    ids = sorted(set(mine).union(*(set(rows) for _, rows in per_target)))
+    return [FleetRow(dataset_id, mine.get(dataset_id, {}).get("uid", ""),
+                     [(t, rows.get(dataset_id)) for t, rows in per_target]) for dataset_id in ids]
+
+
+def fleet_counts(rows: list[FleetRow]) -> dict[str, int]:
+    return {status: sum(r.shown_under(status) for r in rows) for status in (DIFFERS, ONLY_SOURCE, ONLY_TARGET, SAME)}

@@ -26,6 +26,7 @@ from portaladmin.portals.client.errors import PortalError, PortalRateLimited, Po
 from portaladmin.portals.models import Role
 
 KIND = "promote.dataset"
+PAGE_KIND = "promote.page"
 
 
 def _part_label(part: str) -> str:
@@ -89,6 +90,28 @@ class PromoteDataset(JobKind):
         return view.message or f"Publishing the promoted dataset ended in {view.state}."
 
 
+@register
+class PromotePage(JobKind):
+    """`promote.page`: a studio or code editor page, one item per part (page, access rules, publication) and per
+    target, run in order by the dataset promote's chain runner (services.run_chain). Not pollable: a page's
+    writes take effect when answered (a studio page's publish included)."""
+
+    name = PAGE_KIND
+    label = "Promote page"
+    target_noun = "step"
+    needed_role = Role.ADMIN  # on each TARGET (a promote removes the target's extra access rules)
+    chunk_size = 50  # every step of one target in one chunk, in order
+    idempotent = True  # every step re-reads both pages and sends only the difference
+
+    def describe(self, count: int) -> str:
+        return f"Promote page ({count} step{'s' if count != 1 else ''})"
+
+    def perform_chunk(self, client, items: list) -> dict[int, ItemResult]:
+        from portaladmin.promote.services import run_page_steps
+
+        return run_page_steps(target_client=client, items=items)
+
+
 def _stale_limit():
     from portaladmin.jobs.engine import stale_limit
 
@@ -96,4 +119,4 @@ def _stale_limit():
 
 
 TRANSIENT = (PortalRateLimited, PortalUnavailable)
-__all__ = ["KIND", "PromoteDataset", "TRANSIENT", "PortalError"]
+__all__ = ["KIND", "PAGE_KIND", "PromoteDataset", "PromotePage", "TRANSIENT", "PortalError"]

@@ -2,7 +2,8 @@
 
 Compared: title and content per language, description, tags, template, restricted/public, publication (studio)
 and access rules (users by username, groups by TITLE — unknown principals are reported, never guessed).
-A page promote is a handful of calls, run at once (not a job), each one audited; like the dataset promote it
+A page promote is one `promote.page` job (services.page_promote_start): a step per part (page, access rules,
+publication) per target, run by the same chain runner as the dataset promote; each step re-reads both pages and
 writes only what differs, so promoting an unchanged page again writes nothing.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from portaladmin.audit.services import audit_remote_write
 from portaladmin.portals.client.errors import PortalNotFound
 from portaladmin.promote.apply import groups_by_title, known_usernames
 from portaladmin.promote.diff import Row, canonical
@@ -83,50 +83,74 @@ def page_diff(source: dict, target: dict) -> list[Row]:
     return rows
 
 
+# A page promote's steps, in order (one job item each, per target). Code editor pages have no publication.
+PAGE_PARTS = ("page", "access", "publication")
+PAGE_PART_LABELS = {"page": "Page", "access": "Access rules", "publication": "Publication"}
+
+
+def page_parts(kind: str) -> list[str]:
+    return [p for p in PAGE_PARTS if kind == STUDIO or p != "publication"]
+
+
 @dataclass
 class PageResult:
     calls: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
 
 
-def page_promote(*, kind: str, slug: str, source_client, target_client, actor, target,
-                 dry_run: bool = False) -> PageResult:
-    """Make the target's page like the source's (one audited call per change). PortalErrors are raised at the
-    first refused call; what was sent before stays, and is listed. `dry_run`: list the calls, send none."""
+class PageMissing(Exception):
+    """A later step found no page on the target (the 'Page' step creates it)."""
+
+
+def page_promote(*, kind: str, slug: str, source_client, target_client, parts=None, dry_run: bool = False,
+                 wrote: bool = False) -> PageResult:
+    """Make the target's page like the source's for `parts` (all by default), sending only what differs: the
+    dry run (`dry_run`: list the calls, send none) and each step of the `promote.page` job (one part at a time,
+    audited by the engine as one item). PortalErrors are raised at the first refused call; what was sent before
+    stays. `wrote`: an earlier step changed the target (a studio page is then published again)."""
     result = PageResult()
+    parts = [p for p in (parts or PAGE_PARTS) if p in page_parts(kind)]
     source = page_snapshot(source_client, kind, slug)
     dest = page_snapshot(target_client, kind, slug)
     if not source["exists"]:
         raise ValueError("The page does not exist on the source.")
 
     def call(line: str, fn, *args, **kwargs):
-        if dry_run:
-            result.calls.append(line)
-            return SimpleNamespace(slug=slug, uid="{new page}")
-        with audit_remote_write(action="promote.page", actor=actor, connection=target, target=f"{kind}:{slug}",
-                                extra={"call": line}):
-            answer = fn(*args, **kwargs)
         result.calls.append(line)
-        return answer
+        if dry_run:
+            return SimpleNamespace(slug=slug, uid="{new page}")
+        return fn(*args, **kwargs)
 
     f, key = source["fields"], dest.get("key")
+    if "page" in parts:
+        key = _promote_fields(kind, slug, f, dest, target_client, call) or key
+    if not key and not dry_run and set(parts) - {"page"}:
+        raise PageMissing("The page does not exist on this portal (the 'Page' step creates it).")
+    key = key or "{new page}"
+    if "access" in parts:
+        _promote_rules(kind, key, source, dest, target_client, call, result)
+    if "publication" in parts and f.get("published") and (
+            not dest["fields"].get("published") or wrote or result.calls):
+        call(f"POST /studio_pages/{key}/publish/ — publish", target_client.studio_page_publish, key)
+    return result
+
+
+def _promote_fields(kind, slug, f, dest, client, call) -> str:
+    """Create or update the page itself; returns the created page's key ('' when it existed)."""
     if kind == CODE:
         body = {"slug": slug, **{k: v for k, v in f.items() if v is not None}}
         if not dest["exists"]:
-            key = call(f"POST /code_editor_pages/ — create {slug}", target_client.code_page_create, body).slug
-        elif canonical(f) != canonical(dest["fields"]):
-            call(f"PUT /code_editor_pages/{slug}/ — update", target_client.code_page_update, slug, body)
-    else:
-        body = {"slug": slug, "title": f.get("title") or slug, "description": f.get("description") or "",
-                "public": bool(f.get("public"))}
-        if not dest["exists"]:
-            key = call(f"POST /studio_pages/ — create {slug}", target_client.studio_page_create, body).uid
-        elif any(canonical(f.get(k)) != canonical(dest["fields"].get(k)) for k in ("title", "description", "public")):
-            call(f"PUT /studio_pages/{key}/ — update", target_client.studio_page_update, key, body)
-    _promote_rules(kind, key, source, dest, target_client, call, result)
-    if kind == STUDIO and f.get("published") and (not dest["fields"].get("published") or result.calls):
-        call(f"POST /studio_pages/{key}/publish/ — publish", target_client.studio_page_publish, key)
-    return result
+            return call(f"POST /code_editor_pages/ — create {slug}", client.code_page_create, body).slug
+        if canonical(f) != canonical(dest["fields"]):
+            call(f"PUT /code_editor_pages/{slug}/ — update", client.code_page_update, slug, body)
+        return ""
+    body = {"slug": slug, "title": f.get("title") or slug, "description": f.get("description") or "",
+            "public": bool(f.get("public"))}
+    if not dest["exists"]:
+        return call(f"POST /studio_pages/ — create {slug}", client.studio_page_create, body).uid
+    if any(canonical(f.get(k)) != canonical(dest["fields"].get(k)) for k in ("title", "description", "public")):
+        call(f"PUT /studio_pages/{dest['key']}/ — update", client.studio_page_update, dest["key"], body)
+    return ""
 
 
 def _promote_rules(kind, key, source, dest, client, call, result) -> None:

@@ -35,6 +35,7 @@ class Plan:
     part: str
     calls: list[Call] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # principals the target does not have
+    missing: list[str] = field(default_factory=list)  # datasource connections the target has no match for
     notes: list[str] = field(default_factory=list)
 
 
@@ -77,7 +78,25 @@ def _resource_body(res: dict) -> dict:
             "datasource": res["datasource"]}
 
 
-def plan_resources(source: dict, target: dict) -> Plan:
+def describe_connection(label: dict) -> str:
+    where = label.get("name") or label.get("url") or label.get("uid") or ""
+    return f"{label.get('type') or 'datasource'} connection {where}".strip()
+
+
+def _target_connection(label: dict, source_uid: str, target_connections: dict[str, list[str]]) -> str | None:
+    """The target's connection for a source connection's label: the only one with that label, or the one with
+    the same uid among several. None: none (or several, none with that uid) — reported, never guessed."""
+    if set(label) == {"uid"}:  # the source's key could not read the connection: only its uid is known
+        return source_uid
+    found = target_connections.get(canonical(label), [])
+    if source_uid in found:
+        return source_uid
+    return found[0] if len(found) == 1 else None
+
+
+def plan_resources(source: dict, target: dict, *, target_connections: dict[str, list[str]] | None = None) -> Plan:
+    """`target_connections`: {canonical(connection label): [connection uids]} on the target (None: not checked,
+    the source's connection uid is sent as it is)."""
     plan = Plan("resources")
     mine, theirs = source.get("resources", {}), target.get("resources", {})
     src_refs, dst_refs = source["refs"]["resources"], target["refs"]["resources"]
@@ -86,6 +105,15 @@ def plan_resources(source: dict, target: dict) -> Plan:
         if key in theirs and _same(res, theirs[key]):
             continue
         args = {"key": key, "body": _resource_body(res)}
+        label = res["datasource"].get("connection")
+        conn_uid = src_refs.get(key, {}).get("connection_uid", "")
+        if conn_uid and isinstance(label, dict):
+            mapped = conn_uid if target_connections is None else _target_connection(label, conn_uid,
+                                                                                    target_connections)
+            if mapped is None:
+                plan.missing.append(f"{describe_connection(label)} (for the resource {res['title']})")
+                continue
+            args["body"] = {**args["body"], "datasource": {**res["datasource"], "connection": {"uid": mapped}}}
         if is_file:
             name = res["datasource"]["file"]["name"]
             args.update(source_file_uid=src_refs[key]["file_uid"], filename=name)
@@ -203,12 +231,14 @@ def plan_publish(source: dict, target: dict, *, wrote: bool) -> Plan:
 
 
 def plan_part(part: str, source: dict, target: dict, *, dataset_id: str = "", known_users=None,
-              target_groups=None, wrote: bool = False) -> Plan:
+              target_groups=None, wrote: bool = False, target_connections=None) -> Plan:
     if part == "dataset":
         return plan_dataset(source, target, dataset_id=dataset_id or source.get("dataset_id", ""))
     if part == "security":
         return plan_security(source, target, known_users=known_users, target_groups=target_groups or {})
     if part == "publication":
         return plan_publish(source, target, wrote=wrote)
-    return {"metadata": plan_metadata, "resources": plan_resources, "processors": plan_processors,
+    if part == "resources":
+        return plan_resources(source, target, target_connections=target_connections)
+    return {"metadata": plan_metadata, "processors": plan_processors,
             "fields": plan_fields, "schedules": plan_schedules}[part](source, target)

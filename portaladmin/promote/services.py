@@ -9,12 +9,17 @@ from django.core.exceptions import PermissionDenied
 
 from portaladmin.jobs.registry import ItemResult
 from portaladmin.portals.client import client_for
-from portaladmin.portals.client.errors import PortalError, PortalRateLimited, PortalUnavailable
+from portaladmin.portals.client.errors import (
+    PortalAuthError,
+    PortalError,
+    PortalRateLimited,
+    PortalUnavailable,
+)
 from portaladmin.portals.models import Connection
 from portaladmin.portals.permissions import ADMIN, OPERATE, has_role
 from portaladmin.promote import apply, plan
 from portaladmin.promote.diff import PartDiff, diff_snapshots
-from portaladmin.promote.jobs_kinds import KIND
+from portaladmin.promote.jobs_kinds import KIND, PAGE_KIND
 from portaladmin.promote.snapshot import PART_LABELS, PARTS, empty_snapshot, find_counterpart, read_snapshot
 
 PROMOTABLE = ("dataset", "metadata", "resources", "processors", "fields", "schedules", "security")
@@ -50,6 +55,31 @@ def compare(*, source: Connection, source_uid: str, target: Connection, target_u
     return Comparison(one, other, diff_snapshots(one, other))
 
 
+def _extra(part: str, target_client, source_snap: dict) -> dict:
+    """What a part's plan needs to know of the target besides its snapshot: users and groups (security), the
+    datasource connections (resources that use one)."""
+    if part == "security":
+        return _principals(target_client, source_snap)
+    if part == "resources" and any(ref.get("connection_uid") for ref in source_snap["refs"]["resources"].values()):
+        try:
+            return {"target_connections": apply.connections_by_label(target_client)}
+        except PortalAuthError as exc:  # this key may not list connections: send the source's uids and say so
+            if not exc.is_permission:
+                raise
+            return {}
+    return {}
+
+
+def _plan(part, source, target, *, target_client, dataset_id="", wrote=False) -> plan.Plan:
+    extra = _extra(part, target_client, source)
+    one = plan.plan_part(part, source, target, dataset_id=dataset_id, wrote=wrote, **extra)
+    if part == "resources" and "target_connections" not in extra and any(
+            ref.get("connection_uid") for ref in source["refs"]["resources"].values()):
+        one.notes.append("This portal's datasource connections could not be listed with its key: the resources "
+                         "name the source's connections by uid, which this portal refuses if it has none such.")
+    return one
+
+
 def _principals(target_client, source_snap: dict) -> dict:
     users = list(source_snap.get("security", {}).get("users", {}))
     return {"known_users": apply.known_usernames(target_client, users),
@@ -60,12 +90,8 @@ def dry_run(*, comparison: Comparison, target: Connection, parts, publish: bool,
     """The calls a promote would make now, part by part (reads the target's users and groups for security)."""
     plans, wrote = [], False
     for part in parts:
-        if part == "security":
-            extra = _principals(client_for(target), comparison.source)
-        else:
-            extra = {}
-        one = plan.plan_part(part, comparison.source, comparison.target, dataset_id=dataset_id, wrote=wrote,
-                             **extra)
+        one = _plan(part, comparison.source, comparison.target, target_client=client_for(target),
+                    dataset_id=dataset_id, wrote=wrote)
         wrote = wrote or any(c.op not in ("none", "publish") for c in one.calls)
         plans.append(one)
     if publish:
@@ -102,10 +128,12 @@ def _step(part, *, source_client, target_client, source_uid, target_uid, dataset
         if not target_uid:
             raise _Refused("The dataset does not exist on this portal: nothing to publish.")
         return _publish_step(target_client, source, target, target_uid, wrote)
-    extra = _principals(target_client, source) if part == "security" else {}
-    one = plan.plan_part(part, source, target, dataset_id=dataset_id, **extra)
-    if not target_uid and part != "dataset" and one.calls:
+    one = _plan(part, source, target, target_client=target_client, dataset_id=dataset_id)
+    if not target_uid and part != "dataset" and (one.calls or one.missing):
         raise _Refused("The dataset does not exist on this portal (the 'Dataset' step creates it).")
+    if one.missing:  # refused before sending anything: a resource would point at a connection that is not there
+        raise _Refused("No datasource connection like it on this portal (create it, then retry): "
+                       + "; ".join(one.missing) + ". Nothing was sent.", {"missing_connections": one.missing})
     writes, created = apply.run_plan(one, target_client=target_client, target_uid=target_uid,
                                      source_client=source_client, source_uid=source_uid)
     details = {"calls": [c.line for c in one.calls][:200], "writes": writes}
@@ -135,19 +163,15 @@ class _Refused(Exception):
         self.details = details or {}
 
 
-def run_steps(*, target_client, items: list) -> dict[int, ItemResult]:
-    """The worker side of one target's chain (called by the engine with the chunk's items, in order)."""
-    job = items[0].job
-    params = job.params
-    source = Connection.objects.get(pk=params["source_connection"])
-    if not has_role(job.started_by, source, OPERATE):
-        reason = f"Refused: the person who started this job no longer has the operator role on {source.name}."
-        return {item.pk: ItemResult(False, reason) for item in items}
-    source_client = client_for(source)
-    dataset_id = params["dataset_id"]
-    target_uid = target_uid_for(client=target_client, dataset_id=dataset_id,
-                                chosen_uid=params.get("target_uids", {}).get(str(items[0].connection_id), ""))
-    before = source_client.dataset_get(params["source_uid"]).updated_at
+def run_chain(items: list, step, *, label=None) -> dict[int, ItemResult]:
+    """The one chain runner of every promote kind (datasets, pages): the items of one target, in order.
+
+    `step(part, wrote)` runs one part and returns (writes, details); it raises a PortalError or _Refused when the
+    target refuses it. The first refusal stops the chain there with the portal's message (later steps say "Not
+    run"; earlier ones stay as they are); temporary failures (429, 5xx, timeouts) go back to the engine, which
+    retries the chunk — the steps already done then plan nothing. `wrote` tells a step whether an earlier one
+    changed the target (a publish step publishes again after a change)."""
+    label = label or _part_label
     results: dict[int, ItemResult] = {}
     stopped, wrote = "", False
     for item in items:
@@ -156,17 +180,14 @@ def run_steps(*, target_client, items: list) -> dict[int, ItemResult]:
             results[item.pk] = ItemResult(False, f"Not run: the “{stopped}” step did not succeed on this portal.")
             continue
         try:
-            writes, target_uid, details = _step(part, source_client=source_client, target_client=target_client,
-                                                source_uid=params["source_uid"], target_uid=target_uid,
-                                                dataset_id=dataset_id, wrote=wrote)
+            writes, details = step(part, wrote)
         except (PortalRateLimited, PortalUnavailable):
             raise  # temporary: the engine gives the chunk back and retries it; done steps will plan nothing
         except (PortalError, _Refused) as exc:
-            stopped = _part_label(part)
+            stopped = label(part)
             results[item.pk] = ItemResult(False, f"{stopped}: {exc}", getattr(exc, "details", {}) or {})
             continue
         wrote = wrote or (writes > 0 and part != "publication")
-        details = {**details, "target_uid": target_uid}
         if details.get("publish_sent"):
             message = "Publish sent; watching until the dataset is idle."
         elif writes:
@@ -174,6 +195,38 @@ def run_steps(*, target_client, items: list) -> dict[int, ItemResult]:
         else:
             message = details.get("note") or "Already the same: nothing written."
         results[item.pk] = ItemResult(True, message, details)
+    return results
+
+
+def _source_or_refuse(job, items) -> tuple[Connection | None, dict[int, ItemResult]]:
+    source = Connection.objects.get(pk=job.params["source_connection"])
+    if has_role(job.started_by, source, OPERATE):
+        return source, {}
+    reason = f"Refused: the person who started this job no longer has the operator role on {source.name}."
+    return None, {item.pk: ItemResult(False, reason) for item in items}
+
+
+def run_steps(*, target_client, items: list) -> dict[int, ItemResult]:
+    """The worker side of one target's dataset chain (called by the engine with the chunk's items, in order)."""
+    job = items[0].job
+    params = job.params
+    source, refused = _source_or_refuse(job, items)
+    if source is None:
+        return refused
+    source_client = client_for(source)
+    dataset_id = params["dataset_id"]
+    state = {"target_uid": target_uid_for(client=target_client, dataset_id=dataset_id,
+                                          chosen_uid=params.get("target_uids", {}).get(str(items[0].connection_id),
+                                                                                       ""))}
+    before = source_client.dataset_get(params["source_uid"]).updated_at
+
+    def step(part, wrote):
+        writes, state["target_uid"], details = _step(
+            part, source_client=source_client, target_client=target_client, source_uid=params["source_uid"],
+            target_uid=state["target_uid"], dataset_id=dataset_id, wrote=wrote)
+        return writes, {**details, "target_uid": state["target_uid"]}
+
+    results = run_chain(items, step)
     after = source_client.dataset_get(params["source_uid"]).updated_at
     if after != before:
         last = items[-1].pk
@@ -185,6 +238,50 @@ def run_steps(*, target_client, items: list) -> dict[int, ItemResult]:
 
 def _part_label(part: str) -> str:
     return PART_LABELS.get(part, part)
+
+
+def page_promote_start(*, actor, source: Connection, kind: str, slug: str, targets, request=None):
+    """One `promote.page` job: a step per part and per target (operator on the source, admin on every target)."""
+    from portaladmin.jobs.services import job_create
+    from portaladmin.promote.pages import PAGE_PART_LABELS, page_parts
+
+    if not has_role(actor, source, OPERATE):
+        raise PermissionDenied(f"Promoting needs the operator role on {source.name}.")
+    steps = page_parts(kind)
+    items = {conn: [{"target": f"{kind}:{slug} · {PAGE_PART_LABELS[p].lower()}", "label": PAGE_PART_LABELS[p],
+                     "payload": {"part": p}} for p in steps] for conn in targets}
+    params = {"source_connection": source.pk, "source": source.slug, "page_kind": kind, "slug": slug,
+              "parts": steps}
+    names = ", ".join(conn.name for conn in targets)
+    noun = "studio page" if kind == "studio" else "code editor page"
+    return job_create(kind=PAGE_KIND, actor=actor, targets=items, params=params, request=request,
+                      title=f"Promote {noun} {slug} from {source.name} to {names}")
+
+
+def run_page_steps(*, target_client, items: list) -> dict[int, ItemResult]:
+    """The worker side of one target's page chain: the same chain runner as datasets, one page part per step."""
+    from portaladmin.promote.pages import PAGE_PART_LABELS, PageMissing, page_promote
+
+    job = items[0].job
+    source, refused = _source_or_refuse(job, items)
+    if source is None:
+        return refused
+    source_client = client_for(source)
+
+    def step(part, wrote):
+        try:
+            done = page_promote(kind=job.params["page_kind"], slug=job.params["slug"], source_client=source_client,
+                                target_client=target_client, parts=[part], wrote=wrote)
+        except (ValueError, PageMissing) as exc:
+            raise _Refused(str(exc)) from exc
+        details = {"calls": done.calls[:200], "writes": len(done.calls)}
+        if done.unknown:  # the known principals are granted; the step fails and says who was not
+            details["unknown_principals"] = done.unknown
+            raise _Refused("Not on this portal, so not granted (map them by hand): " + ", ".join(done.unknown)
+                           + ".", details)
+        return len(done.calls), details
+
+    return run_chain(items, step, label=lambda part: PAGE_PART_LABELS.get(part, part))
 
 
 def can_promote(user, source: Connection, target: Connection) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from portaladmin.portals.client.errors import PortalNotFound
+from portaladmin.portals.client.errors import PortalAuthError, PortalNotFound
 
 PARTS = ("dataset", "metadata", "resources", "processors", "fields", "schedules", "security", "publication")
 PART_LABELS = {"dataset": "Dataset", "metadata": "Metadata", "resources": "Resources", "processors": "Processors",
@@ -60,12 +60,45 @@ def read_metadata(client, uid: str) -> dict[str, dict[str, Any]]:
     return out
 
 
+def connection_label(connection) -> dict:
+    """What makes two datasource connections 'the same' across portals (their uids are per portal): the type, and
+    the name when the portal gives one, else the address it points to (the API's connections carry no name)."""
+    raw = getattr(connection, "raw", None) or {}
+    label = {"type": connection.type}
+    name = raw.get("name") or raw.get("title")
+    if name:
+        label["name"] = str(name)
+    elif connection.url:
+        label["url"] = connection.url.rstrip("/")
+    return label
+
+
+def _portable_connection(client, datasource: dict, labels: dict) -> tuple[dict, str]:
+    """A resource's datasource with its connection {"uid"} replaced by the connection's label (compared across
+    portals), and that uid ('' when the datasource names no connection by uid)."""
+    conn = datasource.get("connection")
+    if not isinstance(conn, dict) or not conn.get("uid"):
+        return datasource, ""
+    conn_uid = str(conn["uid"])
+    if conn_uid not in labels:
+        try:
+            labels[conn_uid] = connection_label(client.datasource_connection_get(conn_uid))
+        except PortalNotFound:
+            labels[conn_uid] = {"uid": conn_uid, "missing": "this connection does not exist on its own portal"}
+        except PortalAuthError as exc:  # this key may not read connections: compared (and sent) by uid, as it is
+            if not exc.is_permission:
+                raise
+            labels[conn_uid] = {"uid": conn_uid}
+    return {**datasource, "connection": labels[conn_uid]}, conn_uid
+
+
 def read_resources(client, uid: str, *, with_sizes: bool = True) -> tuple[dict, dict]:
-    """({key: comparable resource}, {key: {"uid", "file_uid"}}). Uploaded files are compared by name and size
-    (the size from the download's Content-Length, else counted by streaming it: the API says no size)."""
-    resources, refs = {}, {}
+    """({key: comparable resource}, {key: {"uid", "file_uid", "connection_uid"}}). Uploaded files are compared by
+    name and size (the size from the download's Content-Length, else counted by streaming it: the API says no
+    size); datasource connections by their label (connection_label), their uid kept in the refs."""
+    resources, refs, labels = {}, {}, {}
     for res in _all_pages(lambda **kw: client.resource_list(uid, **kw)):
-        source = dict(res.datasource or {})
+        source, conn_uid = _portable_connection(client, dict(res.datasource or {}), labels)
         file_uid, filename = "", ""
         if source.get("type") == "uploaded_file":
             file_uid = str((source.get("file") or {}).get("uid") or "")
@@ -84,7 +117,7 @@ def read_resources(client, uid: str, *, with_sizes: bool = True) -> tuple[dict, 
             n += 1
             key = f"{base} #{n}"
         resources[key] = {"title": res.title, "type": res.type, "params": res.params or {}, "datasource": source}
-        refs[key] = {"uid": res.uid, "file_uid": file_uid}
+        refs[key] = {"uid": res.uid, "file_uid": file_uid, "connection_uid": conn_uid}
     return resources, refs
 
 

@@ -64,15 +64,22 @@ def dry_run_view(request, connection, uid):
         return render(request, "promote/dry_run.html", {"connection": connection, "form": form, "uid": uid,
                                                         "target": target}, status=400)
     data = form.cleaned_data
-    comparison = services.compare(source=connection, source_uid=uid, target=target, target_uid=data["target"])
-    plans = services.dry_run(comparison=comparison, target=target, parts=data["parts"], publish=data["publish"],
-                             dataset_id=data["dataset_id"])
-    also = [c for c in _others(request, connection).exclude(pk=target.pk)
-            if services.can_promote(request.user, connection, c)]
+    others = list(_others(request, connection).exclude(pk=target.pk))
+    chosen = set(request.GET.getlist("also")[:20])
+    runs = []  # one dry run per target portal: each is compared and planned on its own
+    for one in [target, *[c for c in others if c.slug in chosen]]:
+        comparison = services.compare(source=connection, source_uid=uid, target=one,
+                                      target_uid=data["target"] if one == target else "")
+        plans = services.dry_run(comparison=comparison, target=one, parts=data["parts"], publish=data["publish"],
+                                 dataset_id=data["dataset_id"])
+        runs.append({"target": one, "plans": plans, "exists": comparison.target["exists"],
+                     "total": sum(1 for p in plans for c in p.calls if c.op != "none"),
+                     "can_promote": services.can_promote(request.user, connection, one)})
+    also = [c for c in others if services.can_promote(request.user, connection, c)]
     return render(request, "promote/dry_run.html", {
-        "connection": connection, "uid": uid, "target": target, "plans": plans, "form": form, "also": also,
-        "total": sum(1 for p in plans for c in p.calls if c.op != "none"),
-        "can_promote": services.can_promote(request.user, connection, target)})
+        "connection": connection, "uid": uid, "target": target, "runs": runs, "form": form, "also": also,
+        "chosen": [r["target"].slug for r in runs[1:]], "total": sum(r["total"] for r in runs),
+        "can_promote": all(r["can_promote"] for r in runs)})
 
 
 @require_POST
@@ -106,30 +113,48 @@ def start_view(request, connection, uid):
 @connection_view(VIEW)
 def dependents_view(request, connection, uid):
     """The pages that reference this dataset, on every connection this person can see (a small fragment)."""
-    from portaladmin.promote.dependents import dataset_dependents
+    from portaladmin.portals.permissions import ADMIN, has_role
+    from portaladmin.promote.dependents import confirm_text, dataset_dependents
 
     dataset_id = request.GET.get("dataset_id", "").strip()[:255]
     found = dataset_dependents(user=request.user, dataset_id=dataset_id, uid=uid)
-    return render(request, "promote/_dependents.html", {"found": found, "dataset_id": dataset_id})
+    # The Unpublish and Delete confirmations are swapped in out of band, saying which pages break (for the people
+    # who have those buttons).
+    return render(request, "promote/_dependents.html", {
+        "found": found, "dataset_id": dataset_id, "connection": connection, "uid": uid,
+        "dependents_text": confirm_text(found.pages), "can_operate": has_role(request.user, connection, OPERATE),
+        "can_admin": has_role(request.user, connection, ADMIN), "with_delete": request.GET.get("delete") == "1"})
 
 
 @require_GET
 @connection_view(VIEW)
 def drift_view(request, connection):
-    """Datasets that differ between this connection and another, only on one, only on the other (catalogues)."""
+    """Datasets that differ between this connection and one or several others, or are missing on one (catalogues)."""
+    from urllib.parse import urlencode
+
     from django.core.paginator import Paginator
 
-    from portaladmin.promote.drift import drift_board, drift_counts
+    from portaladmin.promote.drift import drift_fleet, fleet_counts
 
-    target = _target(request, connection)
-    ctx = {"connection": connection, "target": target, "others": _others(request, connection)}
-    if target is not None:
-        rows = drift_board(source=connection, target=target)
+    targets = []
+    for slug in request.GET.getlist("to")[:10]:
+        slug = slug.strip()
+        if slug == connection.slug:
+            raise Http404("Compare with another connection.")
+        if slug:
+            one = get_connection_for(request.user, slug, VIEW)[0]
+            if one not in targets:
+                targets.append(one)
+    ctx = {"connection": connection, "targets": targets, "target": targets[0] if len(targets) == 1 else None,
+           "others": _others(request, connection), "chosen": [t.slug for t in targets]}
+    if targets:
+        rows = drift_fleet(source=connection, targets=targets)
         show = request.GET.get("show", "differs")
-        shown = rows if show == "all" else [r for r in rows if r.status == show]
-        ctx.update(counts=drift_counts(rows), show=show,
-                   page_obj=Paginator(shown, 100).get_page(request.GET.get("page")),
-                   source_synced=_last_sync(connection), target_synced=_last_sync(target))
+        ctx.update(counts=fleet_counts(rows), show=show,
+                   page_obj=Paginator([r for r in rows if r.shown_under(show)], 100).get_page(request.GET.get("page")),
+                   source_synced=_last_sync(connection),
+                   synced=[(t, _last_sync(t)) for t in targets],
+                   query=urlencode([("to", t.slug) for t in targets] + [("show", show)]))
     return render(request, "promote/drift.html", ctx)
 
 
@@ -164,9 +189,10 @@ def page_compare_view(request, connection, kind, slug):
         rows = page_diff(source, page_snapshot(client_for(target), kind, slug))
         changes = [r for r in rows if r.status != "same"]
         planned = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
-                               target_client=client_for(target), actor=request.user, target=target,
-                               dry_run=True) if changes else None
-        ctx.update(changes=changes, same=sum(r.status == "same" for r in rows), planned=planned,
+                               target_client=client_for(target), dry_run=True) if changes else None
+        also = [c for c in _others(request, connection).exclude(pk=target.pk)
+                if services.can_promote(request.user, connection, c)]
+        ctx.update(changes=changes, same=sum(r.status == "same" for r in rows), planned=planned, also=also,
                    can_promote=services.can_promote(request.user, connection, target))
     return render(request, "promote/page_compare.html", ctx)
 
@@ -174,25 +200,26 @@ def page_compare_view(request, connection, kind, slug):
 @require_POST
 @connection_view(OPERATE)
 def page_promote_view(request, connection, kind, slug):
-    from portaladmin.portals.client import client_for
+    """Start the `promote.page` job (a step per part per target) and show it."""
     from portaladmin.portals.permissions import ADMIN, require_role
-    from portaladmin.promote.pages import page_promote
 
     kind = _page_kind(kind)
     target = _target(request, connection)
     if target is None:
         raise Http404("Choose a connection to promote to.")
-    require_role(request.user, target, ADMIN)
-    back = f"{request.path.rsplit('promote/', 1)[0]}?to={target.slug}"
+    targets = [target]
+    for other_slug in request.POST.getlist("also")[:20]:  # more targets, each matched by slug
+        other = get_connection_for(request.user, other_slug, VIEW)[0]
+        if other.pk != connection.pk and other not in targets:
+            targets.append(other)
+    for one in targets:
+        require_role(request.user, one, ADMIN)
     try:
-        result = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
-                              target_client=client_for(target), actor=request.user, target=target)
-    except (ValueError, PortalError) as exc:
-        messages.error(request, portal_error_message(exc, wrote=True) if isinstance(exc, PortalError) else str(exc))
-        return redirect(back)
-    done = f"{len(result.calls)} change{'s' if len(result.calls) != 1 else ''} sent to {target.name}."
-    if result.unknown:
-        messages.warning(request, f"{done} Not on {target.name}, so not granted: {', '.join(result.unknown)}.")
-    else:
-        messages.success(request, done if result.calls else f"Already the same on {target.name}: nothing sent.")
-    return redirect(back)
+        job = services.page_promote_start(actor=request.user, source=connection, kind=kind, slug=slug,
+                                          targets=targets, request=request)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{request.path.rsplit('promote/', 1)[0]}?to={target.slug}")
+    messages.success(request, "Page promote started: one step per part; it stops at the first step the target "
+                              "refuses.")
+    return redirect(job.get_absolute_url())

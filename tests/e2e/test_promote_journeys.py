@@ -56,3 +56,33 @@ def test_promote_screens_fit_a_phone_and_pass_axe(admin_page, app):
             assert run_axe(page) == [], path
             if width == PHONE["width"]:
                 assert page_overflow(page) <= 0, path
+
+
+def test_page_promote_is_a_job_then_no_differences(admin_page, app):
+    page = admin_page
+    app.shell("from portaladmin.sandbox.models import SandboxObject; "
+              "o = SandboxObject.objects.get(portal__name='lyon', kind='code_page', key='home'); "
+              "o.data['description'] = 'Changed on Lyon for the journey'; o.save()")
+    page.goto(f"{app.url}/c/lyon/promote/pages/code/home/?to=bretagne")
+    expect(page.locator('tr[data-key="description"]')).to_contain_text("Changed on Lyon for the journey")
+    expect(page.locator("#page-dry-run")).to_contain_text("PUT /code_editor_pages/home/ — update")
+    page.locator("#page-promote").click()  # the confirmation is accepted by the fixture
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    counts = wait_job_page_finished(page)
+    assert counts["failed"] == 0 and counts["succeeded"] == counts["total"] == 2, counts  # page + access rules
+    page.goto(f"{app.url}/c/lyon/promote/pages/code/home/?to=bretagne")
+    expect(page.locator("#no-differences")).to_be_visible()
+    assert_no_csp_errors(page)
+
+
+def test_unpublish_and_delete_confirmations_carry_the_dependency_check(admin_page, app):
+    page = admin_page
+    uid = app.shell("from portaladmin.sandbox.models import SandboxDataset; "
+                    "print(SandboxDataset.objects.get(portal__name='lyon', dataset_id='lyon-00004').uid)").split()[-1]
+    page.goto(f"{app.url}/c/lyon/datasets/{uid}/")
+    expect(page.locator("#dataset-dependents")).to_contain_text("No studio or code editor page you can see")
+    # once the check has answered, the confirmations themselves say so (no more "still checking")
+    expect(page.locator("#unpublish-form")).to_have_attribute("hx-confirm", re.compile(r"^Unpublish this dataset\?"))
+    page.get_by_text("Delete this dataset").click()
+    expect(page.locator("#delete-dependents")).to_contain_text("No studio or code editor page you can see references it")
+    assert_no_csp_errors(page)

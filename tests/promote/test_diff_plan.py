@@ -7,6 +7,7 @@ from portaladmin.promote.diff import (
     ONLY_SOURCE,
     ONLY_TARGET,
     SAME,
+    canonical,
     diff_part,
     diff_snapshots,
     is_empty,
@@ -197,3 +198,22 @@ def test_two_resources_from_the_same_url_are_both_kept():
     resources, refs = read_resources(client, "da_1")
     assert {k: v["type"] for k, v in resources.items()} == {"url:/d": "csvfile", "url:/d #2": "jsonfile"}
     assert refs["url:/d #2"]["uid"] == "re_2"
+
+
+def test_plan_resources_maps_datasource_connections_by_label_and_reports_missing_ones():
+    label = {"type": "http", "url": "https://data.example.org"}
+    one = snap()
+    one["resources"]["url:/c.csv"] = {"title": "c", "type": "csvfile", "params": {},
+                                      "datasource": {"type": "http", "connection": label, "relative_url": "/c.csv"}}
+    one["refs"]["resources"]["url:/c.csv"] = {"uid": "re_5", "file_uid": "", "connection_uid": "co_stage"}
+    other = snap()
+    mapped = plan_part("resources", one, other, target_connections={canonical(label): ["co_prod"]})
+    create = next(c for c in mapped.calls if c.op == "resource_create")
+    assert create.args["body"]["datasource"] == {"type": "http", "connection": {"uid": "co_prod"},
+                                                 "relative_url": "/c.csv"}
+    assert mapped.missing == []
+    missing = plan_part("resources", one, other, target_connections={})
+    assert not any(c.op == "resource_create" for c in missing.calls)  # never sent with a uid that is not there
+    assert missing.missing == ["http connection https://data.example.org (for the resource c)"]
+    several = plan_part("resources", one, other, target_connections={canonical(label): ["co_a", "co_b"]})
+    assert several.missing  # two candidates and none with the same uid: not guessed

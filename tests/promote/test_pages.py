@@ -4,10 +4,14 @@ import pytest
 from django.urls import reverse
 
 from portaladmin.audit.models import AuditEvent
+from portaladmin.jobs.models import ItemStatus, Job, JobStatus
 from portaladmin.portals.client import client_for
 from portaladmin.portals.models import Membership, Role
+from portaladmin.promote import services
 from portaladmin.promote.pages import CODE, STUDIO, page_diff, page_promote, page_snapshot
+from portaladmin.sandbox.services import reset_request_log
 from tests.promote.conftest import portal_writes
+from tests.sandbox_fixtures import run_worker_and_poller
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -17,8 +21,20 @@ def _differences(stage, prod, kind, slug):
     return {r.key: r.status for r in rows if r.status != "same"}
 
 
-def test_code_page_promote_then_same_then_zero_writes(stage, prod, make_user):
-    actor = make_user("pia", superuser=True)
+@pytest.fixture
+def page_promoter(make_user, stage, prod):
+    user = make_user("pia", role=Role.OPERATOR, connection=stage)
+    Membership.objects.create(user=user, connection=prod, role=Role.ADMIN)
+    return user
+
+
+def run_page_job(actor, stage, targets, kind, slug, clock):
+    job = services.page_promote_start(actor=actor, source=stage, kind=kind, slug=slug, targets=targets)
+    return run_worker_and_poller(job, clock, steps=5)
+
+
+def test_code_page_promote_is_one_job_then_same_then_zero_writes(stage, prod, page_promoter, sandbox_clock,
+                                                                 no_enqueue):
     s = client_for(stage)
     s.code_page_update("home", {"slug": "home", "title": {"en": "Home", "fr": "Accueil"}, "tags": ["new"],
                                 "content": {"html": {"en": "<h1>Hi</h1>", "fr": "<h1>Salut</h1>"},
@@ -29,33 +45,85 @@ def test_code_page_promote_then_same_then_zero_writes(stage, prod, make_user):
     assert {"title.fr", "content.html.fr", "tags", "group Analysts"} <= set(before)
 
     for slug in ("home", "stage-only"):
-        result = page_promote(kind=CODE, slug=slug, source_client=s, target_client=client_for(prod), actor=actor,
-                              target=prod)
-        assert result.calls and not result.unknown
+        job = run_page_job(page_promoter, stage, [prod], CODE, slug, sandbox_clock)
+        items = list(job.items.order_by("id"))
+        assert job.status == JobStatus.SUCCEEDED, [(i.target, i.message) for i in items]
+        assert [i.payload["part"] for i in items] == ["page", "access"]  # a code page has no publication
+        assert AuditEvent.objects.filter(action="promote.page", job_id=job.pk).count() == len(items)
         assert _differences(stage, prod, CODE, slug) == {}
-    assert AuditEvent.objects.filter(action="promote.page").count() >= 3
-
-    from portaladmin.sandbox.services import reset_request_log
+        calls = [line for i in items for line in i.details.get("calls", [])]
+        assert calls[0] == ("PUT /code_editor_pages/home/ — update" if slug == "home"
+                            else "POST /code_editor_pages/ — create stage-only")
 
     reset_request_log("prod")
-    again = page_promote(kind=CODE, slug="home", source_client=s, target_client=client_for(prod), actor=actor,
-                         target=prod)
-    assert again.calls == [] and portal_writes("prod") == 0
+    again = run_page_job(page_promoter, stage, [prod], CODE, "home", sandbox_clock)
+    assert again.status == JobStatus.SUCCEEDED and portal_writes("prod") == 0
+    assert {i.message for i in again.items.all()} == {"Already the same: nothing written."}
 
 
-def test_studio_page_promote_creates_and_publishes(stage, prod, make_user):
-    actor = make_user("pia", superuser=True)
+def test_studio_page_promote_creates_and_publishes_on_two_targets(stage, prod, page_promoter, sandbox_connection,
+                                                                  sandbox_clock, no_enqueue):
+    third = sandbox_connection("third", slug="third", name="Third", api_key="promote-third-key-0123456789",
+                               datasets=1, users=3, groups=3, harvesters=0, pages=1)
+    Membership.objects.create(user=page_promoter, connection=third, role=Role.ADMIN)
     s = client_for(stage)
     page = s.studio_page_create({"slug": "roads-dashboard", "title": "Roads", "description": "All roads",
                                  "public": True})
     s.studio_page_publish(page.uid)
-    result = page_promote(kind=STUDIO, slug="roads-dashboard", source_client=s, target_client=client_for(prod),
-                          actor=actor, target=prod)
-    assert result.calls[0].startswith("POST /studio_pages/") and result.calls[-1].endswith("publish")
+    job = run_page_job(page_promoter, stage, [prod, third], STUDIO, "roads-dashboard", sandbox_clock)
+    assert job.status == JobStatus.SUCCEEDED, [(i.target, i.message) for i in job.items.all()]
+    assert job.items.count() == 6  # page, access, publication × 2 portals
+    first = job.items.get(connection=prod, payload__part="page")
+    assert first.details["calls"][0].startswith("POST /studio_pages/")
+    assert job.items.get(connection=prod, payload__part="publication").details["calls"][0].endswith("publish")
     assert _differences(stage, prod, STUDIO, "roads-dashboard") == {}
+    assert _differences(stage, third, STUDIO, "roads-dashboard") == {}
 
 
-def test_page_compare_screen_and_promote_needs_admin_on_the_target(client, make_user, stage, prod):
+def test_a_failed_page_step_is_retried_without_repeating_the_succeeded_ones(stage, prod, page_promoter,
+                                                                            sandbox_clock, no_enqueue):
+    from portaladmin.sandbox.services import request_counts, seed_portal
+
+    s = client_for(stage)
+    only_on_stage = [u.username for u in s.user_iter()][-1]
+    page = s.studio_page_create({"slug": "regions", "title": "Regions", "description": "", "public": False})
+    s.studio_page_user_ruleset_create(page.uid, username=only_on_stage, permissions=["edit_page"])
+    s.studio_page_publish(page.uid)
+    job = run_page_job(page_promoter, stage, [prod], STUDIO, "regions", sandbox_clock)
+    by_part = {i.payload["part"]: i for i in job.items.all()}
+    assert job.status == JobStatus.PARTIALLY_FAILED
+    assert by_part["page"].status == ItemStatus.SUCCEEDED
+    assert by_part["access"].status == ItemStatus.FAILED and only_on_stage in by_part["access"].message
+    assert by_part["access"].details["unknown_principals"] == [f"user {only_on_stage}"]
+    assert by_part["publication"].message.startswith("Not run")
+
+    seed_portal("prod", users=8)  # the person now exists on prod
+    reset_request_log("prod")
+    retry = run_page_job_retry(job, page_promoter, sandbox_clock)
+    assert retry.status == JobStatus.SUCCEEDED, [(i.target, i.message) for i in retry.items.all()]
+    assert sorted(i.payload["part"] for i in retry.items.all()) == ["access", "publication"]
+    assert request_counts("prod", path_contains="/studio_pages/", method="POST") == 2  # the grant + the publish
+    assert _differences(stage, prod, STUDIO, "regions") == {}
+
+
+def run_page_job_retry(job, actor, clock):
+    from portaladmin.jobs.services import job_retry_failed
+
+    return run_worker_and_poller(job_retry_failed(job=job, actor=actor), clock, steps=5)
+
+
+def test_the_page_dry_run_lists_every_part_and_sends_nothing(stage, prod):
+    s = client_for(stage)
+    s.studio_page_create({"slug": "fresh", "title": "Fresh", "description": "", "public": True})
+    s.studio_page_publish(next(p for p in s.studio_page_iter() if p.slug == "fresh").uid)
+    reset_request_log("prod")
+    planned = page_promote(kind=STUDIO, slug="fresh", source_client=s, target_client=client_for(prod), dry_run=True)
+    assert planned.calls[0].startswith("POST /studio_pages/ — create fresh")
+    assert planned.calls[-1] == "POST /studio_pages/{new page}/publish/ — publish"
+    assert portal_writes("prod") == 0
+
+
+def test_page_compare_screen_and_promote_needs_admin_on_the_target(client, make_user, stage, prod, no_enqueue):
     client_for(stage).code_page_update("home", {"slug": "home", "description": "Changed on stage",
                                                  "content": {"html": {"en": "<p>About</p>"}, "css": {"en": ""}}})
     user = make_user("otto", role=Role.OPERATOR, connection=stage)
@@ -73,5 +141,6 @@ def test_page_compare_screen_and_promote_needs_admin_on_the_target(client, make_
     assert client.post(promote, {"to": "prod"}).status_code == 403
     Membership.objects.filter(user=user, connection=prod).update(role=Role.ADMIN)
     response = client.post(promote, {"to": "prod"})
-    assert response.status_code == 302
-    assert 'id="no-differences"' in client.get(compare, {"to": "prod"}).content.decode()
+    assert response.status_code == 302 and "/jobs/" in response["Location"]  # one job, shown at once
+    job = Job.objects.get(kind="promote.page")
+    assert job.items.count() == 2 and job.params["slug"] == "home"

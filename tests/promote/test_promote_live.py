@@ -232,3 +232,42 @@ def test_two_targets_one_refusing_the_other_goes_on(stage, prod, source_uid, pro
     assert failed == {("prod", "security")}
     assert job.items.filter(connection=prod2, status=ItemStatus.SUCCEEDED).count() == len(ALL)
     assert is_empty(services.compare(source=stage, source_uid=source_uid, target=prod2).diffs)
+
+
+def test_datasource_connections_are_matched_on_the_target_and_a_missing_one_is_refused_before_sending(
+        stage, prod, source_uid, promoter, sandbox_clock, no_enqueue):
+    s, p = client_for(stage), client_for(prod)
+    # the same server on both portals, under different connection uids
+    on_stage = s.datasource_connection_create({"type": "http", "url": "https://opendata.example.com/"})
+    on_prod = p.datasource_connection_create({"type": "http", "url": "https://opendata.example.com"})
+    assert on_stage.uid != on_prod.uid
+    s.resource_create(source_uid, {"type": "csvfile", "title": "Roads", "params": {"separator": ";"},
+                                   "datasource": {"type": "http", "connection": {"uid": on_stage.uid},
+                                                  "relative_url": "/roads.csv"}})
+    job = promote(promoter, stage, prod, source_uid, sandbox_clock, publish=False)
+    assert job.status == JobStatus.SUCCEEDED, [(i.target, i.message) for i in job.items.all()]
+    target_uid = job.items.get(payload__part="resources").details["target_uid"]
+    roads = next(r for r in p.resource_list(target_uid).results if r.title == "Roads")
+    assert roads.datasource["connection"] == {"uid": on_prod.uid}  # the target's own connection, matched by address
+    after = services.compare(source=stage, source_uid=source_uid, target=prod)
+    assert not next(d for d in after.diffs if d.name == "resources").changed
+
+    # a connection prod has nothing like: the dry run says so, and the step is refused before any write
+    only_stage = s.datasource_connection_create({"type": "http", "url": "https://internal.stage.example"})
+    s.resource_create(source_uid, {"type": "csvfile", "title": "Bridges", "params": {},
+                                   "datasource": {"type": "http", "connection": {"uid": only_stage.uid},
+                                                  "relative_url": "/bridges.csv"}})
+    comparison = services.compare(source=stage, source_uid=source_uid, target=prod)
+    plans = services.dry_run(comparison=comparison, target=prod, parts=["resources"], publish=False,
+                             dataset_id="stage-00001")
+    assert plans[0].missing == ["http connection https://internal.stage.example (for the resource Bridges)"]
+    reset_request_log("prod")
+    again = promote(promoter, stage, prod, source_uid, sandbox_clock, publish=False)
+    resources = again.items.get(payload__part="resources")
+    assert resources.status == ItemStatus.FAILED
+    assert resources.message.startswith("Resources: No datasource connection like it on this portal")
+    assert "https://internal.stage.example" in resources.message and "Nothing was sent" in resources.message
+    from portaladmin.sandbox.services import request_counts
+
+    assert request_counts("prod", path_contains="/resources/", method="POST") == 0
+    assert again.items.get(payload__part="processors").message.startswith("Not run")

@@ -88,6 +88,30 @@ def test_one_job_for_several_targets_each_its_own_chain(client, person, source_u
         ("prod", "dataset"), ("prod", "metadata"), ("prod2", "dataset"), ("prod2", "metadata")]
 
 
+def test_a_dry_run_with_several_targets_lists_the_calls_per_target(client, person, source_uid, sandbox_connection):
+    from portaladmin.portals.client import client_for
+    from portaladmin.sandbox.models import SandboxDataset
+
+    third = sandbox_connection("prod2", slug="prod2", name="Prod 2", api_key="promote-prod2-key-0123456789",
+                               datasets=1, users=3, groups=3, harvesters=0, pages=0)
+    # prod2 already has the dataset (same dataset_id), prod has not: the two plans differ
+    target = next(client_for(third).dataset_iter())
+    SandboxDataset.objects.filter(portal__name="prod2", uid=target.uid).update(dataset_id="stage-00001")
+    user = person("pia", Role.OPERATOR, Role.ADMIN)
+    Membership.objects.create(user=user, connection=third, role=Role.ADMIN)
+    client.force_login(user)
+    before = portal_writes("prod") + portal_writes("prod2")
+    html = client.get(url("dry-run", source_uid, to="prod", dataset_id="stage-00001",
+                          parts="dataset&parts=metadata", also="prod2")).content.decode()
+    sections = dict(re.findall(r'<section class="dry-run-target" data-target="([\w-]+)"(.*?)</section>\s*</section>',
+                               html, re.S))
+    assert set(sections) == {"prod", "prod2"}
+    assert "POST /datasets/ — create dataset stage-00001" in sections["prod"]
+    assert "create dataset" not in sections["prod2"] and "/datasets/{target}/metadata/" in sections["prod2"]
+    assert '<input type="hidden" name="also" value="prod2">' in html  # the promote goes to both
+    assert portal_writes("prod") + portal_writes("prod2") == before
+
+
 def test_the_job_page_lists_each_steps_calls(client, person, source_uid, sandbox_clock, no_enqueue):
     from tests.sandbox_fixtures import run_worker_and_poller
 

@@ -183,9 +183,15 @@ def _bulk_targets(connection, form) -> tuple[list[dict], str]:
 def _delete_confirmation(request, connection, form, targets: list[dict], *, changed_from: int | None = None):
     """Deleting cannot be undone: say how many datasets on which portal, and ask once more (a second POST
     with `confirmed`). For "all matching" the count is checked again on confirmation."""
+    from portaladmin.promote.dependents import confirm_text, pages_referencing
+
+    # The dependency check: pages (on every connection this person can see) that reference a dataset to delete.
+    by_dataset, unreadable = pages_referencing(user=request.user,
+                                               datasets=[(t["label"], t["target"]) for t in targets])
     ctx = {"connection": connection, "targets": targets[:20], "all_targets": targets, "count": len(targets),
            "more": max(0, len(targets) - 20), "all_matching": form.all_matching, "matching": form.cleaned_data.get("matching") or "",
-           "changed_from": changed_from}
+           "changed_from": changed_from, "unreadable": unreadable,
+           "dependents": [(t["label"], confirm_text(by_dataset[t["label"]])) for t in targets if t["label"] in by_dataset]}
     return render_page(request, "datasets/bulk_delete.html", ctx, partial="bulk-result")
 
 
