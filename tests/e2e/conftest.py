@@ -2,7 +2,7 @@
 on a temporary SQLite file, the sandbox portals seeded by demo_setup, Debian's Chromium driven by
 Playwright through its executable path (no browser download).
 
-Broker: the embedded filesystem broker, or Redis (database 9) when REDIS_URL is set.
+Broker: the embedded filesystem broker, or Redis (database 9, or E2E_REDIS_DB) when REDIS_URL is set.
 Screenshots of each journey's end go to var/e2e/; a failing journey also saves the page HTML.
 """
 
@@ -66,7 +66,9 @@ def _env(var_dir: Path, port: int) -> dict:
         "PYTHONUNBUFFERED": "1", "LOG_LEVEL": "WARNING",
     })
     if os.environ.get("REDIS_URL"):
-        env["REDIS_URL"] = re.sub(r"/\d+$", "", os.environ["REDIS_URL"].rstrip("/")) + "/9"
+        # its own database (flushed below); E2E_REDIS_DB keeps two runs on one Redis apart
+        db = os.environ.get("E2E_REDIS_DB", "9")
+        env["REDIS_URL"] = re.sub(r"/\d+$", "", os.environ["REDIS_URL"].rstrip("/")) + f"/{db}"
     return env
 
 
