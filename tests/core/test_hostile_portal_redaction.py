@@ -164,3 +164,11 @@ def test_a_key_in_an_answer_is_redacted_whether_or_not_the_body_escapes_it(setti
         [result] = client.user_invite([{"email": "a@example.org"}])
     assert ("\\" in body) is escaped
     assert leaks([result.message]) == [] and "[redacted]" in result.message
+
+
+@pytest.mark.parametrize("text", ["x Authorization: y", "API_KEY=1", "api-Key", "ApiKey x", "the apikey", "nothing",
+                                  "API key", "é Authorization", "é nothing", "\u212aey api\u212aey"])
+def test_the_quick_trigger_check_agrees_with_the_pattern(text):
+    from portaladmin.core.logging import _TRIGGER, _has_trigger
+
+    assert _has_trigger(text) == bool(_TRIGGER.search(text))
