@@ -37,6 +37,29 @@ def django_on_fresh_sqlite(prefix: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def django_on_fresh_postgres(url: str) -> None:
+    """Set up Django on PostgreSQL `url`, its database dropped and created again first, then migrated.
+
+    Only for a database of its own (the bench's), never one holding anything: everything in it is lost."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    tmp = tempfile.mkdtemp(prefix="bench-pg-")
+    for key in ("REDIS_URL", "CELERY_BROKER_URL"):
+        os.environ.pop(key, None)
+    os.environ.update({"DJANGO_SETTINGS_MODULE": "portaladmin.settings", "PORTALADMIN_VAR_DIR": tmp,
+                       "DATABASE_URL": url, "DEBUG": "True", "LOG_LEVEL": "WARNING"})
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
 def random_snapshots(conn, rows: int, rnd, *, now, uid_prefix: str = "da_") -> list:
     """`rows` unsaved DatasetSnapshot rows of `conn` with random words, flags and statuses drawn from `rnd`."""
     from django.utils import timezone

@@ -50,8 +50,21 @@ def register_secret(secret: str) -> None:
 _TRIGGER = re.compile(r"(?i)authorization|api[_-]?key")
 
 
+_TRIGGER_WORDS = ("authorization", "apikey", "api_key", "api-key")
+
+
+def _has_trigger(text: str) -> bool:
+    """_TRIGGER.search(text), faster on long ASCII text (a 1,000-user page: plain substring searches of the
+    lower-cased text instead of a case-insensitive regex); any other text goes through the regex itself, whose
+    Unicode case rules lower() does not always share."""
+    if text.isascii():
+        lowered = text.lower()
+        return any(word in lowered for word in _TRIGGER_WORDS)
+    return bool(_TRIGGER.search(text))
+
+
 def needs_redaction(text: str) -> bool:
-    return bool(_TRIGGER.search(text)) or any(v in text for v in _secret_variants)
+    return _has_trigger(text) or any(v in text for v in _secret_variants)
 
 
 def redact(text: str) -> str:

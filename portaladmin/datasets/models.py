@@ -77,6 +77,13 @@ class DatasetSnapshot(models.Model):
             models.Index(fields=["late_at"], name="snapshot_late"),  # the cross-portal board's "late" filter
             # Covering index for searches: LIKE '%word%' scans this narrow index instead of the table.
             models.Index(fields=["connection", "search"], name="snapshot_conn_search"),
+            # The cross-portal board (fleet, issue 23) sorts across connections: (sort key, id) indexes let it read a
+            # page, or seek past a cursor, in order and stop after 51 rows instead of sorting every visible row.
+            models.Index(fields=["dataset_id", "id"], name="snapshot_dsid_id"),
+            models.Index(fields=["title", "id"], name="snapshot_title_id"),
+            models.Index(fields=["updated_at", "id"], name="snapshot_updated_id"),
+            models.Index(fields=["status", "dataset_id", "id"], name="snapshot_status_dsid_id"),
+            models.Index(fields=["-status", "dataset_id", "id"], name="snapshot_status_desc_dsid_id"),
         ]
 
     def __str__(self) -> str:

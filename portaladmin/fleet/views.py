@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page
-from portaladmin.datasets.selectors import status_knowledge
 from portaladmin.fleet import selectors, services
+from portaladmin.fleet.counts import dataset_counts
 from portaladmin.fleet.forms import (
     FleetBulkForm,
     FleetDatasetFilterForm,
@@ -106,15 +106,20 @@ def datasets_board(request):
     connections = list(connections_visible_to(request.user).order_by("name"))
     form = FleetDatasetFilterForm(request.GET or None, connections=connections)
     filters = form.filters()
+    shown = [c for c in connections if not filters.get("connection_slug") or c.slug == filters["connection_slug"]]
+    counts = dataset_counts(connections=shown)  # the maintained figures: the total and the status knowledge
     page = selectors.fleet_dataset_page(user=request.user, page=form.page_number(), per_page=PAGE_SIZE,
-                                        connections=connections, **filters)
+                                        connections=connections, counts=counts,
+                                        after=request.GET.get("after", ""), before=request.GET.get("before", ""),
+                                        **filters)
     detail_urls = {c.pk: reverse("datasets:detail", kwargs={"conn": c.slug, "uid": "UID"}) for c in connections}
     list_urls = {c.pk: reverse("datasets:list", kwargs={"conn": c.slug}) for c in connections}
     for row in page.object_list:  # reversed once per connection, not twice per row
         row.detail_url = detail_urls[row.connection_id].replace("/UID/", f"/{row.uid}/")
         row.list_url = list_urls[row.connection_id]
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "after", "before"):  # the position: links and filters start again from the top
+        query.pop(name, None)
     sort_query = query.copy()
     sort_query.pop("sort", None)
     roles = _roles(request.user, connections)
@@ -125,8 +130,7 @@ def datasets_board(request):
            "sort_columns": SORT_COLUMNS, "sort_base": sort_query.urlencode() + "&" if sort_query else "",
            # a list, not the QueryDict: in a template, `form.data.items` would read a parameter named "items"
            "bulk_params": [(k, v) for k, v in query.items() if k != "csrfmiddlewaretoken"],
-           "knowledge": status_knowledge(connections=[c for c in connections if not filters.get("connection_slug")
-                                                      or c.slug == filters["connection_slug"]])}
+           "knowledge": selectors.board_knowledge(counts)}
     response = render_page(request, "fleet/datasets.html", ctx, partial="board")
     response["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
     return response

@@ -149,3 +149,26 @@ def test_pages_audit_jobs_logs_and_mail_never_show_the_key(hostile, cast, client
     assert leaks([(m.subject, m.body) for m in mail.outbox]) == []
     records = [r.getMessage() + (r.exc_text or "") for r in caplog.records]
     assert records and leaks(records) == []
+
+
+@pytest.mark.parametrize("escaped", [False, True])
+def test_a_key_in_an_answer_is_redacted_whether_or_not_the_body_escapes_it(settings, escaped):
+    """_decode looks at a body without backslashes as it came, and at any other one re-encoded: a key hidden
+    behind \\u escapes is found either way."""
+    settings.PORTALS_ALLOW_PRIVATE_NETWORKS = True
+    client = PortalClient(base_url="https://evil.example.org", api_key=HOSTILE_KEY, timeout=(2.0, 5.0))
+    key = "".join(f"\\u{ord(ch):04x}" for ch in HOSTILE_KEY) if escaped else HOSTILE_KEY
+    body = '{"0": {"status_code": "error", "message": "echo ' + key + '"}}'
+    with responses.RequestsMock() as mock:
+        mock.add("POST", API + "/users/invite/", body=body, content_type="application/json")
+        [result] = client.user_invite([{"email": "a@example.org"}])
+    assert ("\\" in body) is escaped
+    assert leaks([result.message]) == [] and "[redacted]" in result.message
+
+
+@pytest.mark.parametrize("text", ["x Authorization: y", "API_KEY=1", "api-Key", "ApiKey x", "the apikey", "nothing",
+                                  "API key", "é Authorization", "é nothing", "\u212aey api\u212aey"])
+def test_the_quick_trigger_check_agrees_with_the_pattern(text):
+    from portaladmin.core.logging import _TRIGGER, _has_trigger
+
+    assert _has_trigger(text) == bool(_TRIGGER.search(text))

@@ -56,9 +56,11 @@ def _bulk(conn, n):
 
 
 def total_shown(html: str) -> int:
-    match = re.search(r'<span class="muted">([\d,]+) datasets?</span>', html)
+    """The count the board shows; -1000 for "More than 1,000 datasets" (a capped count)."""
+    match = re.search(r'<span class="muted">(More than )?([\d,]+) datasets?</span>', html)
     assert match, "count missing"
-    return int(match.group(1).replace(",", ""))
+    n = int(match.group(2).replace(",", ""))
+    return -n if match.group(1) else n
 
 
 def expected(pred) -> set[str]:
@@ -103,7 +105,7 @@ def test_sorting_and_paging(estate, cast, client_as):
     html = c.get(reverse("fleet:datasets") + "?sort=dataset_id&connection=demo&q=budget&page=1").content.decode()
     rows = re.findall(r'data-row="([^"]+)"', html)
     assert rows[0] == "demo:da_demo_0" and all(r.startswith("demo:") for r in rows)
-    assert total_shown(html) == N - N // 10
+    assert total_shown(html) == -1000  # a search is counted up to 1,000 rows, not further (issue 23)
 
 
 def test_viewer_sees_only_their_connections(estate, cast, client_as):
@@ -233,24 +235,80 @@ def test_a_page_past_the_end_shows_the_last_page(small_estate, cast, q):
 
     page = fleet_dataset_page(user=cast["superuser"], page=999, per_page=50, q=q)
     total = 600 if not q else 600 - 2 * 30
-    assert page.paginator.count == total and page.number == -(-total // 50)
-    assert len(page.object_list) == total - 50 * (page.number - 1)
+    assert page.count == total and not page.count_more and page.number == -(-total // 50)
+    assert len(page.object_list) == total - 50 * (page.number - 1) and not page.has_next
     first = fleet_dataset_page(user=cast["superuser"], page="x", per_page=50, q=q)
-    assert first.number == 1 and len(first.object_list) == 50
+    assert first.number == 1 and len(first.object_list) == 50 and not first.has_previous
 
 
-@pytest.mark.parametrize("limit", [3000, 10])  # few matches: sorted from the id list; many: the window count
-def test_search_pages_are_the_same_either_way(small_estate, cast, monkeypatch, limit):
+@pytest.mark.parametrize("sort", ["dataset_id", "-dataset_id", "title", "-title", "updated", "-updated",
+                                  "status", "-status"])
+def test_next_links_walk_every_row_once_in_order(small_estate, cast, sort):
+    """Keyset pages (?after=) give exactly the rows of the sorted list, every sort (NULL dates included);
+    ?before= walks back to the same pages."""
+    from django.utils import timezone
+
+    from portaladmin.datasets.models import DatasetSnapshot
     from portaladmin.fleet.selectors import boards
 
-    monkeypatch.setattr(boards, "SEARCH_IDS_MAX", limit)
+    now = timezone.now()
+    for i, snap in enumerate(DatasetSnapshot.objects.order_by("id")):  # some equal dates, some NULL
+        snap.updated_at = None if i % 7 == 0 else now - timezone.timedelta(days=i % 13)
+        snap.save(update_fields=["updated_at"])
     root = cast["superuser"]
-    full = list(boards.fleet_datasets(user=root, q="budget", sort="-title").values_list("uid", flat=True))
-    seen = []
-    for number in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12):
-        page = boards.fleet_dataset_page(user=root, page=number, per_page=50, q="budget", sort="-title")
-        assert page.paginator.count == len(full) == 540
-        if page.number != number:
+    keys = boards._keys(sort)
+    full = sorted(DatasetSnapshot.objects.filter(search__contains="budget"), key=lambda r: _sort_tuple(r, keys))
+    seen, pages, after = [], [], ""
+    while True:
+        page = boards.fleet_dataset_page(user=root, per_page=50, q="budget", sort=sort, after=after)
+        pages.append([r.uid for r in page.object_list])
+        seen += pages[-1]
+        if not page.has_next:
             break
-        seen += [r.uid for r in page.object_list]
-    assert seen == full
+        after = page.next_after
+    assert seen == [r.uid for r in full] and len(seen) == 540
+    back = boards.fleet_dataset_page(user=root, per_page=50, q="budget", sort=sort,
+                                     before=boards.fleet_dataset_page(user=root, per_page=50, q="budget", sort=sort,
+                                                                      after=after).prev_before)
+    last = len(pages[-1])  # `after` leads to the last page; "Previous" from there shows the one before it
+    assert [r.uid for r in back.object_list] == seen[-(last + 50):-last]
+
+
+def _sort_tuple(row, keys):
+    """Python's view of the board's order: NULL after every value, each key in its direction."""
+    out = []
+    for name, desc in keys:
+        value = row.pk if name == "id" else getattr(row, name)
+        rank = (1, 0) if value is None else (0, value.timestamp() if hasattr(value, "timestamp") else value)
+        if desc:
+            rank = (-rank[0], _neg(rank[1]))
+        out.append(rank)
+    return out
+
+
+def _neg(value):
+    if isinstance(value, str):
+        return tuple(-ord(ch) for ch in value) + (1,)  # a prefix sorts after its extensions when descending
+    return -value
+
+
+def test_a_cursor_that_does_not_fit_shows_the_first_page(small_estate, cast, client_as):
+    c = client_as(cast["superuser"])
+    for bad in ("x", "W10", "WyJhIiwiYiJd", "%%%"):
+        html = c.get(reverse("fleet:datasets"), {"after": bad, "sort": "updated"}).content.decode()
+        assert len(re.findall(r'data-row="', html)) == 50
+
+
+def test_the_board_pages_through_next_and_previous_links(small_estate, cast, client_as):
+    c = client_as(cast["superuser"])
+    html = c.get(reverse("fleet:datasets") + "?sort=-dataset_id").content.decode()
+    first = re.findall(r'data-row="([^"]+)"', html)
+    assert total_shown(html) == 600 and "Page 1 of 12" in html and "← Previous" not in html
+    nxt = re.search(r'href="\?([^"]*after=[^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "sort=-dataset_id" in nxt
+    html2 = c.get(reverse("fleet:datasets") + "?" + nxt, headers={"HX-Request": "true"}).content.decode()
+    second = re.findall(r'data-row="([^"]+)"', html2)
+    assert len(second) == 50 and not set(first) & set(second) and second[0] == "other:da_other_249"
+    prev = re.search(r'href="\?([^"]*before=[^"]+)"', html2).group(1).replace("&amp;", "&")
+    html3 = c.get(reverse("fleet:datasets") + "?" + prev).content.decode()
+    assert re.findall(r'data-row="([^"]+)"', html3) == first

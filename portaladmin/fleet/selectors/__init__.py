@@ -6,8 +6,12 @@ jobs, audit): the overview refreshes every 15 s and must never wait for a portal
 
 from portaladmin.fleet.selectors.boards import (  # noqa: F401
     BOARD_FIELDS,
+    COUNT_CAP,
     HEALTH_FILTERS,
+    BoardPage,
     ErrorGroup,
+    board_count,
+    board_knowledge,
     fleet_dataset_page,
     fleet_datasets,
     fleet_harvesters,

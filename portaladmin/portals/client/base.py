@@ -348,13 +348,20 @@ class BaseClient:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            data = response.json()
-        except ValueError:
-            raise PortalError(f"{self.name} answered {response.status_code} with a body that is not JSON.",
-                              status=response.status_code, method=method, path=path) from None
+            text = response.content.decode("utf-8")
+            data = jsonlib.loads(text)
+        except ValueError:  # not UTF-8, a BOM, or not JSON: requests' own encoding detection decides
+            text = None
+            try:
+                data = response.json()
+            except ValueError:
+                raise PortalError(f"{self.name} answered {response.status_code} with a body that is not JSON.",
+                                  status=response.status_code, method=method, path=path) from None
         # Every string of every answer (names, messages, per-row results) is redacted before it is returned.
         # One look at the whole answer first (decoded, so \u escapes cannot hide a key): usually nothing to do.
-        whole = jsonlib.dumps(data, ensure_ascii=False)
+        # A body without any backslash has no escape at all: its strings are those of the decoded answer, so it
+        # is looked at as it came (re-encoding a 1,000-user page for the look cost as much as parsing it).
+        whole = text if text is not None and "\\" not in text else jsonlib.dumps(data, ensure_ascii=False)
         if needs_redaction(whole) or self._api_key in whole:
             data = _scrub_any(data, self._scrub)
         return data
