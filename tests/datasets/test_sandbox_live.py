@@ -51,7 +51,7 @@ def test_create_edit_upload_publish_until_idle(sandbox_connection, sandbox_clock
     data[form.add_prefix("title")] = "River levels (daily)"
     html = client.post(url("metadata_template", uid=uid, template="default"),
                        {k: data.getlist(k) for k in data}, headers=HX).content.decode()
-    assert "default: saved title." in html and "River levels (daily)" in html
+    assert "Standard metadata: saved Title." in html and "River levels (daily)" in html
     assert DatasetSnapshot.objects.get(uid=uid).title == "River levels (daily)"
     form = editor()
     data = browser_post(form)
