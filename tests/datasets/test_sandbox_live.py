@@ -88,6 +88,10 @@ def test_create_edit_upload_publish_until_idle(sandbox_connection, sandbox_clock
     overview = client.get(url("detail", uid=uid)).content.decode()
     assert "badge badge-idle" in overview and "published" in overview
     assert "/explore/dataset/river-levels/" in overview
+    # metadata moments in words with the exact time (QA saw "modified 2026-11-30T23:45:58.978Z")
+    assert re.search(r"<th class=\"small\">modified</th><td>(just now|\d+ \w+ ago) \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)</td>",
+                     overview), overview
+    assert not re.search(r"<td>\d{4}-\d\d-\d\dT\d\d:\d\d", overview)
     for action in ("dataset.create", "dataset.metadata.update", "dataset.resource.file_upload",
                    "dataset.resource.create", "dataset.publish"):
         assert AuditEvent.objects.filter(action=action, outcome="success").exists(), action
