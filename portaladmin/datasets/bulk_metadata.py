@@ -203,10 +203,12 @@ def bulk_field_choices(templates: dict) -> tuple[list[tuple[str, str]], dict[str
     from portaladmin.datasets.metadata_form import KINDS
 
     per_key: dict[str, dict] = {}
+    titles: dict[str, str] = {}  # a person reads "Standard metadata", not the API's "default"
     for connection, defs in templates.items():
         for t in defs:
             if t.is_active is False:
                 continue
+            titles.setdefault(t.name, t.title or t.name)
             for f in t.fields:
                 if not f.is_hidden and f.type in KINDS:
                     per_key.setdefault(f"{t.name}:{f.name}", {})[connection] = (t.name, f)
@@ -215,7 +217,7 @@ def bulk_field_choices(templates: dict) -> tuple[list[tuple[str, str]], dict[str
     for key, found in per_key.items():
         template, f = next(iter(found.values()))
         where = f" — on {len(found)} of {len(templates)} portals" if several and len(found) < len(templates) else ""
-        choices.append((key, f"{template} · {f.label or f.name} ({f.type}){where}"))
+        choices.append((key, f"{titles[template]} · {f.label or f.name} ({f.type}){where}"))
     return choices, per_key
 
 

@@ -74,8 +74,22 @@ class ImageForm(forms.Form):
         if kind is None:  # the content decides, not the name or the browser's claim
             raise forms.ValidationError("This is not an image portaladmin can send: use PNG, JPEG, GIF, WebP "
                                         "or SVG.")
+        if kind == "image/svg+xml" and _svg_is_active(upload):
+            raise forms.ValidationError("This SVG contains a script, an event handler or a javascript: link; the "
+                                        "portal would serve it from its own address. Remove them first.")
         upload.checked_type = kind
         return upload
+
+
+# An SVG opened from the portal's address runs its scripts there (stored XSS on the portal): refuse active content.
+SVG_ACTIVE = re.compile(rb"<script|<foreignobject|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
+
+
+def _svg_is_active(upload) -> bool:
+    upload.seek(0)
+    content = upload.read()  # bounded: the size was checked against PORTALADMIN_MAX_IMAGE_BYTES above
+    upload.seek(0)
+    return SVG_ACTIVE.search(content) is not None
 
 
 def _image_type(head: bytes) -> str | None:

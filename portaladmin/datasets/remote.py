@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 from croniter import croniter
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
 
+from portaladmin.core.templatetags.humantime import when_text
 from portaladmin.datasets.services import dataset_read
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import PortalError
@@ -31,8 +33,19 @@ def display_value(value) -> str:
 def overview_read(*, connection: Connection, uid: str) -> dict:
     dataset, status = dataset_read(connection=connection, uid=uid)
     default = dataset.metadata.get("default") if isinstance(dataset.metadata.get("default"), dict) else {}
-    rows = [(name, display_value(dataset.metadata_value("default", name))) for name in default]
+    rows = [(name, _metadata_display(dataset.metadata_value("default", name))) for name in default]
     return {"dataset": dataset, "status": status, "default_rows": rows}
+
+
+ISO_MOMENT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
+
+
+def _metadata_display(value) -> str:
+    """A metadata moment (modified, data_processed …) in words with the exact time, not the raw ISO string the
+    portal stores; records previews keep their values as they are (display_value)."""
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        return when_text(value)
+    return display_value(value)
 
 
 def metadata_read(*, connection: Connection, uid: str) -> dict:

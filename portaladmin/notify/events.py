@@ -186,13 +186,15 @@ def dataset_changes_record(connection: Connection, changes: list[dict]) -> int:
 
 
 def dataset_subject(connection: Connection, rows: list[DatasetChange]) -> str:
+    # In words a person reads in a subject line, not the API's status codes (the JSON body keeps those).
     counts = {s: sum(r.status == s for r in rows) for s in DATASET_BAD}
     if len(rows) == 1:
         row = rows[0]
-        return f"{row.dataset_id} on {connection.name} entered {row.status}" + (
-            f": {row.message}" if row.message else "")
-    parts = [f"{n} {status}" for status, n in counts.items() if n]
-    return f"{len(rows)} datasets on {connection.name} entered error or limit_reached: {', '.join(parts)}"
+        said = "is in error" if row.status == "error" else "reached its record limit"
+        return f"{row.dataset_id} on {connection.name} {said}" + (f": {row.message}" if row.message else "")
+    words = {"error": "in error", "limit_reached": "at the record limit"}
+    parts = [f"{n} {words[status]}" for status, n in counts.items() if n]
+    return f"{len(rows)} datasets on {connection.name} in error or at the record limit: {', '.join(parts)}"
 
 
 def _late_subject(connection: Connection, rows: list[DatasetChange]) -> str:

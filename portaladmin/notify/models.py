@@ -21,7 +21,7 @@ class EventKind(models.TextChoices):
     CONNECTION_UNREACHABLE = "connection.unreachable", "Connection unreachable"
     CONNECTION_KEY_REFUSED = "connection.key_refused", "Connection key refused or revoked"
     CONNECTION_RECOVERED = "connection.recovered", "Connection recovered"
-    DATASET_ERROR = "dataset.error", "Dataset entered error or limit_reached (status scan)"
+    DATASET_ERROR = "dataset.error", "Dataset in error or at its record limit (status scan)"
     DATASET_LATE = "dataset.late", "Dataset late against its expected update frequency"
     HARVESTER_ERRORS = "harvester.errors", "Harvester run with errors"
     TEST = "test", "Test event"

@@ -7,7 +7,14 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone
 
-from portaladmin.core.templatetags.humantime import duration, duration_text, elapsed, relative_text, when
+from portaladmin.core.templatetags.humantime import (
+    duration,
+    duration_text,
+    elapsed,
+    relative_text,
+    when,
+    when_text,
+)
 
 NOW = datetime(2026, 11, 30, 20, 0, 0, tzinfo=UTC)
 
@@ -54,3 +61,18 @@ def test_elapsed_says_how_long_since_a_moment():
 def test_took_tag_between_two_moments():
     out = Template("{% took a b %}|{% took a None %}").render(Context({"a": NOW, "b": NOW + timedelta(seconds=65)}))
     assert out == "1 min 5 s|—"
+
+
+def test_when_text_is_plain_for_attributes_and_no_template_puts_markup_in_one():
+    # QA: a version's "Restore" confirm read `…as it was on <time datetime=`: `when`'s markup ended the attribute.
+    import re
+    from pathlib import Path
+
+    moment = timezone.now() - timedelta(minutes=12)
+    text = when_text(moment)
+    assert text.startswith("12 min ago (") and "<" not in text and '"' not in text
+    assert when_text(None) == "—"
+    root = Path(__file__).resolve().parents[2] / "templates"
+    in_attribute = re.compile(r'="[^"<>]*\{\{[^}]*\|(when|elapsed)[ }][^"]*"')
+    offenders = [str(p.relative_to(root)) for p in root.rglob("*.html") if in_attribute.search(p.read_text())]
+    assert not offenders, f"|when or |elapsed (markup) inside an attribute: {offenders}; use |when_text"

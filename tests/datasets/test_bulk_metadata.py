@@ -6,10 +6,15 @@ import pytest
 from django.urls import reverse
 
 from portaladmin.audit.models import AuditEvent
-from portaladmin.datasets.bulk_metadata import BulkInputError, apply_operation, bulk_payload
+from portaladmin.datasets.bulk_metadata import (
+    BulkInputError,
+    apply_operation,
+    bulk_field_choices,
+    bulk_payload,
+)
 from portaladmin.jobs.models import Job, JobStatus
 from portaladmin.portals.client import client_for
-from portaladmin.portals.client.schemas import MetadataTemplateField
+from portaladmin.portals.client.schemas import MetadataTemplate, MetadataTemplateField
 from portaladmin.portals.models import Role
 from portaladmin.sandbox.services import request_counts, reset_request_log
 from tests.sandbox_fixtures import run_worker_and_poller
@@ -38,6 +43,17 @@ def test_operations_refuse_a_field_of_the_wrong_shape():
         apply_operation({"op": "add", "value": "x"}, "a text")
     with pytest.raises(BulkInputError):
         apply_operation({"op": "replace", "find": "a", "value": "b"}, ["a list"])
+
+
+def test_field_choices_name_the_template_by_its_title():
+    # QA: the field list read "asset_content_configuration · Facets (list)"; a person knows the template's title.
+    titled = MetadataTemplate.from_dict({"name": "default", "title": "Standard metadata", "type": "basic",
+                                         "schema": [{"name": "keyword", "type": "list", "label": "Keywords"}]})
+    untitled = MetadataTemplate.from_dict({"name": "custom", "type": "custom",
+                                           "schema": [{"name": "code", "type": "text", "label": "Code"}]})
+    choices, per_key = bulk_field_choices({"lyon": [titled, untitled]})
+    assert choices == [("default:keyword", "Standard metadata · Keywords (list)"), ("custom:code", "custom · Code (text)")]
+    assert per_key["default:keyword"]["lyon"][0] == "default"  # the payload still names the template by its name
 
 
 def _field(**kw):

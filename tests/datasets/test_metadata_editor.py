@@ -260,7 +260,7 @@ def test_view_edit_one_list_item_sends_only_that_field_with_every_item_intact(po
     assert [(m, u) for m, u, _ in writes] == [("PUT", "/datasets/da_1/metadata/default/keyword/")]
     assert json.loads(writes[0][2]) == {"value": [*LIST, "Lyon, Rhône"]}
     html = response.content.decode()
-    assert "default: saved keyword." in html
+    assert "Standard: saved Keywords." in html  # the words of the form, not "default: saved keyword."
     assert "Publish metadata" in html  # a published dataset: offered once, after the change
     assert AuditEvent.objects.filter(action="dataset.metadata.update", outcome="success").count() == 1
 

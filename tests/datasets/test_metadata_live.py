@@ -71,7 +71,7 @@ def test_list_items_with_commas_quotes_unicode_and_empty_strings_survive_and_onl
     data.setlist(editor.form.add_prefix("keyword"), TRICKY)
     reset_request_log("mdl")
     html = _save(client, uid, "default", data).content.decode()
-    assert "default: saved keyword." in html
+    assert "Standard metadata: saved Keywords." in html
     assert request_counts("mdl", "PUT") == 1 and _fields_written() == ["keyword"]
     assert portal.metadata_get(uid, "default", "keyword").value == TRICKY
 

@@ -119,6 +119,12 @@ def test_overview_sums_open_feedback_per_connection(client_as, cast, connection)
     (b"GIF89a" + b"0" * 10, None),
     (b"%PDF-1.4", "This is not an image"),
     (b"", "This file is empty"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><circle r="4"/></svg>', None),
+    # QA: an SVG's scripts would run from the portal's own address once uploaded
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "contains a script"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "contains a script"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:alert(1)"><text>x</text></a></svg>',
+     "contains a script"),
 ])
 def test_image_type_is_checked_by_content(api, client_as, cast, content, message):
     api.get(f"{API}/medias/images/", json=page_json([]))

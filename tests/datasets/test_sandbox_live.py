@@ -51,7 +51,7 @@ def test_create_edit_upload_publish_until_idle(sandbox_connection, sandbox_clock
     data[form.add_prefix("title")] = "River levels (daily)"
     html = client.post(url("metadata_template", uid=uid, template="default"),
                        {k: data.getlist(k) for k in data}, headers=HX).content.decode()
-    assert "default: saved title." in html and "River levels (daily)" in html
+    assert "Standard metadata: saved Title." in html and "River levels (daily)" in html
     assert DatasetSnapshot.objects.get(uid=uid).title == "River levels (daily)"
     form = editor()
     data = browser_post(form)
@@ -88,6 +88,10 @@ def test_create_edit_upload_publish_until_idle(sandbox_connection, sandbox_clock
     overview = client.get(url("detail", uid=uid)).content.decode()
     assert "badge badge-idle" in overview and "published" in overview
     assert "/explore/dataset/river-levels/" in overview
+    # metadata moments in words with the exact time (QA saw "modified 2026-11-30T23:45:58.978Z")
+    assert re.search(r"<th class=\"small\">modified</th><td>(just now|\d+ \w+ ago) \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)</td>",
+                     overview), overview
+    assert not re.search(r"<td>\d{4}-\d\d-\d\dT\d\d:\d\d", overview)
     for action in ("dataset.create", "dataset.metadata.update", "dataset.resource.file_upload",
                    "dataset.resource.create", "dataset.publish"):
         assert AuditEvent.objects.filter(action=action, outcome="success").exists(), action

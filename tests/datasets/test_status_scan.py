@@ -92,9 +92,11 @@ def test_status_scan_wait_makes_every_row_true_and_the_tiles_count_it(sandbox_co
     assert figure(html, "demo", "limit-reached") == counts["limit_reached"]
     assert figure(html, "demo", "processing") == 1
     assert "Statuses: 120 of 120 checked, oldest" in html
-    # the list: statuses with "checked … ago", the status filter reads the scan's results
+    # the list: statuses with "checked just now" (in words, never "checked 0 minutes ago"), the status filter
+    # reads the scan's results
     listing = client.get(reverse("datasets:list", kwargs={"conn": "demo"}) + "?status=error").content.decode()
-    assert listing.count("badge badge-error") == 7 and "checked 0" in listing
+    assert listing.count("badge badge-error") == 7 and listing.count("checked just now") == 7
+    assert "0 minutes" not in listing
     assert "not checked yet" not in listing.split("<tbody>")[1]
     board = client.get(reverse("fleet:datasets") + "?status=limit_reached").content.decode()
     assert "5 datasets" in board and "statuses: 120 of 120 checked" in board

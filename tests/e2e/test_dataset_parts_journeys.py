@@ -42,7 +42,7 @@ def test_processor_from_the_catalogue_shows_its_new_field(admin_page, app):
     expect(page).to_have_url(re.compile(rf"/datasets/{uid}/schema/$"))
     expect(page.locator("#messages")).to_contain_text("Processor Year and region appended.")
     expect(page.locator('#schema tr[data-field="year_region"]')).to_be_visible()
-    expect(page.locator("#records-preview")).to_contain_text("2020 / Region 0")
+    expect(page.locator("#records-preview")).to_contain_text("2020 / Region 1")  # the sandbox file: sandbox/handlers/resource_content.py
     expect(page.locator("#processors tbody tr").last).to_contain_text("Year and region")
 
     # Move it up one step: it is no longer last.

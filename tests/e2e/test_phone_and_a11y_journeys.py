@@ -12,10 +12,10 @@ AXE = ROOT / "static" / "vendor" / "axe.min.js"
 PHONE = {"width": 390, "height": 844}
 
 PAGES = [
-    "/", "/connections/", "/connections/lyon/", "/connections/lyon/members/", "/fleet/datasets/",
+    "/", "/connections/", "/connections/lyon/", "/connections/lyon/members/", "/connections/lyon/apikeys/", "/connections/lyon/datasources/", "/fleet/datasets/",
     "/fleet/harvesters/", "/fleet/people/", "/jobs/", "/activity/", "/notifications/", "/notifications/new/",
     "/team/", "/sandbox/", "/account/password/",
-    "/c/lyon/datasets/", "/c/lyon/datasets/new/", "/c/lyon/datasets/feedback/", "/c/lyon/datasets/images/", "/c/lyon/users/", "/c/lyon/users/invite/", "/c/lyon/groups/",
+    "/c/lyon/datasets/", "/c/lyon/datasets/new/", "/c/lyon/datasets/feedback/", "/c/lyon/datasets/templates/", "/c/lyon/datasets/images/", "/c/lyon/users/", "/c/lyon/users/invite/", "/c/lyon/groups/",
     "/c/lyon/harvesters/", "/c/lyon/harvesters/new/", "/c/lyon/pages/", "/c/lyon/pages/code/",
 ]
 # Detail pages, found by following the first link of their list.

@@ -14,6 +14,9 @@ def test_compare_promote_watch_then_no_differences(admin_page, app):
     page.goto(f"{app.url}/c/lyon/datasets/{uid}/")
     # next to Unpublish / Delete: which pages (on every portal) reference this dataset — loaded after the page
     expect(page.locator("#dataset-dependents")).to_contain_text("No studio or code editor page you can see")
+    # … in its own place: the tabs and the overview are still there around it (QA: it replaced the whole tab panel)
+    expect(page.locator("nav.tabs a", has_text="Metadata")).to_be_visible()
+    expect(page.locator("#tab-panel h3", has_text="Processing status")).to_be_visible()
     page.locator("#compare-link").click()
     expect(page).to_have_url(re.compile(rf"/c/lyon/promote/{uid}/$"))
 

@@ -68,8 +68,8 @@ def test_the_scan_tells_datasets_entering_error_once_and_a_recheck_is_silent(san
                                     "limit_reached": len(limits)}
     send_all(rung)
     [message] = mail.outbox  # one message for the whole pass, listing every dataset
-    subject = (f"{len(errors | limits)} datasets on Demo entered error or limit_reached: {len(errors)} error, "
-               f"{len(limits)} limit_reached")
+    subject = (f"{len(errors | limits)} datasets on Demo in error or at the record limit: {len(errors)} in error, "
+               f"{len(limits)} at the record limit")  # words, not the status codes "limit_reached"
     assert message.subject == f"[portaladmin] {subject}" and message.body.splitlines()[0] == subject
     for row in DatasetSnapshot.objects.filter(uid__in=errors | limits):
         assert f"- {row.dataset_id} (unknown → {row.status})" in message.body
@@ -87,7 +87,7 @@ def test_the_scan_tells_datasets_entering_error_once_and_a_recheck_is_silent(san
     latest = Event.objects.filter(kind=EventKind.DATASET_ERROR).first()
     row = DatasetSnapshot.objects.get(connection=conn, uid=one)
     assert Event.objects.filter(kind=EventKind.DATASET_ERROR).count() == 2
-    assert latest.subject.startswith(f"{row.dataset_id} on Demo entered error")
+    assert latest.subject.startswith(f"{row.dataset_id} on Demo is in error")
     assert latest.link == f"/c/demo/datasets/{one}/"
     send_all(rung)
     assert len(mail.outbox) == 2
@@ -118,7 +118,8 @@ def test_a_storm_of_datasets_in_one_pass_is_one_message_per_rule(make_connection
     assert [e.connections.get().name for e in events] == ["Rennes", "Lyon"]
     lyon_event = events[1]
     assert lyon_event.data["counts"] == {"datasets": 320, "error": 280, "limit_reached": 40}
-    assert lyon_event.subject == "320 datasets on Lyon entered error or limit_reached: 280 error, 40 limit_reached"
+    assert lyon_event.subject == ("320 datasets on Lyon in error or at the record limit: 280 in error, "
+                                  "40 at the record limit")
     assert DatasetChange.objects.filter(connection=lyon).count() == 320
     assert Delivery.objects.count() == 4  # 2 events × 2 rules, not 321 × 2
     send_all(rung)
@@ -139,7 +140,7 @@ def test_a_pass_that_never_ends_is_told_after_the_hold(make_connection, make_use
     with django_capture_on_commit_callbacks(execute=True):
         notify_tick_task()
         notify_tick_task()
-    assert Event.objects.get().subject == "ds-da_1 on Lyon entered error: 1 record error: bad date"
+    assert Event.objects.get().subject == "ds-da_1 on Lyon is in error: 1 record error: bad date"
     assert DatasetChange.objects.get().event is not None and Delivery.objects.count() == 1
     send_all(rung)  # the tick also rings due rows again: each is claimed once, one message
     assert len(mail.outbox) == 1

@@ -1,7 +1,7 @@
 """Times and durations in words, in the person's time zone (set by accounts.middleware from their profile).
 
 `{{ value|when }}` → `<time datetime="…" title="exact local time">3 min ago</time>`, for datetimes and the
-portal's ISO strings alike; `{{ value|elapsed }}` → "3 min 5 s" since then; `{{ value|duration }}` → "12 s", "3 min 5 s", "2 h 4 min". Unknown values → "—".
+portal's ISO strings alike (`|when_text` the same in plain text, for attributes); `{{ value|elapsed }}` → "3 min 5 s" since then; `{{ value|duration }}` → "12 s", "3 min 5 s", "2 h 4 min". Unknown values → "—".
 Loaded for every template (TEMPLATES builtins).
 """
 
@@ -70,6 +70,17 @@ def when(value) -> str:
     local = timezone.localtime(moment)
     return format_html('<time datetime="{}" title="{}">{}</time>', moment.isoformat(),
                        local.strftime("%Y-%m-%d %H:%M:%S %Z"), relative_text(moment, timezone.now()))
+
+
+@register.filter
+def when_text(value) -> str:
+    """`when` without markup, for an attribute (a confirm text, a title): "12 min ago (2026-12-01 01:58 UTC)".
+    `when` inside an attribute would end it at the first quote of its <time> element."""
+    moment = as_datetime(value)
+    if moment is None:
+        return UNKNOWN
+    local = timezone.localtime(moment)
+    return f"{relative_text(moment, timezone.now())} ({local.strftime('%Y-%m-%d %H:%M %Z')})"
 
 
 @register.filter(is_safe=True)

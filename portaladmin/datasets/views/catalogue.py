@@ -8,13 +8,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from portaladmin.core.csvout import csv_streaming_response
 from portaladmin.core.htmx import is_partial, redirect, render_page, trigger
 from portaladmin.core.live import changed, live_key
+from portaladmin.core.templatetags.humantime import relative_text
 from portaladmin.datasets.forms import BulkActionForm, DatasetCreateForm, DatasetListForm
 from portaladmin.datasets.models import SnapshotStatus
 from portaladmin.datasets.selectors import (
@@ -43,12 +43,12 @@ def _cut(text: str, limit: int) -> str:
 
 def _rows(page) -> list[dict]:
     """Plain dicts for the table: the template only prints strings (50 rows × 7 cells stay cheap to render)."""
-    rows = []
+    rows, now = [], timezone.now()
     for row in page.object_list:
         rows.append({"uid": row.uid, "dataset_id": row.dataset_id, "title": _cut(row.title, 90),
                      "keywords": _cut(", ".join(row.keywords or []), 80), "status": row.status,
                      "status_label": STATUS_LABELS.get(row.status, row.status),
-                     "checked": timesince(row.status_checked_at, depth=1) if row.status_checked_at else "",
+                     "checked": relative_text(row.status_checked_at, now) if row.status_checked_at else "",  # "just now", not "0 minutes ago"
                      "late": _late_text(row),
                      "message": _cut(row.status_message, 300), "publication": row.publication, "access": "restricted" if row.is_restricted else "public", "updated": row.updated_at})
     return rows

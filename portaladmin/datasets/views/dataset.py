@@ -153,14 +153,17 @@ def metadata_template_edit(request, connection, uid: str, template: str):
         return render_tab(request, connection, uid, "metadata")
     result = services.metadata_fields_save(connection=connection, actor=request.user, uid=uid, template=template,
                                            changes=form.changes, clears=form.clears, request=request)
-    return _metadata_saved(request, connection, uid, template, form, result)
+    return _metadata_saved(request, connection, uid, template, form, result, title=definition.title)
 
 
-def _metadata_saved(request, connection, uid: str, template: str, form, result):
+def _metadata_saved(request, connection, uid: str, template: str, form, result, *, title: str = ""):
     done = [*result.saved, *result.cleared]
     if done:
-        messages.success(request, f"{template}: saved {', '.join(result.saved) or 'nothing'}"
-                                  + (f"; cleared {', '.join(result.cleared)}" if result.cleared else "") + ".")
+        # In the words of the form ("Standard metadata: saved Keywords."), not the API's names ("default", "keyword").
+        def labels(names):
+            return ", ".join(str(form.fields[n].label) if n in form.fields else n for n in names)
+        messages.success(request, f"{title or template}: saved {labels(result.saved) or 'nothing'}"
+                                  + (f"; cleared {labels(result.cleared)}" if result.cleared else "") + ".")
         row = snapshot_get(connection=connection, uid=uid)
         if row is not None and row.is_published:
             request.session[PUBLISH_OFFER] = uid  # the portal shows the change once metadata is published
