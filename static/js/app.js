@@ -204,6 +204,21 @@
     Object.keys(bySrc).forEach(function (src) { liveRefresh(src, bySrc[src]); });
   });
 
+  // A bulk form's question names the action and how many: "Publish 95 datasets on Lyon?" — the "all matching"
+  // box (data-count) when ticked, else the ticked rows (inputs named uid, inside or form= the form).
+  function bulkQuestion(form, submitter, where) {
+    var all = null, ticked = 0;
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (el.getAttribute("data-part") === "all-matching" && el.checked) all = el;
+      if (el.name === "uid" && el.checked) ticked += 1;
+    });
+    var count = all ? parseInt(all.getAttribute("data-count"), 10) : ticked;
+    if (!count) return "";
+    var action = (submitter.textContent || "").replace(/[…\s]+$/, "").trim();
+    return action + (/metadata$/i.test(action) ? " of " : " ") + count + " dataset" + (count === 1 ? "" : "s") + (where ? " on " + where : "") +
+      (all ? " (every dataset matching the filter)" : "") + "?";
+  }
+
   // Confirmation: <form data-confirm="Really?"> (plain or hx-post forms: the submit event is stopped here
   // before htmx sees it), unless the submit button has data-no-confirm. Elements that are not forms use
   // htmx's own hx-confirm.
@@ -212,6 +227,8 @@
     var submitter = evt.submitter;  // a button marked data-no-confirm asks on its own page (e.g. bulk delete)
     if (submitter && submitter.hasAttribute("data-no-confirm")) return;
     var msg = form.getAttribute && form.getAttribute("data-confirm");
+    var where = form.getAttribute && form.getAttribute("data-confirm-bulk");
+    if (msg && where !== null && submitter) msg = bulkQuestion(form, submitter, where) || msg;
     if (msg && !window.confirm(msg)) { evt.preventDefault(); evt.stopPropagation(); }
   }, true);
   // Select-all checkbox: <input type=checkbox data-select-all="name-of-boxes">

@@ -74,8 +74,13 @@ def test_publish_metadata_of_all_matching_is_one_job_of_exactly_those(admin_page
     matching = table_count(page)
     assert 1 < matching < 50
     labels = sorted(t.strip() for t in page.locator("#dataset-table tbody td:nth-child(2)").all_inner_texts())
+    questions = []
+    page.on("dialog", lambda d: questions.append(d.message))  # the fixture's handler accepts it
     page.get_by_label(re.compile(rf"All {matching} datasets? matching")).check()
     page.locator("#bulk-form").get_by_role("button", name="Publish metadata").click()  # confirm: accepted
+    # the question names the action, how many and where
+    expect(page.locator("#bulk-result a", has_text=re.compile(r"Job #\d+"))).to_be_visible()
+    assert questions == [f"Publish metadata of {matching} datasets on {LYON_NAME} (every dataset matching the filter)?"]
     page.locator("#bulk-result a", has_text=re.compile(r"Job #\d+")).click()
     expect(page.locator("h1")).to_contain_text(f"Publish metadata of {matching} datasets")
     counts = wait_job_page_finished(page, timeout_ms=120_000)

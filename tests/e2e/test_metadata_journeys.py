@@ -88,8 +88,9 @@ def test_edit_metadata_of_every_dataset_matching_the_filter_then_publish_it(admi
     if page.locator("#dataset-table tbody a").count() == 0:
         sync_catalogue(page, "lyon")
         page.goto(f"{LYON}?q=lyon-0001&sort=dataset_id")
-    every = page.get_by_label(re.compile(r"^All \d+ datasets? matching the filter"))
-    count = int(re.search(r"All (\d+) dataset", page.locator("label", has=every).inner_text()).group(1))
+    every = page.get_by_label(re.compile(r"All \d+ datasets? matching the filter"))
+    box_label = page.locator("label", has_text=re.compile(r"All \d+ datasets? matching the filter"))
+    count = int(re.search(r"All (\d+) dataset", box_label.inner_text()).group(1))
     assert count > 1
     every.check()  # no row was checked: every dataset the filter matches
     page.locator("#bulk-form").get_by_role("button", name="Edit metadata…").click()
