@@ -63,6 +63,15 @@ def portal_failure(request, connection, exc: PortalError, *, uid: str | None = N
     return "error"
 
 
+def gone_to_list(request, connection, uid: str, exc: PortalError, *, form=None,
+                 aliases: dict[str, str] | None = None) -> HttpResponse | None:
+    """Report a portal failure on one of a dataset's parts (portal_failure): the list when the dataset itself is
+    gone, else None (the message or the form's errors are set; the caller decides where to go)."""
+    if portal_failure(request, connection, exc, uid=uid, form=form, aliases=aliases) == GONE:
+        return redirect(request, list_url(connection))
+    return None
+
+
 def default_forms(tab: str, snapshot) -> dict:
     if tab == "processing":
         return {"processor_form": f.ProcessorForm(), "field_form": f.FieldConfigForm()}

@@ -17,7 +17,7 @@ from portaladmin.datasets import remote
 from portaladmin.datasets.forms_parts import ExportEditForm, ExportForm, ImageForm, image_max_bytes
 from portaladmin.datasets.selectors import snapshot_get
 from portaladmin.datasets.services import extras
-from portaladmin.datasets.views.common import GONE, list_url, portal_failure, tab_url
+from portaladmin.datasets.views.common import GONE, gone_to_list, list_url, portal_failure, tab_url
 from portaladmin.portals.client.errors import PortalError
 from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import ADMIN, OPERATE, VIEW
@@ -56,9 +56,7 @@ def schedule_change(request, connection, uid: str, schedule_uid: str):
     try:
         schedule = extras.schedule_read(connection=connection, uid=uid, schedule_uid=schedule_uid)
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == GONE:
-            return redirect(request, list_url(connection))
-        return redirect(request, back)
+        return gone_to_list(request, connection, uid, exc) or redirect(request, back)
     zone = schedule.timezone or "UTC"
     form = f.ScheduleForm(request.POST or None, initial={"cron": schedule.cron_schedule})
     if request.method == "POST" and form.is_valid():
@@ -122,9 +120,7 @@ def export_change(request, connection, uid: str, export_uid: str):
     try:
         export = extras.export_read(connection=connection, uid=uid, export_uid=export_uid)
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == GONE:
-            return redirect(request, list_url(connection))
-        return redirect(request, back)
+        return gone_to_list(request, connection, uid, exc) or redirect(request, back)
     form = ExportEditForm(request.POST or None, initial={"title": export.title, "description": export.description})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -158,9 +154,7 @@ def export_download(request, connection, uid: str, export_uid: str):
             return redirect(request, export.raw["url"])
         chunks = extras.export_download(connection=connection, uid=uid, export_uid=export_uid)
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == GONE:
-            return redirect(request, list_url(connection))
-        return redirect(request, back)
+        return gone_to_list(request, connection, uid, exc) or redirect(request, back)
     name = str(export.raw.get("filename") or export.title or export_uid)
     response = StreamingHttpResponse(chunks, content_type=export.mimetype or "application/octet-stream")
     # Always a download (never rendered on our origin, whatever type the portal says), the name encoded safely.
@@ -192,9 +186,7 @@ def feedback_detail(request, connection, uid: str, feedback_uid: str):
     try:
         item = extras.feedback_one(connection=connection, uid=uid, feedback_uid=feedback_uid)
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == GONE:
-            return redirect(request, list_url(connection))
-        return redirect(request, back)
+        return gone_to_list(request, connection, uid, exc) or redirect(request, back)
     return render_page(request, "datasets/parts/feedback_one.html", _ctx(connection, uid, back, item=item))
 
 
@@ -275,8 +267,6 @@ def attachment_detail(request, connection, uid: str, attachment_uid: str):
     try:
         item = extras.attachment_read(connection=connection, uid=uid, attachment_uid=attachment_uid)
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == GONE:
-            return redirect(request, list_url(connection))
-        return redirect(request, back)
+        return gone_to_list(request, connection, uid, exc) or redirect(request, back)
     return render_page(request, "datasets/parts/attachment.html", _ctx(connection, uid, back, item=item))
 

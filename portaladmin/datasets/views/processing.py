@@ -14,7 +14,7 @@ from portaladmin.datasets.forms_parts import SchemaFieldForm
 from portaladmin.datasets.processor_catalogue import ProcessorParamsForm, initial_from
 from portaladmin.datasets.selectors import snapshot_get
 from portaladmin.datasets.services import extras
-from portaladmin.datasets.views.common import GONE, list_url, portal_failure, tab_url
+from portaladmin.datasets.views.common import gone_to_list, list_url, tab_url
 from portaladmin.portals.client.errors import PortalError, PortalValidationError
 from portaladmin.portals.decorators import connection_view
 from portaladmin.portals.permissions import OPERATE, VIEW
@@ -27,13 +27,6 @@ def schema_url(connection, uid: str) -> str:
 def _ctx(connection, uid: str, **extra) -> dict:
     return {"connection": connection, "uid": uid, "snapshot": snapshot_get(connection=connection, uid=uid),
             "back_url": tab_url(connection, uid, "processing"), **extra}
-
-
-def _failed(request, connection, uid: str, exc: PortalError, *, form=None, back: str = ""):
-    """A portal refusal: on the form's fields when it says which, else a message; the dataset gone → the list."""
-    if portal_failure(request, connection, exc, uid=uid, form=form) == GONE:
-        return redirect(request, list_url(connection))
-    return None
 
 
 def _field_names(connection, uid: str) -> list[str]:
@@ -52,7 +45,7 @@ def processor_new(request, connection, uid: str):
     try:
         catalogue = extras.processor_catalogue_read(connection=connection)
     except PortalError as exc:
-        return _failed(request, connection, uid, exc) or redirect(request, tab_url(connection, uid, "processing"))
+        return gone_to_list(request, connection, uid, exc) or redirect(request, tab_url(connection, uid, "processing"))
     kind = (request.POST.get("type") if request.method == "POST" else request.GET.get("type")) or ""
     ctx = _ctx(connection, uid, catalogue=catalogue.values(), chosen=kind)
     if not kind:
@@ -72,7 +65,7 @@ def processor_new(request, connection, uid: str):
             extras.processor_save(connection=connection, actor=request.user, uid=uid, body=form.body(),
                                   request=request)
         except PortalError as exc:
-            if gone := _failed(request, connection, uid, exc, form=_aliased(form, exc)):
+            if gone := gone_to_list(request, connection, uid, exc, form=_aliased(form, exc)):
                 return gone
         else:
             messages.success(request, f"Processor {form.body()['label']} appended.")
@@ -94,7 +87,7 @@ def processor_change(request, connection, uid: str, processor_uid: str):
         catalogue = extras.processor_catalogue_read(connection=connection)
         current = extras.processor_read(connection=connection, uid=uid, processor_uid=processor_uid)
     except PortalError as exc:
-        return _failed(request, connection, uid, exc) or redirect(request, schema_url(connection, uid))
+        return gone_to_list(request, connection, uid, exc) or redirect(request, schema_url(connection, uid))
     ptype = catalogue.get(current["type"])
     if ptype is None:
         messages.error(request, f"The portal no longer offers processors of type {current['type']!r}: this one "
@@ -111,7 +104,7 @@ def processor_change(request, connection, uid: str, processor_uid: str):
             extras.processor_save(connection=connection, actor=request.user, uid=uid, body=form.body(),
                                   processor_uid=processor_uid, request=request)
         except PortalError as exc:
-            if gone := _failed(request, connection, uid, exc, form=_aliased(form, exc)):
+            if gone := gone_to_list(request, connection, uid, exc, form=_aliased(form, exc)):
                 return gone
         else:
             messages.success(request, "Processor saved.")
@@ -128,7 +121,7 @@ def processor_move(request, connection, uid: str, processor_uid: str, direction:
         moved = extras.processor_move(connection=connection, actor=request.user, uid=uid,
                                       processor_uid=processor_uid, direction=direction, request=request)
     except PortalError as exc:
-        if gone := _failed(request, connection, uid, exc):
+        if gone := gone_to_list(request, connection, uid, exc):
             return gone
     else:
         where = "first" if direction == "up" else "last"
@@ -146,7 +139,7 @@ def schema(request, connection, uid: str):
         ctx.update(extras.schema_read(connection=connection, uid=uid))
         ctx["processors"] = extras.processors_read(connection=connection, uid=uid)
     except PortalError as exc:
-        if _failed(request, connection, uid, exc):
+        if gone_to_list(request, connection, uid, exc):
             return redirect(request, list_url(connection))
         ctx["load_error"] = True
     return render_page(request, "datasets/parts/schema.html", ctx)
@@ -158,7 +151,7 @@ def schema_field(request, connection, uid: str, field_name: str):
     try:
         data = extras.schema_read(connection=connection, uid=uid)
     except PortalError as exc:
-        return _failed(request, connection, uid, exc) or redirect(request, schema_url(connection, uid))
+        return gone_to_list(request, connection, uid, exc) or redirect(request, schema_url(connection, uid))
     current = next((f for f in data["schema"] if f.name == field_name), None)
     if current is None:
         messages.error(request, f"The dataset has no field {field_name!r} (renamed or removed meanwhile?).")
@@ -181,7 +174,7 @@ def schema_field(request, connection, uid: str, field_name: str):
             if isinstance(exc, PortalValidationError):
                 form_add_portal_errors(form, exc, aliases=aliases)
                 messages.error(request, "The portal refused this change; nothing was kept.")
-            elif _failed(request, connection, uid, exc):
+            elif gone_to_list(request, connection, uid, exc):
                 return redirect(request, list_url(connection))
         else:
             messages.success(request, f"Field {field_name}: saved {', '.join(changes)}." if changes

@@ -31,7 +31,12 @@ from portaladmin.datasets.resource_forms import (
 )
 from portaladmin.datasets.selectors import snapshot_get
 from portaladmin.datasets.services import resources as rs
-from portaladmin.datasets.views.common import GONE, list_url, portal_failure, tab_url, write_failed
+from portaladmin.datasets.views.common import (
+    gone_to_list,
+    portal_failure,
+    tab_url,
+    write_failed,
+)
 from portaladmin.portals.client.errors import PortalError, PortalValidationError
 from portaladmin.portals.client.resources import push_key_of
 from portaladmin.portals.datasources import datasource_list
@@ -48,13 +53,6 @@ def resource_url(connection, uid: str, resource_uid: str) -> str:
 def _ctx(connection, uid: str, **extra) -> dict:
     return {"connection": connection, "uid": uid, "snapshot": snapshot_get(connection=connection, uid=uid),
             "max_upload": settings.PORTALADMIN_MAX_UPLOAD_BYTES, **extra}
-
-
-def _failed(request, connection, uid: str, exc: PortalError, *, form=None, aliases=None):
-    """A portal failure: on the form's fields when it says which, else a message; the dataset gone → the list."""
-    if portal_failure(request, connection, exc, uid=uid, form=form, aliases=aliases) == GONE:
-        return redirect(request, list_url(connection))
-    return None
 
 
 # ---------------------------------------------------------------------------------------------- the draft
@@ -111,7 +109,7 @@ def _start_draft(request, connection, uid: str, *, source: rs.Source, title: str
         extractor, params = rs.resource_guess(connection=connection, uid=uid, source=source)
     except PortalError as exc:
         aliases = {"datasource": field, "connection": field, "relative_url": field, "file": field}
-        if (gone := _failed(request, connection, uid, exc, form=form, aliases=aliases)) is not None:
+        if (gone := gone_to_list(request, connection, uid, exc, form=form, aliases=aliases)) is not None:
             return gone
         return _render_sources(request, connection, uid, **{_FORM_NAMES[field]: form})
     if extractor not in {e.type for e in extractors}:
@@ -182,7 +180,7 @@ def resource_new_upload(request, connection, uid: str):
                                            content_type=upload.content_type or "application/octet-stream",
                                            request=request)
     except PortalError as exc:
-        if (gone := _failed(request, connection, uid, exc, form=form)) is not None:
+        if (gone := gone_to_list(request, connection, uid, exc, form=form)) is not None:
             return gone
         return _render_sources(request, connection, uid, upload_form=form)
     source = rs.Source(kind="file", file_uid=uploaded.uid)
@@ -260,7 +258,7 @@ def resource_draft_save(request, connection, uid: str, resource_uid: str | None 
                                  title=d["title"], extractor=d["extractor"], params=form.params(),
                                  resource_uid=resource_uid, request=request)
     except PortalError as exc:
-        if (gone := _failed(request, connection, uid, exc, form=form,
+        if (gone := gone_to_list(request, connection, uid, exc, form=form,
                             aliases=form.portal_aliases())) is not None:
             return gone
         return _render_draft(request, connection, uid, form, resource=resource)
@@ -279,9 +277,7 @@ def _resource_or_back(request, connection, uid: str, resource_uid: str):
     try:
         return rs.resource_read(connection=connection, uid=uid, resource_uid=resource_uid), None
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == GONE:
-            return None, redirect(request, list_url(connection))
-        return None, redirect(request, tab_url(connection, uid, TAB))
+        return None, gone_to_list(request, connection, uid, exc) or redirect(request, tab_url(connection, uid, TAB))
 
 
 @connection_view(VIEW)
@@ -331,7 +327,7 @@ def resource_edit_guess(request, connection, uid: str, resource_uid: str):
     try:
         extractor, params = rs.resource_guess_saved(connection=connection, uid=uid, resource_uid=resource_uid)
     except PortalError as exc:
-        if (gone := _failed(request, connection, uid, exc)) is not None:
+        if (gone := gone_to_list(request, connection, uid, exc)) is not None:
             return gone
         return _render_draft(request, connection, uid, form, resource=resource)
     extractors = list(form.extractors.values())
@@ -350,9 +346,7 @@ def _action(action: str):
             rs.resource_action(connection=connection, actor=request.user, uid=uid, resource_uid=resource_uid,
                                action=action, request=request)
         except PortalError as exc:
-            if portal_failure(request, connection, exc, uid=uid) == GONE:
-                return redirect(request, list_url(connection))
-            return redirect(request, resource_url(connection, uid, resource_uid))
+            return gone_to_list(request, connection, uid, exc) or redirect(request, resource_url(connection, uid, resource_uid))
         messages.success(request, rs.ACTIONS[action][2])
         return redirect(request, resource_url(connection, uid, resource_uid))
 
@@ -376,9 +370,7 @@ def resource_renew_key(request, connection, uid: str, resource_uid: str):
         key = rs.resource_push_key_renew(connection=connection, actor=request.user, uid=uid,
                                          resource_uid=resource_uid, request=request)
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == GONE:
-            return redirect(request, list_url(connection))
-        return redirect(request, resource_url(connection, uid, resource_uid))
+        return gone_to_list(request, connection, uid, exc) or redirect(request, resource_url(connection, uid, resource_uid))
     return render_page(request, "datasets/resources/push_key.html",
                        _ctx(connection, uid, resource_uid=resource_uid, key=key), partial="key")
 
@@ -401,8 +393,8 @@ def resource_preview(request, connection, uid: str, resource_uid: str):
     try:
         data = remote.resource_preview_read(connection=connection, uid=uid, resource_uid=resource_uid)
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == "gone":
-            return redirect(request, list_url(connection))
+        if gone := gone_to_list(request, connection, uid, exc):
+            return gone
         data = {"preview": None, "preview_rows": [], "preview_error": True}
     ctx = {"connection": connection, "uid": uid, "resource_uid": resource_uid, **data,
            "snapshot": snapshot_get(connection=connection, uid=uid)}
@@ -448,7 +440,5 @@ def attachment_download(request, connection, uid: str, attachment_uid: str):
     try:
         download = rs.attachment_open(connection=connection, uid=uid, attachment_uid=attachment_uid)
     except PortalError as exc:
-        if portal_failure(request, connection, exc, uid=uid) == GONE:
-            return redirect(request, list_url(connection))
-        return redirect(request, tab_url(connection, uid, "attachments"))
+        return gone_to_list(request, connection, uid, exc) or redirect(request, tab_url(connection, uid, "attachments"))
     return _stream(download)
