@@ -147,14 +147,8 @@ def datasets_bulk(request):
     if data["action"] == "metadata":
         return _to_bulk_metadata(request, data)
     try:
-        if data.get("scope") == "all":
-            filter_form = FleetDatasetFilterForm(request.POST, connections=connections_visible_to(request.user))
-            matching = selectors.fleet_datasets(user=request.user, **filter_form.filters())
-            outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
-                                                  queryset=matching)
-        else:
-            outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
-                                                  rows=services.parse_selection(data["sel"]))
+        outcome = services.fleet_dataset_bulk(actor=request.user, action=data["action"], request=request,
+                                              **_bulk_selection(request, data))
     except ValueError as exc:
         messages.error(request, str(exc))
         return _reswap_messages(request)
@@ -170,6 +164,15 @@ def datasets_bulk(request):
     return redirect(request, outcome.job.get_absolute_url())
 
 
+def _bulk_selection(request, data) -> dict:
+    """What a board bulk action is about: every row matching the board's filters (scope "all", as a queryset)
+    or the ticked rows."""
+    if data.get("scope") == "all":
+        filter_form = FleetDatasetFilterForm(request.POST, connections=connections_visible_to(request.user))
+        return {"queryset": selectors.fleet_datasets(user=request.user, **filter_form.filters())}
+    return {"rows": services.parse_selection(data["sel"])}
+
+
 METADATA_SELECTION = "bulk-metadata:fleet"
 
 
@@ -178,13 +181,10 @@ def _to_bulk_metadata(request, data) -> HttpResponse:
     from portaladmin.datasets.views.bulk_metadata import SELECTION_MAX
 
     try:
-        if data.get("scope") == "all":
-            filter_form = FleetDatasetFilterForm(request.POST, connections=connections_visible_to(request.user))
-            matching = selectors.fleet_datasets(user=request.user, **filter_form.filters())
-            targets, outcome = services.fleet_bulk_targets(actor=request.user, queryset=matching, limit=SELECTION_MAX)
-        else:
-            targets, outcome = services.fleet_bulk_targets(actor=request.user,
-                                                           rows=services.parse_selection(data["sel"]))
+        selection = _bulk_selection(request, data)
+        if "queryset" in selection:
+            selection["limit"] = SELECTION_MAX
+        targets, outcome = services.fleet_bulk_targets(actor=request.user, **selection)
     except ValueError as exc:
         messages.error(request, str(exc))
         return _reswap_messages(request)
