@@ -725,13 +725,15 @@ def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool = False) -
     if hint:
         requests_made += 1
         try:
-            list_hints(client, connection, now)
+            hinted = list_hints(client, connection, now)
         except PortalRateLimited as exc:
             until = connection_pause(connection.pk, exc.retry_after)
             JobItem.objects.filter(pk__in=[i.pk for i in items], status=ItemStatus.WAITING).update(next_poll_at=until)
             return requests_made
         except Exception as exc:  # noqa: BLE001 - a hint is an optimisation: the reads go on without it
             logger.warning("portal %s: the list request for poll hints failed: %s", connection.pk, _text(exc))
+        else:
+            items = _with_hinted(items, hinted, connection, now)
     watched = watched_jobs({item.job_id for item in items}, now=now)
     for item in items:
         item.watched = item.job_id in watched
@@ -772,6 +774,29 @@ def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool = False) -
     return requests_made
 
 
+def _with_hinted(items: list[JobItem], hinted: list[int], connection: Connection, now: datetime) -> list[JobItem]:
+    """Read the items the list just hinted at in this batch (their end shows now, not a tick later), in place of
+    the batch's last reads, which are due again at once; aborts of cancelled jobs are never displaced."""
+    have = {item.pk for item in items}
+    extra = list(JobItem.objects.filter(pk__in=[pk for pk in hinted if pk not in have], status=ItemStatus.WAITING)
+                 .select_related("job", "job__cancelled_by"))
+    if not extra:
+        return items
+    budget = connection.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET
+    room = max(0, budget - 1 - len(items))  # the list request took one of the budget
+    displace = [item for item in reversed(items) if item.job.cancel_requested_at is None][:max(0, len(extra) - room)]
+    if displace:
+        JobItem.objects.filter(pk__in=[item.pk for item in displace], status=ItemStatus.WAITING).update(
+            next_poll_at=now)
+    gone = {item.pk for item in displace}
+    extra = extra[:room + len(displace)]  # the rest stay hinted and due: the next tick reads them first
+    JobItem.objects.filter(pk__in=[item.pk for item in extra], status=ItemStatus.WAITING).update(
+        next_poll_at=now + timedelta(seconds=POLL_LEASE_SECONDS))  # reserved for this batch, like the tick's
+    kept = [item for item in items if item.pk not in gone]
+    cancels = [item for item in kept if item.job.cancel_requested_at is not None]
+    return cancels + extra + [item for item in kept if item.job.cancel_requested_at is None]
+
+
 def learn_expected_end(connection_id: int, items: list[JobItem]) -> None:
     """At an item's first read: when should it end, going by its target's own past orders of the same kind?"""
     fresh = [i for i in items if i.expected_end is None and i.poll_count == 0 and i.sent_at]
@@ -795,37 +820,39 @@ def learn_expected_end(connection_id: int, items: list[JobItem]) -> None:
                 JobItem.objects.filter(pk=item.pk).update(expected_end=item.expected_end)
 
 
-def list_hints(client, connection: Connection, now: datetime) -> int:
-    """One cheap list request: mark the waiting items it suggests changed (due now, read first). Returns how many.
+def list_hints(client, connection: Connection, now: datetime) -> list[int]:
+    """One cheap list request: mark the waiting items it suggests changed (due now). Returns their ids.
 
     Never proof of anything: the marked items are read with read_remote and judged by truth.py like any other.
     """
     names = {name: kind for name, kind in kinds().items() if kind.list_hints}
     rows = list(JobItem.objects.filter(connection_id=connection.pk, status=ItemStatus.WAITING, poll_count__gt=0,
                                        hinted_at__isnull=True, job__kind__in=list(names))
-                .values_list("id", "target", "details", "job__kind"))
+                .values_list("id", "target", "details", "remote_since", "portal_sent_at", "job__kind"))
     if not rows:
-        return 0
+        return []
     listings: dict = {}  # kinds sharing one listing (the dataset kinds) share one request
     hinted = []
-    for item_id, target, details, kind_name in rows:
+    for item_id, target, details, remote_since, portal_sent_at, kind_name in rows:
         kind = names[kind_name]
         source = type(kind).hint_listing
         if source not in listings:
             listings[source] = kind.hint_listing(client)
         facts = listings[source].get(target)
-        if facts is not None and kind.hint_changed(_Hinted(details or {}), facts):
+        if facts is not None and kind.hint_changed(_Hinted(details or {}, remote_since, portal_sent_at), facts):
             hinted.append(item_id)
     if hinted:
         JobItem.objects.filter(pk__in=hinted, status=ItemStatus.WAITING).update(hinted_at=now, next_poll_at=now)
-    return len(hinted)
+    return hinted
 
 
 class _Hinted:
-    __slots__ = ("details",)
+    """The columns of an item a kind's hint_changed may look at."""
 
-    def __init__(self, details: dict):
-        self.details = details
+    __slots__ = ("details", "remote_since", "portal_sent_at")
+
+    def __init__(self, details: dict, remote_since: datetime | None, portal_sent_at: datetime | None):
+        self.details, self.remote_since, self.portal_sent_at = details, remote_since, portal_sent_at
 
 
 def note_portal_answered(connection_id: int) -> None:

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
 from portaladmin.jobs.registry import JobKind, RemoteView, parse_since, register
 from portaladmin.portals.models import Role
+
+
+HINT_MARGIN = timedelta(seconds=1)
+
+
+class Listed(NamedTuple):
+    """What the cheap dataset list says of one dataset (a hint for the poller, never proof)."""
+
+    is_published: bool | None
+    updated_at: datetime | None
 
 
 def _record_errors(status) -> list[dict]:
@@ -62,19 +75,28 @@ class _DatasetKind(JobKind):
     def read_remote(self, client, item) -> RemoteView:
         return dataset_view(client.dataset_status(item.target))
 
-    @property
-    def list_hints(self) -> bool:  # only when the listing's is_published can show the order's effect
-        return self.wants_published is not None
+    list_hints = True
 
     def hint_listing(self, client) -> dict:
-        # The list answer has no status, but `is_published` flips when a publish or unpublish ends (FACTS.md).
-        return {d.uid: d.is_published for d in client.dataset_list(limit=1000).results}
+        # The list answer has no status, but `is_published` flips when a publish or unpublish ends (FACTS.md), and a
+        # portal that moves `updated_at` when processing ends shows the end of a re-publish or a metadata publish
+        # too. Neither is promised: without them the items are read on their schedule.
+        return {d.uid: Listed(d.is_published, parse_since(d.updated_at))
+                for d in client.dataset_list(limit=1000).results}
 
-    def hint_changed(self, item, facts) -> bool:
-        """The list shows the published flag the order asks for, and the last status read did not: likely done.
-        Items not read yet, or whose flag already matched (a re-publish), get no hint."""
+    def hint_changed(self, item, facts: Listed) -> bool:
+        """The list suggests the order ended after the last status read: the published flag the order asks for
+        while that read showed the other one, or an `updated_at` later than both the order and the start of the
+        state that read showed (portal clock, a second's margin for whole-second stamps). Items not read yet get
+        no hint; a false one costs one read."""
         last = (item.details or {}).get("is_published")
-        return facts is self.wants_published and last is not None and last is not self.wants_published
+        if (self.wants_published is not None and facts.is_published is self.wants_published and last is not None
+                and last is not self.wants_published):
+            return True
+        if facts.updated_at is None or item.remote_since is None:
+            return False
+        after_state = facts.updated_at >= item.remote_since + HINT_MARGIN
+        return after_state and (item.portal_sent_at is None or facts.updated_at >= item.portal_sent_at)
 
     def abort(self, client, item) -> None:
         client.dataset_abort(item.target)

@@ -9,7 +9,8 @@ class FaultSettingsForm(forms.ModelForm):
         fields = ["latency_ms", "error_rate", "throttle_rate", "retry_after", "seed", "publish_race_seconds",
                   "queue_seconds", "processing_seconds_min", "processing_seconds_max", "deleting_seconds",
                   "aborting_seconds", "harvest_seconds", "clock_offset_seconds", "whole_second_since",
-                  "latency_jitter_ms", "lost_answer_rate", "inflated_total_count"]
+                  "latency_jitter_ms", "lost_answer_rate", "inflated_total_count",
+                  "processing_moves_updated_at"]
         labels = {"latency_ms": "Added latency (ms)", "error_rate": "Share of 5xx answers (0–1)",
                   "throttle_rate": "Share of 429 answers (0–1)", "retry_after": "Retry-After of 429s (s)",
                   "seed": "Fault RNG seed", "publish_race_seconds": "Publish race: old status kept (s)",
@@ -20,7 +21,8 @@ class FaultSettingsForm(forms.ModelForm):
                   "whole_second_since": "Timestamps with whole-second precision",
                   "latency_jitter_ms": "Extra random latency, up to (ms)",
                   "lost_answer_rate": "Share of writes applied whose answer is lost (0–1)",
-                  "inflated_total_count": "Lists announce 1,000× their real total_count"}
+                  "inflated_total_count": "Lists announce 1,000× their real total_count",
+                  "processing_moves_updated_at": "The end of processing moves the dataset's updated_at"}
 
     OPTIONAL = ("clock_offset_seconds", "latency_jitter_ms", "lost_answer_rate")  # empty = off
 

@@ -38,6 +38,9 @@ class SandboxPortal(models.Model):
     latency_jitter_ms = models.PositiveIntegerField(default=0)
     lost_answer_rate = models.FloatField(default=0.0)
     inflated_total_count = models.BooleanField(default=False)  # lists announce 1,000× their real total_count
+    # The end of an order's processing moves the dataset's `updated_at` (what the cheap list shows). Off: a portal
+    # whose list does not show it (FACTS.md does not say which), so the poller must not depend on it.
+    processing_moves_updated_at = models.BooleanField(default=True)
 
     def __str__(self):
         return self.name
@@ -68,6 +71,7 @@ class SandboxDataset(models.Model):
     fate = models.CharField(max_length=20, default="ok")
     processing_seconds = models.FloatField(null=True, blank=True)
     harvester_uid = models.CharField(max_length=80, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)  # when the last order's processing ended
 
     class Meta:
         indexes = [models.Index(fields=["portal", "id"]), models.Index(fields=["portal", "dataset_id"])]

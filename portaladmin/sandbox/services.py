@@ -26,7 +26,7 @@ from .models import (
 FAULT_FIELDS = ("latency_ms", "error_rate", "throttle_rate", "retry_after", "seed", "publish_race_seconds",
                 "queue_seconds", "processing_seconds_min", "processing_seconds_max", "deleting_seconds",
                 "aborting_seconds", "harvest_seconds", "clock_offset_seconds", "whole_second_since",
-                "latency_jitter_ms", "lost_answer_rate", "inflated_total_count")
+                "latency_jitter_ms", "lost_answer_rate", "inflated_total_count", "processing_moves_updated_at")
 ERROR_EVERY, LIMIT_EVERY = 17, 23
 FATES = ("ok", "error", "limit_reached", "error_then_idle")
 

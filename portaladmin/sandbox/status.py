@@ -85,6 +85,15 @@ def dataset_is_published(ds: SandboxDataset, at: dt.datetime) -> bool:
     return ds.is_published if idx is not None else ds.op_final["is_published"]
 
 
+def dataset_processed_at(ds: SandboxDataset, at: dt.datetime) -> dt.datetime | None:
+    """When the dataset's last order ended (its processing, deleting or aborting), as of `at`; None if never."""
+    if ds.op:
+        idx, end = _walk(ds.op_at, ds.op_phases, at)
+        if idx is None:
+            return end
+    return ds.processed_at
+
+
 def _internal_status(ds: SandboxDataset, at: dt.datetime) -> str:
     """Like dataset_status but without the race: an order already received reads as queued."""
     if not ds.op:
@@ -112,12 +121,13 @@ def dataset_settle(ds: SandboxDataset, at: dt.datetime) -> bool:
     ds.message = final.get("message") or ""
     ds.records_errors = final.get("records_errors", [])
     ds.params = final.get("params", {})
+    ds.processed_at = t
     ds.op, ds.op_at, ds.op_phases, ds.op_final = "", None, [], {}
     return True
 
 
 SETTLED_FIELDS = ("status", "previous", "since", "is_published", "message", "records_errors", "params", "op", "op_at",
-                  "op_phases", "op_final")
+                  "op_phases", "op_final", "processed_at")
 
 
 def dataset_settle_and_store(ds: SandboxDataset, at: dt.datetime) -> None:

@@ -30,6 +30,8 @@ class FakePortal:
         self.harvesters: dict[str, dict] = {}
         self.clock_offset = timedelta(0)
         self.ordered: dict[str, bool] = {}  # uid → the is_published its last publish/unpublish asked for
+        self.moves_updated_at = False  # True: a final state moves the dataset's listed updated_at (some portals)
+        self.updated_at: dict[str, str] = {}
 
     def count(self, method: str, target: str | None = None) -> int:
         return sum(1 for m, t in self.calls if m == method and (target is None or t == target))
@@ -45,6 +47,8 @@ class FakePortal:
         if status == "idle" and "is_published" not in extra:  # an order that completes does what it says
             extra["is_published"] = self.ordered.get(uid, self.status[uid].get("is_published", False))
         self.status[uid] = {"status": status, "since": iso(since or timezone.now() + timedelta(seconds=1)), **extra}
+        if self.moves_updated_at and status in ("idle", "error", "limit_reached"):
+            self.updated_at[uid] = self.status[uid]["since"]
 
     def last_answer_clock(self):
         """Like the real client: the portal's Date header (whole seconds; this fake's clock is ours + offset)."""
@@ -92,7 +96,8 @@ class FakePortal:
         from portaladmin.portals.client.schemas import Dataset, Page
 
         self._call("dataset_list", "")
-        rows = [Dataset.from_dict({"uid": uid, "is_published": st.get("is_published")})
+        rows = [Dataset.from_dict({"uid": uid, "is_published": st.get("is_published"),
+                                   "updated_at": self.updated_at.get(uid)})
                 for uid, st in list(self.status.items())[offset:offset + limit]]
         return Page(total_count=len(self.status), results=rows)
 

@@ -12,6 +12,7 @@ from portaladmin.jobs import engine, schedule
 from portaladmin.jobs.models import ItemStatus, JobItem, JobStatus
 from portaladmin.jobs.services import job_cancel
 from portaladmin.jobs.watch import job_watched, watch_seconds, watched_jobs
+from tests.jobs.conftest import iso
 
 K = schedule.Knobs(first=2.0, tick=2.0, cap=60.0, lag_share=0.10, watched=1.0)
 
@@ -216,16 +217,17 @@ def test_items_the_list_says_changed_are_read_first_but_only_a_read_proves_succe
     assert not job.items.filter(poll_count=0).exists()
     clock.advance(120)
     portal.set("da_11", "idle", is_published=True)  # the newest item is the one that finished
-    lists = portal.count("dataset_list")
+    lists, calls = portal.count("dataset_list"), len(portal.calls)
     read = tick(connection)  # this tick spends one request of its budget on the list
     assert portal.count("dataset_list") == lists + 1 and len(read) == 3
     hinted = job.items.get(target="da_11")
-    assert hinted.hinted_at is not None and hinted.status == ItemStatus.WAITING  # a hint is not a success
-    clock.advance(2)
-    read = tick(connection)
-    assert read[0] == hinted.pk
+    assert hinted.pk not in read  # the tick did not know: it took the three longest due
+    # ...but the batch read it right after the list, in place of its last read (due again at once)
+    assert portal.count("dataset_status", "da_11") == 2 and len(portal.calls) - calls == 4
     hinted.refresh_from_db()
     assert hinted.status == ItemStatus.SUCCEEDED and hinted.hinted_at is None
+    displaced = job.items.get(pk=read[-1])
+    assert displaced.status == ItemStatus.WAITING and displaced.next_poll_at <= clock.now()
 
 
 def test_a_hint_never_overrides_the_truth_rules(start_job, portal, connection, clock, jobs_settings):
@@ -273,9 +275,57 @@ def test_cancel_sends_no_request_for_unsent_items_and_aborts_before_any_read(sta
     assert all("abort was sent" in m for m in job.items.filter(action_sent=True).values_list("message", flat=True))
 
 
-def test_only_publish_and_unpublish_take_list_hints():
+def test_the_dataset_orders_take_list_hints_but_not_aborts():
     from portaladmin.jobs.registry import get_kind
 
     hinted = {name for name in ("dataset.publish", "dataset.unpublish", "dataset.publish_metadata", "dataset.abort",
                                 "harvester.start") if get_kind(name).list_hints}
-    assert hinted == {"dataset.publish", "dataset.unpublish"}
+    assert hinted == {"dataset.publish", "dataset.unpublish", "dataset.publish_metadata"}
+
+
+def test_a_republish_is_hinted_by_the_listed_updated_at_when_the_portal_moves_it(start_job, portal, connection,
+                                                                                   clock, jobs_settings):
+    """Already-published datasets: the flag cannot change, but a portal that moves updated_at when processing ends
+    shows the end in the list; the hinted item is read in the same batch."""
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 4
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 2
+    portal.moves_updated_at = True
+    uids = [f"da_{i}" for i in range(12)]
+    for uid in uids:
+        portal.status[uid]["is_published"] = True
+    job = start_job(uids)
+    send_all(job)
+    for uid in uids:
+        portal.set(uid, "processing", is_published=True)
+    for _ in range(4):
+        clock.advance(2)
+        tick(connection)
+    clock.advance(120)
+    portal.set("da_7", "idle")  # published still; updated_at moves to the end
+    read = tick(connection)
+    item = job.items.get(target="da_7")
+    assert item.pk not in read and item.status == ItemStatus.SUCCEEDED
+    assert job.items.filter(status=ItemStatus.SUCCEEDED).count() == 1  # the others: still processing, not hinted
+
+
+def test_an_updated_at_from_before_the_state_last_read_gives_no_hint(start_job, portal, connection, clock,
+                                                                     jobs_settings):
+    """A portal that moves updated_at when it takes the order (not when it ends): once a read showed the busy
+    state that began after it, the list stops hinting, so no read is wasted on it tick after tick."""
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
+    job = start_job(["da_1"])
+    send_all(job)
+    portal.status["da_1"]["is_published"] = True
+    portal.updated_at["da_1"] = iso(clock.now())  # moved when the order arrived
+    portal.set("da_1", "processing", since=clock.now() + timedelta(seconds=3), is_published=True)
+    clock.advance(4)
+    tick(connection)
+    reads = portal.count("dataset_status", "da_1")
+    for _ in range(3):
+        clock.advance(engine.hint_seconds())
+        tick(connection)
+    item = job.items.get()
+    assert item.hinted_at is None and portal.count("dataset_list") >= 1
+    # reads on its schedule only (general rule: a gap of at least 2 s), never an extra one for a hint
+    assert portal.count("dataset_status", "da_1") - reads <= 3
+    assert item.status == ItemStatus.WAITING

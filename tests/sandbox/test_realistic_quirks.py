@@ -72,3 +72,34 @@ def test_a_lying_total_count_does_not_make_the_client_loop(transactional_db, liv
     assert request_counts("liar", method="GET", path_contains="/datasets/") == 1 + 3  # 3 pages, next: null
     assert len(list(client.dataset_iter())) == 30
     assert request_counts("liar", method="GET", path_contains="/datasets/") == 1 + 3 + 1
+
+
+def _listed(api, uid):
+    return next(d for d in api.get("/datasets/?limit=1000").json["results"] if d["uid"] == uid)
+
+
+def test_the_end_of_processing_moves_the_listed_updated_at_on_the_portal_clock(api, sandbox_clock):
+    set_faults("acme", clock_offset_seconds=-90, publish_race_seconds=0, queue_seconds=1, processing_seconds_min=3,
+               processing_seconds_max=3)
+    uid = _uid()
+    before = _listed(api, uid)["updated_at"]
+    api.post(f"/datasets/{uid}/publish/")
+    sandbox_clock.advance(2)
+    assert _listed(api, uid)["updated_at"] == before  # still processing: nothing moved yet
+    sandbox_clock.advance(3)
+    moved = clock.parse(_listed(api, uid)["updated_at"])
+    end = api.get(f"/datasets/{uid}/status/").json
+    assert end["status"] == "idle" and clock.parse(end["since"]) == moved  # the same instant as the final state
+    assert abs((moved - (sandbox_clock() - timedelta(seconds=1 + 90))).total_seconds()) < 0.01
+    assert api.get(f"/datasets/{uid}/").json["updated_at"] == _listed(api, uid)["updated_at"]  # settled: it stays
+
+
+def test_a_portal_whose_list_does_not_show_processing_keeps_updated_at(api, sandbox_clock):
+    set_faults("acme", processing_moves_updated_at=False, publish_race_seconds=0, queue_seconds=1,
+               processing_seconds_min=1, processing_seconds_max=1)
+    uid = _uid()
+    before = _listed(api, uid)["updated_at"]
+    api.post(f"/datasets/{uid}/publish/")
+    sandbox_clock.advance(5)
+    assert api.get(f"/datasets/{uid}/status/").json["status"] == "idle"
+    assert _listed(api, uid)["updated_at"] == before

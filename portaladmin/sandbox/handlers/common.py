@@ -5,7 +5,7 @@ from croniter import croniter
 from .. import clock
 from ..api import Ctx, deleted, invalid, paginate_list, route
 from ..models import SandboxDataset, SandboxObject
-from ..status import dataset_is_published
+from ..status import dataset_is_published, dataset_processed_at
 from ..store import check_types, get_dataset, new_uid, obj_create, obj_get, objects, require_fields
 
 TEXT_FIELDS = {n: str for n in ("title", "description", "modified", "language", "timezone", "publisher",
@@ -21,12 +21,22 @@ def public(data: dict) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-def dataset_json(ds: SandboxDataset, at) -> dict:
+def dataset_json(ds: SandboxDataset, at, portal) -> dict:
+    """A dataset as the portal shows it at `at`; its timestamps on the portal's clock."""
     d = ds.data
     return {"uid": ds.uid, "dataset_id": ds.dataset_id, "created_at": d.get("created_at"),
-            "updated_at": d.get("updated_at"), "is_published": dataset_is_published(ds, at),
+            "updated_at": clock.portal_iso(portal, _updated_at(ds, at, portal)), "is_published": dataset_is_published(ds, at),
             "is_restricted": bool(d.get("is_restricted", False)), "metadata": d.get("metadata", {}),
             "default_security": d.get("default_security") or dict(DEFAULT_SECURITY)}
+
+
+def _updated_at(ds: SandboxDataset, at, portal) -> str | None:
+    """The stored edit time, or the end of the last order's processing when later (and the portal shows that)."""
+    stamp = ds.data.get("updated_at")
+    processed = dataset_processed_at(ds, at) if portal.processing_moves_updated_at else None
+    if processed is not None and (not stamp or processed > clock.parse(stamp)):
+        return clock.iso(processed)
+    return stamp
 
 
 def validate_default_metadata(default) -> dict:

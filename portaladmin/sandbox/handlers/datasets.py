@@ -41,7 +41,7 @@ def dataset_list(ctx: Ctx):
         qs = qs.filter(dataset_id=dataset_id)
     total = qs.count()
     rows = list(qs[offset:offset + limit]) if limit else []
-    return paginated(ctx, total, [dataset_json(ds, ctx.now) for ds in rows], limit, offset)
+    return paginated(ctx, total, [dataset_json(ds, ctx.now, ctx.portal) for ds in rows], limit, offset)
 
 
 def _dataset_id_taken(ctx: Ctx, dataset_id: str, exclude_pk: int | None = None) -> bool:
@@ -72,12 +72,12 @@ def dataset_create(ctx: Ctx):
         data={"created_at": stamp, "updated_at": stamp, "is_restricted": bool(body.get("is_restricted", False)),
               "metadata": body["metadata"], "default_security": body.get("default_security") or DEFAULT_SECURITY})
     add_version(ctx, ds, ["metadata", "security"])
-    return 201, dataset_json(ds, ctx.now)
+    return 201, dataset_json(ds, ctx.now, ctx.portal)
 
 
 @route("GET", "/datasets/{dataset_uid}/")
 def dataset_retrieve(ctx: Ctx, dataset_uid):
-    return 200, dataset_json(get_dataset(ctx, dataset_uid), ctx.now)
+    return 200, dataset_json(get_dataset(ctx, dataset_uid), ctx.now, ctx.portal)
 
 
 @route("PUT", "/datasets/{dataset_uid}/")
@@ -101,7 +101,7 @@ def dataset_update(ctx: Ctx, dataset_uid):
             ds.data = {**ds.data, name: body[name]}
             sections.append("security")
     dataset_changed(ctx, ds, sections or ["metadata"])
-    return 200, dataset_json(ds, ctx.now)
+    return 200, dataset_json(ds, ctx.now, ctx.portal)
 
 
 @route("DELETE", "/datasets/{dataset_uid}/")
@@ -152,7 +152,7 @@ def dataset_copy(ctx: Ctx, dataset_uid):
                                             kind__in=("resource", "file", "processor", "field")):
         obj_create(ctx.portal, obj.kind, obj.key, obj.data, parent=copy.uid, blob=obj.blob)
     add_version(ctx, copy, ["metadata", "data"])
-    return 201, dataset_json(copy, ctx.now)
+    return 201, dataset_json(copy, ctx.now, ctx.portal)
 
 
 # ---------------------------------------------------------------- metadata
@@ -631,7 +631,7 @@ def version_restore(ctx: Ctx, dataset_uid, version_uid):
     if not ds.is_published and not _dataset_id_taken(ctx, snapshot["dataset_id"], ds.pk):
         ds.dataset_id = snapshot["dataset_id"]
     dataset_changed(ctx, ds, ["metadata", "security"])
-    return 200, dataset_json(ds, ctx.now)
+    return 200, dataset_json(ds, ctx.now, ctx.portal)
 
 
 # ---------------------------------------------------------------- attachments, alternative exports, feedbacks
