@@ -8,7 +8,6 @@ from typing import NamedTuple
 from portaladmin.jobs.registry import JobKind, RemoteView, parse_since, register
 from portaladmin.portals.models import Role
 
-
 HINT_MARGIN = timedelta(seconds=1)
 
 
