@@ -171,6 +171,39 @@ def group_for_enqueue(items) -> list[list[int]]:
     return list(groups.values())
 
 
+def portal_budget(connection: Connection) -> int:
+    """Requests per poll tick this portal gets from the jobs engine (its own setting, else the default)."""
+    return int(connection.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET)
+
+
+def paced(kind: JobKind) -> bool:
+    """Sends of kinds whose orders the portal processes for a while (publishes, harvester runs: `JobKind.paced`)
+    share the portal's request budget with the status reads: a job starts with half a tick's budget of sends and
+    the poll tick rings the rest with what its reads leave, reads of items likely finished first (issue 23: every
+    end needs its own status read, so sending faster than the budget only makes the ends wait; the job cannot end
+    sooner either way)."""
+    return kind.paced and kind.pollable and kind.chunk_size <= 1
+
+
+def paced_kinds() -> list[str]:
+    return [name for name, kind in kinds().items() if paced(kind)]
+
+
+def first_sends(connection: Connection) -> int:
+    """How many items of a new paced job are sent at once, before the first tick."""
+    return max(1, portal_budget(connection) // 2)
+
+
+TICK_ALIVE_KEY = "jobs:tick:at"
+
+
+def tick_alive(now: datetime, grace: timedelta) -> bool:
+    """Whether the poll tick ran within `grace` (it rings the items waiting for their turn; the sweeper only
+    backs it up when it stopped)."""
+    at = cache.get(TICK_ALIVE_KEY)
+    return at is not None and at >= (now - grace).timestamp()
+
+
 # --- claiming and sending -----------------------------------------------------------------------
 # Columns of a claimed item that sending and recording never read (the poller and the sweeper read them
 # with queries of their own); an access would still work, with one query for that row.
@@ -631,12 +664,13 @@ def poll_tick(*, now: datetime | None = None) -> Batches:
             if conn.paused_until and conn.paused_until > now:
                 qs.update(next_poll_at=conn.paused_until)
                 continue
-            budget = conn.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET
+            budget = portal_budget(conn)
             hint = budget > 1 and _hint_due(conn_id, now)
+            limit = _read_limit(qs, conn_id, budget - 1 if hint else budget, budget, now)
             qs = poll_order(qs, watched)
             if db.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
-            taken = list(qs.values_list("id", flat=True)[:budget - 1 if hint else budget])
+            taken = list(qs.values_list("id", flat=True)[:limit])
             if taken:
                 JobItem.objects.filter(pk__in=taken).update(
                     next_poll_at=now + timedelta(seconds=POLL_LEASE_SECONDS))
@@ -645,10 +679,34 @@ def poll_tick(*, now: datetime | None = None) -> Batches:
             if hint:
                 batches.hints.add(conn_id)
     polls = {conn_id: len(ids) + (conn_id in batches.hints) for conn_id, ids in batches.items()}
+    cache.set(TICK_ALIVE_KEY, now.timestamp(), timeout=3600)
     dispatch_due_sends(now=now, spent=polls)
     # Other users of the portals' budgets (the datasets status scan) take what the jobs leave, after them.
     on_poll_tick_done(now=now, polls=polls)
     return batches
+
+
+def _waiting_sends(conn_id: int, now: datetime):
+    return JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.PENDING, next_poll_at__isnull=False,
+                                  next_poll_at__lte=now, enqueued_at__isnull=True)
+
+
+def _read_limit(due, conn_id: int, limit: int, budget: int, now: datetime) -> int:
+    """How many status reads this tick: all of `limit`, unless sends wait for their turn; then the reads of items
+    likely finished (aborts, hinted by the list, past their learned end) still go first, and the other reads leave
+    the sends up to half the budget."""
+    waiting = len(_waiting_sends(conn_id, now).values_list("id", flat=True)[:budget])
+    if not waiting:
+        return limit
+    likely = len(due.filter(Q(job__cancel_requested_at__isnull=False) | Q(hinted_at__isnull=False)
+                            | Q(expected_end__lte=now)).values_list("id", flat=True)[:limit])
+    return min(limit, max(likely, limit - min(waiting, budget // 2)))
+
+
+def _in_flight(conn_id: int) -> int:
+    """Paced sends rung but not answered yet (claimed, or their doorbell not taken yet)."""
+    return JobItem.objects.filter(connection_id=conn_id, job__kind__in=paced_kinds()).filter(
+        Q(status=ItemStatus.RUNNING) | Q(status=ItemStatus.PENDING, enqueued_at__isnull=False)).count()
 
 
 def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) -> int:
@@ -666,8 +724,10 @@ def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) ->
     for conn in Connection.objects.filter(pk__in=conn_ids):
         if conn.paused_until and conn.paused_until > now:
             continue
-        budget = conn.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET
-        room = max(budget - spent.get(conn.pk, 0), budget // 4, 1)
+        budget = portal_budget(conn)
+        room = max(budget - spent.get(conn.pk, 0), budget // 4, 1) - _in_flight(conn.pk)
+        if room <= 0:
+            continue
         with transaction.atomic():
             rows = list(due.filter(connection_id=conn.pk).order_by("next_poll_at", "id")
                         .values_list("id", "job_id", "connection_id", "chunk", "job__kind")[:room])
@@ -782,8 +842,7 @@ def _with_hinted(items: list[JobItem], hinted: list[int], connection: Connection
                  .select_related("job", "job__cancelled_by"))
     if not extra:
         return items
-    budget = connection.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET
-    room = max(0, budget - 1 - len(items))  # the list request took one of the budget
+    room = max(0, portal_budget(connection) - 1 - len(items))  # the list request took one of the budget
     displace = [item for item in reversed(items) if item.job.cancel_requested_at is None][:max(0, len(extra) - room)]
     if displace:
         JobItem.objects.filter(pk__in=[item.pk for item in displace], status=ItemStatus.WAITING).update(
@@ -1028,11 +1087,12 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
     JobItem.objects.filter(status=ItemStatus.RUNNING, lease_until__lt=now).update(
         status=ItemStatus.PENDING, lease_until=None, claim_token=NO_CLAIM, enqueued_at=None, next_poll_at=None,
         message="The worker stopped during the last attempt; trying again.")
-    # Items with a retry time are the poll tick's (dispatch_due_sends, within the portal's budget); the sweeper
-    # takes them only when that has not happened a grace period after their time (a backstop).
+    # Items with a time (a retry, or a paced send waiting for its turn) are the poll tick's (dispatch_due_sends,
+    # within the portal's budget); the sweeper takes them only when the tick has stopped (a backstop).
+    turn = Q(next_poll_at__isnull=True) if tick_alive(now, grace) else (
+        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now - grace))
     due = JobItem.objects.filter(
-        Q(status=ItemStatus.PENDING) & (Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now - grace))
-        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
+        Q(status=ItemStatus.PENDING) & turn & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
     ).values_list("id", "job_id", "connection_id", "chunk", "job__kind")[:5000]
     rows = list(due)
     if rows:

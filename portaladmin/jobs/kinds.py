@@ -54,6 +54,7 @@ def dataset_view(status) -> RemoteView:
 
 class _DatasetKind(JobKind):
     pollable = True
+    paced = True
     target_noun = "dataset"
     target_page = "datasets:detail"
     wants_published: bool | None = True  # the is_published an `idle` must show (None: either)
@@ -200,6 +201,7 @@ def harvester_view(client, harvester, *, check_errors: bool = True) -> RemoteVie
 
 class _HarvesterKind(JobKind):
     target_noun = "harvester"
+    paced = True
     target_page = "harvesters:detail"
 
     def read_remote(self, client, item) -> RemoteView:

@@ -60,6 +60,9 @@ class JobKind:
     needed_role: ClassVar[Role] = Role.OPERATOR  # re-checked in the worker against who started the job
     chunk_size: ClassVar[int] = 1  # >1: items are claimed and sent in groups through perform_chunk()
     pollable: ClassVar[bool] = False  # after the action, the poller watches read_remote() until terminal
+    # The portal works on the order for a while and each end needs a status read: the sends share the portal's
+    # request budget with those reads, the tick ringing them (engine.paced; publishes, harvester runs).
+    paced: ClassVar[bool] = False
     race_safe_idle: ClassVar[bool] = True  # a terminal state counts only if fresh (busy seen, or since > sent)
     since_is_order_time: ClassVar[bool] = False  # `since` is when the portal took the order (harvester start)
     idempotent: ClassVar[bool] = False  # safe to send again when the previous outcome is unknown

@@ -20,7 +20,7 @@ from django.utils import timezone
 from portaladmin.audit.services import audit_record
 from portaladmin.core.db import bulk_insert_values
 from portaladmin.core.logging import redact
-from portaladmin.jobs.engine import enqueue_items, group_for_enqueue
+from portaladmin.jobs.engine import enqueue_items, first_sends, group_for_enqueue, paced
 from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem, JobStatus
 from portaladmin.jobs.registry import get_kind
 from portaladmin.jobs.signals import on_job_finished
@@ -93,11 +93,18 @@ def _job_insert(job_kind, kind, actor, targets, params, title, request, retry_of
         # Rows as values (no JobItem instances): thousands of items in a few multi-row INSERTs.
         size = max(job_kind.chunk_size, 1)
         item_deadline = now + timedelta(hours=hours + 1)
+        # Paced kinds: the first few are sent now, the rest wait (due, no doorbell) for the poll tick to ring them
+        # within the portal's request budget (engine.paced).
+        first = {conn: first_sends(conn) if paced(job_kind) else len(items)
+                 for conn, items in targets.items()}
         rows = [dict(job_id=job.pk, connection_id=conn.pk, target=target, target_label=label, payload=payload,
-                     chunk=index // size, enqueued_at=now, deadline=item_deadline)
+                     chunk=index // size, deadline=item_deadline,
+                     enqueued_at=now if index < first[conn] else None,
+                     next_poll_at=None if index < first[conn] else now)
                 for conn, items in targets.items() for index, (target, label, payload) in enumerate(items)]
         bulk_insert_values(JobItem, rows)
-        created = JobItem.objects.filter(job=job).values_list("id", "connection_id", "chunk").order_by("id")
+        created = (JobItem.objects.filter(job=job, enqueued_at__isnull=False)
+                   .values_list("id", "connection_id", "chunk").order_by("id"))
         enqueue_items(group_for_enqueue([(pk, job.pk, conn_id, chunk, kind) for pk, conn_id, chunk in created]))
         audit_record(action="job.start", actor=actor, connection=job.connection, target=job.title, request=request,
                      job_id=job.pk, extra={"kind": kind, "items": total})

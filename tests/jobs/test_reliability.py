@@ -92,10 +92,10 @@ def workers(tmp_path, broker):
 def sandbox(live_server, make_connection):
     from portaladmin.sandbox.services import seed_portal
 
-    def make(name: str, *, datasets: int, **faults):
+    def make(name: str, *, datasets: int, processing=(1.0, 3.0), **faults):
         _, key = seed_portal(name, datasets=datasets, users=1, groups=0, harvesters=0, pages=0,
                              api_key=f"key-{name}-0123456789", reset=True, seed=42,
-                             processing_seconds=(1.0, 3.0), queue_seconds=0.5, **faults)
+                             processing_seconds=processing, queue_seconds=0.5, **faults)
         conn = make_connection(name, base_url=live_server.url + f"/sandbox/{name}", api_key=key)
         return conn
 
@@ -151,7 +151,9 @@ def _assert_true_final_states(job: Job, name: str) -> None:
 
 
 def test_sigkill_mid_bulk_publish_completes_with_one_publish_per_dataset(sandbox, workers, make_user):
-    conn = sandbox("kill", datasets=50)
+    # Processing long enough that the check after the kill can always tell whether the publish arrived (the
+    # final state's `since` beyond the send plus the margins of truth.sent_position, on a loaded machine too).
+    conn = sandbox("kill", datasets=50, processing=(4.0, 6.0))
     operator = make_user("op", role=Role.OPERATOR, connection=conn)
     first = workers.start("first")
     uids = _uids("kill")

@@ -329,3 +329,90 @@ def test_an_updated_at_from_before_the_state_last_read_gives_no_hint(start_job, 
     # reads on its schedule only (general rule: a gap of at least 2 s), never an extra one for a hint
     assert portal.count("dataset_status", "da_1") - reads <= 3
     assert item.status == ItemStatus.WAITING
+
+
+# --- sends share the budget with the reads (engine.paced) ----------------------------------------------------------
+def ring(no_enqueue, django_capture_on_commit_callbacks):
+    """The worker: send every doorbell rung so far. Returns how many items it sent."""
+    sent = 0
+    while no_enqueue:
+        ids = no_enqueue.pop(0)
+        with django_capture_on_commit_callbacks(execute=True):
+            sent += engine.items_process(ids)
+    return sent
+
+
+def paced_tick(connection, no_enqueue, capture):
+    """One tick: its reads, then the worker sends what the tick rang. Returns (ids read, items sent)."""
+    with capture(execute=True):
+        read = tick(connection)
+    return read, ring(no_enqueue, capture)
+
+
+def test_a_big_publish_starts_with_half_a_tick_and_the_tick_rings_the_rest_within_the_budget(
+        start_job, portal, connection, clock, jobs_settings, no_enqueue, django_capture_on_commit_callbacks):
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 10
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    job = start_job([f"da_{i}" for i in range(40)])
+    assert sum(len(ids) for ids in no_enqueue) == 5  # half a tick's budget goes at once
+    assert ring(no_enqueue, django_capture_on_commit_callbacks) == 5
+    assert job.items.filter(status=ItemStatus.PENDING, enqueued_at__isnull=True).count() == 35
+    assert engine.sweep()["requeued"] == 0  # waiting for their turn is not a lost doorbell
+    for _ in range(12):
+        clock.advance(2)
+        calls = len(portal.calls)
+        read, sent = paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+        assert len(portal.calls) - calls <= 10 + 10 // 4  # reads and sends together: about the budget per tick
+        assert sent >= 5 or not job.items.filter(status=ItemStatus.PENDING).exists()  # sends never starve
+    assert not job.items.filter(status=ItemStatus.PENDING).exists()
+
+
+def test_reads_of_items_likely_finished_go_before_new_sends(start_job, portal, connection, clock, jobs_settings,
+                                                           no_enqueue, django_capture_on_commit_callbacks):
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 10
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    job = start_job([f"da_{i}" for i in range(30)])
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    sent = list(job.items.filter(action_sent=True).order_by("id"))
+    assert len(sent) == 5
+    for item in sent:  # their own past: each should be done 10 s after its send
+        JobItem.objects.filter(pk=item.pk).update(expected_end=item.sent_at + timedelta(seconds=10))
+        portal.set(item.target, "processing")
+    clock.advance(12)
+    for item in sent:
+        portal.set(item.target, "idle", is_published=True)
+    read, sent_now = paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+    assert sorted(read) == sorted(item.pk for item in sent)  # all five overdue items read, none left for later
+    assert job.items.filter(status=ItemStatus.SUCCEEDED).count() == 5
+    assert sent_now == 5  # and the rest of the budget went to sends
+
+
+def test_other_reads_leave_the_sends_half_the_budget(start_job, portal, connection, clock, jobs_settings, no_enqueue,
+                                                     django_capture_on_commit_callbacks):
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 10
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    busy = start_job([f"da_busy_{i}" for i in range(20)])
+    send_all(busy)  # twenty items already processing, each due for a read at every tick
+    for item in busy.items.all():
+        portal.set(item.target, "processing")
+    no_enqueue.clear()
+    job = start_job([f"da_new_{i}" for i in range(30)])
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    clock.advance(2)
+    read, sent = paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+    assert len(read) == 5 and sent == 5  # half and half, not twenty reads and no send
+    assert job.items.filter(action_sent=True).count() == 10
+
+
+def test_the_sweeper_rings_waiting_sends_only_when_the_tick_has_stopped(start_job, connection, clock, jobs_settings,
+                                                                        no_enqueue):
+    job = start_job([f"da_{i}" for i in range(30)])
+    no_enqueue.clear()
+    clock.advance(1)
+    engine.poll_tick()  # the tick runs: the waiting sends are its own
+    no_enqueue.clear()
+    clock.advance(40)
+    assert engine.sweep()["requeued"] == 0  # the tick ran within the grace (the lease: 60 s): they are its own
+    JobItem.objects.filter(job=job, enqueued_at__isnull=False).update(enqueued_at=None)  # and its doorbells lost
+    clock.advance(200)
+    assert engine.sweep()["requeued"] == 30  # no tick for 240 s: the sweeper takes over, nothing is lost

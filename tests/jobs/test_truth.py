@@ -214,7 +214,7 @@ def test_transient_failures_give_up_after_the_time_budget(start_job, portal, con
 
 
 def test_a_paused_portal_leaves_items_unclaimed_and_the_tick_rings_them_within_budget(
-        start_job, portal, connection, jobs_settings, no_enqueue, django_capture_on_commit_callbacks):
+        start_job, portal, connection, jobs_settings, no_enqueue, django_capture_on_commit_callbacks, monkeypatch):
     jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 4
     job = start_job([f"da_{i}" for i in range(10)])
     no_enqueue.clear()
@@ -231,6 +231,10 @@ def test_a_paused_portal_leaves_items_unclaimed_and_the_tick_rings_them_within_b
     with django_capture_on_commit_callbacks(execute=True):
         assert engine.dispatch_due_sends(now=later) == 4  # the portal's budget per tick, not all ten at once
     assert len(no_enqueue) == 4
+    assert engine.dispatch_due_sends(now=later) == 0  # the four rung are not sent yet: no more
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    for ids in no_enqueue:
+        engine.items_process(ids)  # the worker sends them
     assert engine.dispatch_due_sends(now=later) == 4  # the next tick: the next four
     assert engine.sweep(now=later)["requeued"] == 0  # the sweeper leaves them to the tick (backstop only)
 
