@@ -54,9 +54,27 @@ def _detail_context(request, job):
     query = request.GET.copy()
     query.pop("page", None)
     retryable = len(job_retryable_items(job=job)) if job.failed_count and not job.is_active else 0
-    return {"job": job, "items": items, "retryable_count": retryable, "cancel_eta": cancel_eta(job), "page_obj": page, "item_status": status or "",
+    return {"job": job, "items": items, "retryable_count": retryable, "cancel_eta": cancel_eta(job),
+            "send_eta": send_eta(job), "page_obj": page, "item_status": status or "",
             "querystring_base": query.urlencode() + "&" if query else "",
             "can_operate": job_can_operate(request.user, job), "item_filters": ItemStatus.choices}
+
+
+def send_eta(job) -> int | None:
+    """Seconds until the items waiting to be sent have all been sent, when the kind's sends share the portal's
+    request budget with the status reads (engine.paced): at least half the budget per tick goes to sends."""
+    from portaladmin.jobs.engine import paced
+    from portaladmin.jobs.registry import get_kind
+
+    if not (job.pending_count and job.is_active and not job.cancel_requested_at):
+        return None
+    try:
+        if not paced(get_kind(job.kind)):
+            return None
+    except LookupError:
+        return None
+    budget = (job.connection.request_budget if job.connection else None) or settings.JOBS_PORTAL_REQUEST_BUDGET
+    return math.ceil(job.pending_count / max(1, budget // 2)) * math.ceil(settings.JOBS_POLL_INTERVAL)
 
 
 def cancel_eta(job) -> int | None:
