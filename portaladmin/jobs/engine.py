@@ -1089,10 +1089,12 @@ def sweep(*, now: datetime | None = None) -> dict[str, int]:
         message="The worker stopped during the last attempt; trying again.")
     # Items with a time (a retry, or a paced send waiting for its turn) are the poll tick's (dispatch_due_sends,
     # within the portal's budget); the sweeper takes them only when the tick has stopped (a backstop).
-    turn = Q(next_poll_at__isnull=True) if tick_alive(now, grace) else (
-        Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now - grace))
+    # A doorbell rung more than the grace ago and never answered (its message lost with a killed worker) is the
+    # sweeper's in any case.
+    timed = Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now - grace)
+    unrung = Q(next_poll_at__isnull=True) if tick_alive(now, grace) else timed
     due = JobItem.objects.filter(
-        Q(status=ItemStatus.PENDING) & turn & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - grace))
+        Q(status=ItemStatus.PENDING) & ((Q(enqueued_at__isnull=True) & unrung) | (Q(enqueued_at__lt=now - grace) & timed))
     ).values_list("id", "job_id", "connection_id", "chunk", "job__kind")[:5000]
     rows = list(due)
     if rows:

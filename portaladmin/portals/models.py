@@ -36,7 +36,8 @@ class Connection(models.Model):
     connect_timeout = models.FloatField(null=True, blank=True, help_text="Seconds; empty uses the default.")
     read_timeout = models.FloatField(null=True, blank=True, help_text="Seconds; empty uses the default.")
     request_budget = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Status requests per poller tick; empty uses the default."
+        null=True, blank=True, help_text="Requests per poller tick (2 s) for status reads and the sends of publishes and "
+                                         "harvester runs; empty uses the default (20)."
     )
     # The background status scan (datasets.services.scan) takes at most this many requests per poller tick,
     # and only what the job poller leaves of request_budget; re-checks every dataset at least every N hours.

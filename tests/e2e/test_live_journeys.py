@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import assert_no_csp_errors, sync_catalogue
+from .conftest import assert_no_csp_errors, sync_catalogue, wait_job_page_finished
 
 LYON = "/c/lyon/datasets/"
 CHOSEN = ["lyon-00011", "lyon-00012", "lyon-00013"]  # healthy in the sandbox (not 00023/00034, which fail)
@@ -94,3 +94,40 @@ def test_harvester_run_list_and_heading_follow_the_job(admin_page):
     assert listing.evaluate("window.__livePage") == "kept"
     assert_no_csp_errors(page)
     listing.close()
+
+
+def test_a_publish_bigger_than_the_portal_budget_says_what_waits_then_ends_every_row(admin_page, app):
+    """An admin lowers a portal's request budget, publishes 12 datasets there and watches the job: the page says
+    how many are still waiting to be sent within that budget, and every row ends in its true state."""
+    app.shell(
+        "from django.contrib.auth import get_user_model; from portaladmin.portals.models import Connection; "
+        "from portaladmin.sandbox.services import seed_portal; "
+        "seed_portal('paced', datasets=12, users=1, groups=0, harvesters=0, pages=0, api_key='sbx-paced-key-0123456789',"
+        " reset=True, seed=7, processing_seconds=(2.0, 4.0)); "
+        "Connection.objects.filter(slug='paced').delete(); "
+        f"c = Connection(slug='paced', name='Paced', base_url='{app.url}/sandbox/paced', "
+        "created_by=get_user_model().objects.filter(is_superuser=True).first()); "
+        "c.set_api_key('sbx-paced-key-0123456789'); c.save()")
+    page = admin_page
+    page.goto("/connections/paced/edit/")
+    page.get_by_label("Request budget").fill("2")
+    page.get_by_role("button", name=re.compile("Save")).click()
+    expect(page.locator("#messages")).to_contain_text(re.compile("saved|updated", re.I))
+
+    page.goto("/c/paced/datasets/")
+    if page.locator("#dataset-table tbody a").count() == 0:
+        sync_catalogue(page, "paced")
+        page.goto("/c/paced/datasets/")
+    page.locator("input[data-select-all=uid]").check()
+    page.locator("#bulk-form").get_by_role("button", name="Publish", exact=True).click()  # confirm: accepted
+    page.locator("#bulk-result a", has_text=re.compile(r"Job #\d+")).click()
+    # one send at once (half of 2), then one per tick: the page says how many wait, and the number goes down
+    waiting = page.locator("#job-progress p").first
+    expect(waiting).to_contain_text(re.compile(r"\d+ waiting to be sent \(the portal's request budget"))
+    first = int(re.search(r"(\d+) waiting to be sent", waiting.inner_text()).group(1))
+    expect(waiting).not_to_contain_text(f"{first} waiting to be sent", timeout=30_000)
+    counts = wait_job_page_finished(page, timeout_ms=180_000)
+    assert counts["done"] == counts["total"] == 12
+    assert counts["succeeded"] + counts["failed"] == 12 and counts["cancelled"] == 0
+    expect(page.locator("#job-progress")).not_to_contain_text("waiting to be sent")
+    assert_no_csp_errors(page)

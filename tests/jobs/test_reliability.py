@@ -124,7 +124,9 @@ def _beat_until(job: Job, *, timeout: float, condition=None) -> Job:
         time.sleep(0.5)
     job.refresh_from_db()
     counts = dict(job.items.values_list("status").annotate(n=Count("id")))
-    raise AssertionError(f"job {job.pk} still {job.status} after {timeout}s: {counts}")
+    stuck = list(job.items.exclude(status__in=("succeeded", "failed", "cancelled")).values_list(
+        "target", "status", "attempts", "action_sent", "enqueued_at", "next_poll_at", "lease_until", "message")[:5])
+    raise AssertionError(f"job {job.pk} still {job.status} after {timeout}s: {counts}; not ended: {stuck}")
 
 
 def _publishes(name: str) -> int:

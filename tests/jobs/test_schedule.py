@@ -416,3 +416,22 @@ def test_the_sweeper_rings_waiting_sends_only_when_the_tick_has_stopped(start_jo
     JobItem.objects.filter(job=job, enqueued_at__isnull=False).update(enqueued_at=None)  # and its doorbells lost
     clock.advance(200)
     assert engine.sweep()["requeued"] == 30  # no tick for 240 s: the sweeper takes over, nothing is lost
+
+
+def test_a_rung_send_whose_doorbell_was_lost_is_rung_again_by_the_sweeper(start_job, connection, clock, jobs_settings,
+                                                                           no_enqueue, django_capture_on_commit_callbacks):
+    """A worker killed with the doorbells it had taken: the items stay pending with their ring time; the sweeper
+    rings them again after the grace even while the tick runs (the tick only rings items never rung)."""
+    job = start_job([f"da_{i}" for i in range(30)])
+    no_enqueue.clear()
+    clock.advance(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.poll_tick()
+    rung = set(job.items.filter(enqueued_at__isnull=False).values_list("id", flat=True))
+    assert rung and len(no_enqueue)
+    no_enqueue.clear()  # lost with the worker
+    clock.advance(61)
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.poll_tick()  # the tick is alive, but it does not ring what it already rang
+        assert engine.sweep()["requeued"] >= len(rung)
+    assert rung <= {pk for ids in no_enqueue for pk in ids}
