@@ -110,7 +110,8 @@ def test_a_publish_bigger_than_the_portal_budget_says_what_waits_then_ends_every
         "c.set_api_key('sbx-paced-key-0123456789'); c.save()")
     page = admin_page
     page.goto("/connections/paced/edit/")
-    page.get_by_label("Request budget").fill("2")
+    page.locator("summary", has_text="Advanced").click()
+    page.locator("#id_request_budget").fill("2")
     page.get_by_role("button", name=re.compile("Save")).click()
     expect(page.locator("#messages")).to_contain_text(re.compile("saved|updated", re.I))
 
