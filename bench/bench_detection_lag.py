@@ -251,15 +251,19 @@ def scenario_mix(n: int) -> list[dict]:
     return rows
 
 
-def scenario_scale(n: int, send_rate: float) -> dict:
+def scenario_scale(n: int, send_rate: float, *, quiet_list: bool = False) -> dict:
     from django.conf import settings
 
     from portaladmin.sandbox.models import SandboxDataset
+    from portaladmin.sandbox.services import set_faults
 
     budget_rate = settings.JOBS_PORTAL_REQUEST_BUDGET / settings.JOBS_POLL_INTERVAL
     print(f"\nB. {n} concurrent first publishes of 30 s on one portal, a worker sending up to {send_rate:.0f}/s, "
           f"default budget ({budget_rate:.0f} requests/s for sends and reads)")
     conn = _portal("bench-lag-scale", n, (30.0, 30.0), seed=29)
+    if quiet_list:
+        set_faults(conn.slug, processing_moves_updated_at=False)
+        print("  (this portal's list never shows the end of processing: only unpublished datasets can be hinted)")
     uids = list(SandboxDataset.objects.filter(portal__name=conn.slug).order_by("id").values_list("uid", flat=True))
     r = run_job(conn, uids, send_rate=send_rate)
     row = report(f"B  {n} publishes, unwatched", r, watched=False, goal=False)
@@ -335,6 +339,8 @@ def main() -> int:
     parser.add_argument("--send-rate", type=float, default=25.0)
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--parts", default="ABC", help="which scenarios to run (e.g. B)")
+    parser.add_argument("--quiet-list", action="store_true",
+                        help="B on a portal whose list never shows the end of processing (updated_at not moved)")
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-lag-")
     redis_url, database_url = stack_urls()
@@ -347,7 +353,7 @@ def main() -> int:
     if "A" in args.parts:
         scenario_mix(args.mix)
     if not args.skip_scale and "B" in args.parts:
-        scenario_scale(args.scale, args.send_rate)
+        scenario_scale(args.scale, args.send_rate, quiet_list=args.quiet_list)
     if not args.skip_scale and "C" in args.parts:
         scenario_cancel(args.scale)
     print(f"\n({time.monotonic() - t0:.0f} s of real time)")

@@ -872,11 +872,25 @@ def learn_expected_end(connection_id: int, items: list[JobItem]) -> None:
         for target, sent_at, finished_at, portal_sent_at, remote_since in rows:
             past[target].append(schedule.past_duration(sent_at=sent_at, finished_at=finished_at,
                                                        portal_sent_at=portal_sent_at, remote_since=remote_since))
+        peers: dict[int, float | None] = {}
         for item in group:
             expected = schedule.expected_seconds(past.get(item.target, []))
+            if not expected:
+                if item.job_id not in peers:
+                    peers[item.job_id] = _peer_expectation(item.job_id, connection_id)
+                expected = peers[item.job_id]
             if expected:
                 item.expected_end = item.sent_at + timedelta(seconds=expected)
                 JobItem.objects.filter(pk=item.pk).update(expected_end=item.expected_end)
+
+
+def _peer_expectation(job_id: int, connection_id: int) -> float | None:
+    """The time this job's last finished items on this portal took, when they agree (schedule.expected_from_peers)."""
+    rows = (JobItem.objects.filter(job_id=job_id, connection_id=connection_id, status=ItemStatus.SUCCEEDED)
+            .order_by("-finished_at").values_list("sent_at", "finished_at", "portal_sent_at", "remote_since")[:20])
+    return schedule.expected_from_peers(
+        schedule.past_duration(sent_at=sent_at, finished_at=finished_at, portal_sent_at=portal_sent_at,
+                               remote_since=remote_since) for sent_at, finished_at, portal_sent_at, remote_since in rows)
 
 
 def list_hints(client, connection: Connection, now: datetime) -> list[int]:

@@ -6,7 +6,8 @@ reads where they find an end soonest (issue 23):
 - **Someone is watching** the job (its page or progress fragment polled in the last JOBS_WATCH_SECONDS): read
   its items every tick, and before the others.
 - **Learned end**: a dataset's own past publishes say how long it takes (`expected_seconds`); reads are sparse
-  before that expected end, dense in a window around it, and back to the general rule after it.
+  before that expected end, dense in a window around it, and back to the general rule after it. Without a past of
+  its own, the items of the same job that already finished predict it when they agree (`expected_from_peers`).
 - **General rule** (no history): the gap between reads is at most JOBS_POLL_LAG_SHARE (10 %) of the processing
   time so far, minus one tick: the end is seen within 10 % of the time it took, never an hour-long blind spot.
 - **Order when reads are short**: aborts of a cancelled job first (they stop work), then watched jobs, then items
@@ -56,6 +57,21 @@ def expected_seconds(durations: Iterable[float]) -> float | None:
     """The expected processing time from a dataset's past ones (most recent first): the median of the last few."""
     recent = [d for d in durations if d is not None and d > 0][:HISTORY]
     return statistics.median(recent) if recent else None
+
+
+PEERS_MIN = 5  # finished items of the same job on the same portal before they predict the others
+PEERS_SPREAD = 0.2  # ... and only when they took about the same time: (p90 - p10) / median at most this
+
+
+def expected_from_peers(durations: Iterable[float]) -> float | None:
+    """No history of its own: the items of the same job that already finished predict an item's time only when
+    they agree (a bulk publish of similar datasets); a wide spread predicts nothing, and the general rule stays."""
+    known = sorted(d for d in durations if d is not None and d > 0)
+    if len(known) < PEERS_MIN:
+        return None
+    middle = statistics.median(known)
+    low, high = known[int(0.1 * (len(known) - 1))], known[int(round(0.9 * (len(known) - 1)))]
+    return middle if middle > 0 and (high - low) / middle <= PEERS_SPREAD else None
 
 
 def past_duration(*, sent_at: datetime | None, finished_at: datetime | None, portal_sent_at: datetime | None,

@@ -158,6 +158,35 @@ def test_watched_job_is_read_first_and_at_least_every_other_tick(start_job, port
     assert min(gaps) > schedule.Knobs.from_settings().watched
 
 
+def test_finished_items_of_the_same_job_predict_the_others_only_when_they_agree():
+    assert schedule.expected_from_peers([30, 31, 29, 30]) is None  # too few
+    assert schedule.expected_from_peers([30, 31, 29, 30, 32, 30]) == 30
+    assert schedule.expected_from_peers([10, 60, 200, 410, 590, 300]) is None  # a wide spread predicts nothing
+    assert schedule.expected_from_peers([30, 31, 29, 30, 32, 30, 31, 30, 29, 600]) == 30  # one outlier in ten
+
+
+def test_an_item_without_a_past_takes_the_time_its_jobs_finished_items_agree_on(start_job, portal, connection, clock):
+    job = start_job([f"da_{i}" for i in range(8)])
+    for item in job.items.order_by("id")[:6]:
+        engine.items_process([item.pk])
+        portal.set(item.target, "processing")
+    clock.advance(2)
+    tick(connection)
+    clock.advance(40)  # the first six took 42 s each
+    for item in job.items.order_by("id")[:6]:
+        portal.set(item.target, "idle", is_published=True)
+    tick(connection)
+    assert job.items.filter(status=ItemStatus.SUCCEEDED).count() == 6
+    late = job.items.order_by("id")[6]
+    engine.items_process([late.pk])
+    portal.set(late.target, "processing")
+    clock.advance(2)
+    tick(connection)
+    late.refresh_from_db()
+    assert late.expected_end is not None
+    assert 35 <= (late.expected_end - late.sent_at).total_seconds() <= 45
+
+
 def test_the_expected_end_is_learned_from_the_datasets_own_past_publishes(start_job, portal, connection, clock):
     past = start_job(["da_slow", "da_new"])
     send_all(past)
