@@ -22,8 +22,18 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, JSONField, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    DateTimeField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    JSONField,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
 from portaladmin.audit.models import Outcome
@@ -829,6 +839,7 @@ def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool = False) -
             _cancel_waiting(item, view)
     if answered:
         note_portal_answered(connection.pk)
+    learn_from_peers(connection.pk, {item.job_id for item in items})
     for job_id in {item.job_id for item in items}:
         job_refresh(job_id=job_id)
     return requests_made
@@ -857,7 +868,8 @@ def _with_hinted(items: list[JobItem], hinted: list[int], connection: Connection
 
 
 def learn_expected_end(connection_id: int, items: list[JobItem]) -> None:
-    """At an item's first read: when should it end, going by its target's own past orders of the same kind?"""
+    """At an item's first read: when should it end, going by its target's own past orders of the same kind?
+    (Without such a past, learn_from_peers may give it its job's time later.)"""
     fresh = [i for i in items if i.expected_end is None and i.poll_count == 0 and i.sent_at]
     by_kind: dict[str, list[JobItem]] = defaultdict(list)
     for item in fresh:
@@ -872,16 +884,29 @@ def learn_expected_end(connection_id: int, items: list[JobItem]) -> None:
         for target, sent_at, finished_at, portal_sent_at, remote_since in rows:
             past[target].append(schedule.past_duration(sent_at=sent_at, finished_at=finished_at,
                                                        portal_sent_at=portal_sent_at, remote_since=remote_since))
-        peers: dict[int, float | None] = {}
         for item in group:
-            expected = schedule.expected_seconds(past.get(item.target, []))
-            if not expected:
-                if item.job_id not in peers:
-                    peers[item.job_id] = _peer_expectation(item.job_id, connection_id)
-                expected = peers[item.job_id]
-            if expected:
-                item.expected_end = item.sent_at + timedelta(seconds=expected)
-                JobItem.objects.filter(pk=item.pk).update(expected_end=item.expected_end)
+            _expect(item, schedule.expected_seconds(past.get(item.target, [])))
+
+
+def learn_from_peers(connection_id: int, job_ids: set[int]) -> None:
+    """After a batch's reads: when a job's finished items on this portal agree on a time, every waiting item of the
+    job still without an expectation takes it, not only the ones read next; each is then due at its expected end
+    at the latest, so those already past it are read first (poll_order), not in turn."""
+    for job_id in job_ids:
+        waiting = JobItem.objects.filter(job_id=job_id, connection_id=connection_id, status=ItemStatus.WAITING,
+                                         expected_end__isnull=True, sent_at__isnull=False)
+        if not waiting.exists():
+            continue
+        seconds = _peer_expectation(job_id, connection_id)
+        if seconds:
+            expected = ExpressionWrapper(F("sent_at") + timedelta(seconds=seconds), output_field=DateTimeField())
+            waiting.update(expected_end=expected, next_poll_at=Least("next_poll_at", expected))
+
+
+def _expect(item: JobItem, seconds: float | None) -> None:
+    if seconds:
+        item.expected_end = item.sent_at + timedelta(seconds=seconds)
+        JobItem.objects.filter(pk=item.pk).update(expected_end=item.expected_end)
 
 
 def _peer_expectation(job_id: int, connection_id: int) -> float | None:

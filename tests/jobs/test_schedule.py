@@ -187,6 +187,26 @@ def test_an_item_without_a_past_takes_the_time_its_jobs_finished_items_agree_on(
     assert 35 <= (late.expected_end - late.sent_at).total_seconds() <= 45
 
 
+def test_when_the_jobs_finished_items_agree_every_waiting_item_gets_the_expectation_not_only_those_read(
+        start_job, portal, connection, clock):
+    job = start_job([f"da_{i}" for i in range(8)])
+    send_all(job)
+    for item in job.items.all():
+        portal.set(item.target, "processing")
+    clock.advance(2)
+    tick(connection)
+    slow = list(job.items.order_by("id")[6:])
+    JobItem.objects.filter(pk__in=[i.pk for i in slow]).update(next_poll_at=clock.now() + timedelta(minutes=10))
+    clock.advance(40)
+    for item in job.items.order_by("id")[:6]:
+        portal.set(item.target, "idle", is_published=True)
+    read = tick(connection)
+    assert not {i.pk for i in slow} & set(read)
+    for item in slow:
+        item.refresh_from_db()
+        assert item.expected_end is not None and item.next_poll_at == item.expected_end  # due at its end, not in 10 min
+
+
 def test_the_expected_end_is_learned_from_the_datasets_own_past_publishes(start_job, portal, connection, clock):
     past = start_job(["da_slow", "da_new"])
     send_all(past)
