@@ -135,6 +135,7 @@ ACCESS = {
     "datasets:resource_recover": (NO, OPERATE),
     "datasets:resource_delete_recovered": (NO, ADMIN),
     "datasets:resource_renew_key": (NO, ADMIN),
+    "datasets:resource_push_key": (ADMIN, NO),
     "datasets:resource_delete": (NO, ADMIN),
     "datasets:attachment_download": (VIEW, NO),
     "datasets:processor_delete": (NO, ADMIN),
