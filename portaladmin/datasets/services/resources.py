@@ -10,6 +10,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from portaladmin.audit.services import audit_remote_write
+from portaladmin.core.masking import url_masked
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import PortalError
 from portaladmin.portals.client.resources import PUSH_KEY_PARAMS
@@ -81,6 +82,25 @@ def source_of(datasource: dict) -> Source | None:
         return Source(kind="connection", connection_uid=str(conn["uid"]), connection_type=str(kind or "http"),
                       relative_url=str(ds.get("relative_url") or ""), extra=extra)
     return None
+
+
+def source_reads(datasource: dict, *, fallback: str = "") -> str:
+    """What a resource reads, for people: its URL (credentials and secret query values masked), the path on its
+    saved datasource connection, or its uploaded file's name. `fallback` (the portal's display_name, which for
+    a URL may be the path alone) only when the datasource says nothing more."""
+    ds = datasource if isinstance(datasource, dict) else {}
+    conn = ds.get("connection") if isinstance(ds.get("connection"), dict) else {}
+    relative = str(ds.get("relative_url") or "")
+    if ds.get("type") == "uploaded_file":
+        file = ds.get("file") if isinstance(ds.get("file"), dict) else {}
+        return str(file.get("filename") or file.get("uid") or fallback)
+    if conn.get("url"):
+        base = str(conn["url"])
+        url = base.rstrip("/") + "/" + relative.lstrip("/") if relative else base
+        return url_masked(url)
+    if conn.get("uid"):
+        return f"{url_masked(relative) or '/'} on the datasource connection {conn['uid']}"
+    return url_masked(fallback) if fallback else ""
 
 
 def public_params(params: dict) -> dict:
