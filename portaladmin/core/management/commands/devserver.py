@@ -7,8 +7,8 @@ a port that another program holds is said in one line (which port, how to choose
 
 import errno
 import os
-import socket
 import signal
+import socket
 import subprocess  # nosec B404
 import sys
 import time
