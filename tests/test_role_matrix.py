@@ -80,6 +80,7 @@ ACCESS = {
     "portals:member-remove": (NO, ADMIN),
     "portals:apikeys": (ADMIN, ADMIN),
     "portals:apikey-edit": (ADMIN, ADMIN),
+    "portals:apikey-new": (ADMIN, NO),
     "portals:apikey-revoke": (NO, ADMIN),
     "portals:datasources": (VIEW, NO),
     "portals:datasource-create": (ADMIN, ADMIN),
