@@ -152,3 +152,13 @@ def test_a_running_jobs_chart_rides_on_the_progress_poll_out_of_band(cast, conne
     assert final.split('id="job-timeline-end" hx-swap-oob="true">', 1)[1].startswith("its end")
 
 
+
+
+def test_the_moments_of_a_short_job_are_told_apart(connection, make_job):
+    """A 21-s job has a moment every 0.875 s: labels in whole seconds would repeat ("+3 s", "+3 s")."""
+    job = make_job([connection], status=JobStatus.SUCCEEDED, total=1)
+    begin = timezone.now() - timedelta(seconds=21)
+    Job.objects.filter(pk=job.pk).update(created_at=begin, finished_at=begin + timedelta(seconds=21))
+    job.refresh_from_db()
+    labels = job_timeline_chart(job=job)["labels"]
+    assert len(set(labels)) == len(labels) and labels[0] == "+0.9 s" and labels[-1] == "+21.0 s"

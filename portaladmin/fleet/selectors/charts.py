@@ -201,7 +201,7 @@ def job_timeline_chart(*, job, now: datetime | None = None, points: int = TIMELI
 def _moment_label(moment: datetime, begin: datetime, span: float) -> str:
     """Elapsed time since the job started: "+45 s", "+12 min", "+3 h" (the x axis of the job chart)."""
     seconds = (moment - begin).total_seconds()
-    if span <= 20:
+    if span <= 2.5 * TIMELINE_POINTS:  # moments under ~2 s apart: whole seconds would repeat ("+3 s", "+3 s")
         return f"+{seconds:.1f} s"
     if span <= 120:
         return f"+{seconds:.0f} s"
