@@ -465,3 +465,27 @@ def test_the_resources_tab_lists_what_each_resource_reads(portal, client_as, cas
 ])
 def test_source_reads(datasource, shown):
     assert rs.source_reads(datasource, fallback="the fallback") == shown
+
+
+@pytest.mark.parametrize("relative", ["/open/levels.csv?apikey=[redacted]", "/open/levels.csv"])
+def test_a_url_with_a_secret_is_not_edited_here(portal, client_as, cast, make_snapshot, relative):
+    """The client redacts a key in the URL: re-sent from the edit form it would become "[redacted]" on the portal;
+    credentials in the URL would be shown in the form. Such a source is left to the portal, and the page says so."""
+    make_snapshot()
+    secretive = {**URL_RESOURCE, "datasource": {**URL_RESOURCE["datasource"], "relative_url": relative}}
+    if "apikey" in relative:  # no user part: only the redacted key makes it secret
+        secretive["datasource"]["connection"] = {"type": "http", "url": "https://data.example.org", "auth": None}
+    assert rs.source_of(secretive["datasource"]) is None
+    portal.get(f"{D}/resources/re_url/", json=secretive)
+    client = client_as(cast["operator"])
+    page = client.get(url("resource", resource_uid="re_url")).content.decode()
+    assert 'id="not-editable"' in page and url("resource_edit", resource_uid="re_url") not in page
+    response = client.get(url("resource_edit", resource_uid="re_url"), follow=True)
+    assert "cannot be edited here (it holds credentials" in response.content.decode()
+    assert not [c for c in portal.calls if c.request.method in ("PUT", "POST")]
+
+
+def test_a_plain_url_stays_editable():
+    source = rs.source_of({"type": "http", "relative_url": "/a.csv?year=2026",
+                           "connection": {"type": "http", "url": "https://data.example.org", "auth": None}})
+    assert source.url == "https://data.example.org/a.csv?year=2026"

@@ -10,6 +10,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from portaladmin.audit.services import audit_remote_write
+from portaladmin.core.logging import REDACTED
 from portaladmin.core.masking import url_masked
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import PortalError
@@ -77,6 +78,10 @@ def source_of(datasource: dict) -> Source | None:
         if kind != "http" or conn.get("auth"):
             return None
         url = str(conn["url"]).rstrip("/") + "/" + str(ds.get("relative_url") or "").lstrip("/")
+        if REDACTED in url or "@" in urlsplit(url).netloc:
+            # A key the client redacted ("?apikey=[redacted]") would be sent back as "[redacted]", breaking the
+            # resource; credentials in the URL would be shown in the edit form. Left alone, like `auth` above.
+            return None
         return Source(kind="url", url=url, extra=extra)
     if conn.get("uid"):
         return Source(kind="connection", connection_uid=str(conn["uid"]), connection_type=str(kind or "http"),

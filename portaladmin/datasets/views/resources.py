@@ -304,8 +304,8 @@ def resource_edit(request, connection, uid: str, resource_uid: str):
         return back
     source = rs.source_of(resource.datasource)
     if source is None:
-        messages.error(request, f"A {resource.datasource.get('type', 'resource')} source cannot be edited here; "
-                                "nothing was changed.")
+        messages.error(request, "This resource's source cannot be edited here (it holds credentials, or is of a kind "
+                                "edited on the portal); nothing was changed.")
         return redirect(request, resource_url(connection, uid, resource_uid))
     extractors = _extractors(request, connection)
     if resource.type not in {e.type for e in extractors}:
