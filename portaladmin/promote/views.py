@@ -187,13 +187,13 @@ def page_compare_view(request, connection, kind, slug):
         if not source["exists"]:
             raise Http404("This page is not on the portal.")
         rows = page_diff(source, page_snapshot(client_for(target), kind, slug))
-        also = [c for c in _others(request, connection).exclude(pk=target.pk)
-                if services.can_promote(request.user, connection, c)]
+        others = list(_others(request, connection).exclude(pk=target.pk))
+        also = [c for c in others if services.can_promote(request.user, connection, c)]
         chosen = set(request.GET.getlist("also")[:20])
         # the dry run of every chosen target (the one compared, and each "also" ticked), as the dataset promote's
         runs = services.page_dry_run(user=request.user, source=connection, kind=kind, slug=slug,
                                      source_snapshot=source,
-                                     targets=[target, *[c for c in also if c.slug in chosen]])
+                                     targets=[target, *[c for c in others if c.slug in chosen]])
         ctx.update(changes=[r for r in rows if r.status != "same"], same=sum(r.status == "same" for r in rows),
                    runs=runs, also=also, chosen=[r["target"].slug for r in runs[1:]],
                    total=sum(len(r["calls"]) for r in runs),
