@@ -40,7 +40,10 @@ def _answers(url: str) -> bool:
         return False
 
 
-PORT_WAIT_SECONDS = 5.0  # the previous run's web server needs well under a second to let its port go
+# A previous run's web server may take a few seconds to let its port go (open keep-alive connections); its
+# devserver kills whatever is left after STOP_SECONDS, so waiting a little longer always covers it.
+STOP_SECONDS = 10
+PORT_WAIT_SECONDS = STOP_SECONDS + 2.0
 
 
 def port_free(host: str, port: int) -> bool:
@@ -152,7 +155,7 @@ class Command(BaseCommand):
         for p in procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGINT if p is procs["web"] else signal.SIGTERM)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + STOP_SECONDS
         for p in procs.values():
             try:
                 p.wait(timeout=max(0.1, deadline - time.monotonic()))
