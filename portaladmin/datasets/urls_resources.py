@@ -26,6 +26,7 @@ urlpatterns = [
     path(R + "recover/", r.resource_recover, name="resource_recover"),
     path(R + "delete-recovered/", r.resource_delete_recovered, name="resource_delete_recovered"),
     path(R + "renew-push-key/", r.resource_renew_key, name="resource_renew_key"),
+    path(R + "push-key/", r.resource_push_key, name="resource_push_key"),
     path(R + "delete/", r.resource_delete, name="resource_delete"),
     path(U + "attachments/<str:attachment_uid>/download/", r.attachment_download, name="attachment_download"),
 ]

@@ -86,23 +86,23 @@ def cancel_eta(job) -> int | None:
 
 
 def job_detail(request, job_id: int):
-    job = job_get_for_user(user=request.user, job_id=job_id)
-    timeline = not is_partial(request) or request.GET.get("part") == "timeline"
-    if timeline:  # the chart sits outside the part polled every 2 s; it is read again once when the job ends
-        from portaladmin.fleet.selectors.charts import job_timeline_chart
+    from portaladmin.fleet.selectors.charts import job_timeline_chart
 
-        chart = job_timeline_chart(job=job)
-        if is_partial(request):
-            # htmx drops the json_script of swapped content: the numbers travel in an attribute (app.js)
-            return render(request, "jobs/detail.html#job-timeline", {"job": job, "timeline_chart": chart,
-                                                                      "timeline_json": json.dumps(chart)})
+    job = job_get_for_user(user=request.user, job_id=job_id)
     ctx = _detail_context(request, job)
+    chart = job_timeline_chart(job=job)
     if not is_partial(request):
         ctx["timeline_chart"] = chart
         if job.is_active:
             job_watched(job.pk)
         return render(request, "jobs/detail.html", ctx)
     response = render(request, "jobs/detail.html#job-progress", ctx)
+    # The chart rides on the 2-s progress poll (no request of its own, no database write): its numbers, its table
+    # and its caption swapped out of band; app.js redraws the chart in place. The last poll (the job ended)
+    # brings the final numbers.
+    live = render(request, "jobs/detail.html#job-timeline-live", {
+        "job": job, "timeline_chart": chart, "timeline_json": json.dumps(chart), "oob": True})
+    response.content = response.content + live.content
     return _polling_response(request, job, response)
 
 

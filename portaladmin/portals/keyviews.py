@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from portaladmin.core.htmx import redirect
+from portaladmin.core.once import once_keep, once_take
 from portaladmin.core.portalerrors import form_add_portal_errors
 from portaladmin.portals import apikeys, datasources
 from portaladmin.portals.client.errors import PortalError, PortalNotFound
@@ -46,13 +47,27 @@ def apikey_list(request, connection):
             messages.success(request, "The new key is stored encrypted and is now the connection's key.")
             if warning:
                 messages.warning(request, warning)
-            if data["reveal"]:
-                return render(request, "portals/apikey_reveal.html", {"connection": connection, "secret": secret})
+            if data["reveal"]:  # Post/Redirect/Get: a reload shows nothing again and never creates another key
+                once_keep(request, slot=_new_key_slot(connection), secret=secret)
+                return redirect(request, reverse("portals:apikey-new", kwargs={"conn": connection.slug}))
             return redirect(request, reverse("portals:apikeys", kwargs={"conn": connection.slug}))
     search = request.GET.get("q", "")[:200]
     listing = apikeys.apikey_listing(connection=connection, search=search)
     return render(request, "portals/apikeys.html", {"connection": connection, "listing": listing, "form": form,
                                                     "search": search, "revoke_form": RevokeForm()})
+
+
+def _new_key_slot(connection) -> str:
+    return f"apikey:{connection.pk}"
+
+
+@never_cache
+@connection_view(ADMIN)
+@require_safe
+def apikey_new_shown(request, connection):
+    """The key just created for the connection, shown once (kept encrypted in the session for this one display)."""
+    secret = once_take(request, slot=_new_key_slot(connection))
+    return render(request, "portals/apikey_reveal.html", {"connection": connection, "secret": secret})
 
 
 @connection_view(ADMIN)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<slug:conn>/members/<int:pk>/role/", views.member_change, name="member-change"),
     path("<slug:conn>/members/<int:pk>/remove/", views.member_remove, name="member-remove"),
     path("<slug:conn>/apikeys/", keyviews.apikey_list, name="apikeys"),
+    path("<slug:conn>/apikeys/new-key/", keyviews.apikey_new_shown, name="apikey-new"),  # before <key_uid>/
     path("<slug:conn>/apikeys/<str:key_uid>/", keyviews.apikey_edit, name="apikey-edit"),
     path("<slug:conn>/apikeys/<str:key_uid>/revoke/", keyviews.apikey_revoke, name="apikey-revoke"),
     path("<slug:conn>/datasources/", keyviews.datasource_list, name="datasources"),

@@ -85,11 +85,14 @@ def masked(value: Any) -> Any:
     return value
 
 
+EMPTY_TEXT = "(empty)"  # an empty text is a value: shown apart from the "—" of a side that has none
+
+
 def show(value: Any) -> str:
     if value is MISSING:
         return ""
     if isinstance(value, str):
-        return value
+        return value or EMPTY_TEXT
     return json.dumps(masked(value), sort_keys=True, indent=1, default=str, ensure_ascii=False)
 
 

@@ -40,8 +40,8 @@ def find_page(client, kind: str, slug: str):
     return next((p for p in client.studio_page_iter() if p.slug == slug), None)
 
 
-def page_snapshot(client, kind: str, slug: str) -> dict:
-    page = find_page(client, kind, slug)
+def page_snapshot(client, kind: str, slug: str, *, page=None) -> dict:
+    page = page if page is not None else find_page(client, kind, slug)
     if page is None:
         return {"exists": False, "slug": slug, "fields": {}, "users": {}, "groups": {}, "refs": {}}
     if kind == CODE:
@@ -56,6 +56,16 @@ def page_snapshot(client, kind: str, slug: str) -> dict:
     users, groups, group_uids = _rules(client, kind, key)
     return {"exists": True, "slug": slug, "key": key, "fields": fields, "users": users, "groups": groups,
             "refs": {"groups": group_uids}}
+
+
+def page_version(client, kind: str, slug: str) -> str:
+    """A page's state as one text, to tell whether the source changed while a promote ran (the dataset promote
+    compares the dataset's updated_at): its updated_at, for what the snapshot does not hold (a studio page's
+    blocks), and its snapshot, for what may not move updated_at (access rules). '' when the page is gone."""
+    page = find_page(client, kind, slug)
+    if page is None:
+        return ""
+    return canonical({"updated_at": page.updated_at, "snapshot": page_snapshot(client, kind, slug, page=page)})
 
 
 def _flat(snap: dict) -> dict:
@@ -96,6 +106,7 @@ def page_parts(kind: str) -> list[str]:
 class PageResult:
     calls: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    target_exists: bool = True  # the target had the page before (else the 'Page' step creates it)
 
 
 class PageMissing(Exception):
@@ -103,17 +114,19 @@ class PageMissing(Exception):
 
 
 def page_promote(*, kind: str, slug: str, source_client, target_client, parts=None, dry_run: bool = False,
-                 wrote: bool = False) -> PageResult:
+                 wrote: bool = False, source: dict | None = None) -> PageResult:
     """Make the target's page like the source's for `parts` (all by default), sending only what differs: the
     dry run (`dry_run`: list the calls, send none) and each step of the `promote.page` job (one part at a time,
     audited by the engine as one item). PortalErrors are raised at the first refused call; what was sent before
-    stays. `wrote`: an earlier step changed the target (a studio page is then published again)."""
+    stays. `wrote`: an earlier step changed the target (a studio page is then published again). `source`: the
+    source's snapshot when the caller has just read it (a dry run for several targets reads it once)."""
     result = PageResult()
     parts = [p for p in (parts or PAGE_PARTS) if p in page_parts(kind)]
-    source = page_snapshot(source_client, kind, slug)
+    source = source if source is not None else page_snapshot(source_client, kind, slug)
     dest = page_snapshot(target_client, kind, slug)
     if not source["exists"]:
         raise ValueError("The page does not exist on the source.")
+    result.target_exists = dest["exists"]
 
     def call(line: str, fn, *args, **kwargs):
         result.calls.append(line)

@@ -229,11 +229,17 @@ def run_steps(*, target_client, items: list) -> dict[int, ItemResult]:
     results = run_chain(items, step)
     after = source_client.dataset_get(params["source_uid"]).updated_at
     if after != before:
-        last = items[-1].pk
-        note = " The source dataset changed during the promote: compare again."
-        results[last] = ItemResult(results[last].ok, results[last].message + note,
-                                   {**results[last].details, "source_changed": True})
+        _say_source_changed(items, results, "dataset")
     return results
+
+
+def _say_source_changed(items, results: dict[int, ItemResult], noun: str) -> None:
+    """The source changed while its promote ran (someone edited it): what reached the target may be a mix of
+    before and after, so the last step of the chain says so (the job's result, the page's notification)."""
+    last = items[-1].pk
+    note = f" The source {noun} changed during the promote: compare again."
+    results[last] = ItemResult(results[last].ok, results[last].message + note,
+                               {**results[last].details, "source_changed": True})
 
 
 def _part_label(part: str) -> str:
@@ -260,17 +266,19 @@ def page_promote_start(*, actor, source: Connection, kind: str, slug: str, targe
 
 def run_page_steps(*, target_client, items: list) -> dict[int, ItemResult]:
     """The worker side of one target's page chain: the same chain runner as datasets, one page part per step."""
-    from portaladmin.promote.pages import PAGE_PART_LABELS, PageMissing, page_promote
+    from portaladmin.promote.pages import PAGE_PART_LABELS, PageMissing, page_promote, page_version
 
     job = items[0].job
     source, refused = _source_or_refuse(job, items)
     if source is None:
         return refused
     source_client = client_for(source)
+    kind, slug = job.params["page_kind"], job.params["slug"]
+    before = page_version(source_client, kind, slug)
 
     def step(part, wrote):
         try:
-            done = page_promote(kind=job.params["page_kind"], slug=job.params["slug"], source_client=source_client,
+            done = page_promote(kind=kind, slug=slug, source_client=source_client,
                                 target_client=target_client, parts=[part], wrote=wrote)
         except (ValueError, PageMissing) as exc:
             raise _Refused(str(exc)) from exc
@@ -281,7 +289,26 @@ def run_page_steps(*, target_client, items: list) -> dict[int, ItemResult]:
                            + ".", details)
         return len(done.calls), details
 
-    return run_chain(items, step, label=lambda part: PAGE_PART_LABELS.get(part, part))
+    results = run_chain(items, step, label=lambda part: PAGE_PART_LABELS.get(part, part))
+    if page_version(source_client, kind, slug) != before:
+        _say_source_changed(items, results, "page")
+    return results
+
+
+def page_dry_run(*, user, source: Connection, kind: str, slug: str, source_snapshot: dict,
+                 targets: list[Connection]) -> list[dict]:
+    """The calls a page promote would send now to each target (the page with the same slug there), sending
+    none: one run per target, as the dataset dry run lists them."""
+    from portaladmin.promote.pages import page_promote
+
+    runs = []
+    for target in targets:
+        planned = page_promote(kind=kind, slug=slug, source_client=client_for(source),
+                               target_client=client_for(target), dry_run=True, source=source_snapshot)
+        runs.append({"target": target, "calls": planned.calls, "unknown": planned.unknown,
+                     "exists": planned.target_exists,
+                     "can_promote": can_promote(user, source, target)})
+    return runs
 
 
 def can_promote(user, source: Connection, target: Connection) -> bool:

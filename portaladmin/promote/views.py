@@ -176,7 +176,7 @@ def _page_kind(kind: str) -> str:
 def page_compare_view(request, connection, kind, slug):
     """A studio or code editor page next to the page with the same slug on another connection."""
     from portaladmin.portals.client import client_for
-    from portaladmin.promote.pages import page_diff, page_promote, page_snapshot
+    from portaladmin.promote.pages import page_diff, page_snapshot
 
     kind = _page_kind(kind)
     target = _target(request, connection)
@@ -187,13 +187,17 @@ def page_compare_view(request, connection, kind, slug):
         if not source["exists"]:
             raise Http404("This page is not on the portal.")
         rows = page_diff(source, page_snapshot(client_for(target), kind, slug))
-        changes = [r for r in rows if r.status != "same"]
-        planned = page_promote(kind=kind, slug=slug, source_client=client_for(connection),
-                               target_client=client_for(target), dry_run=True) if changes else None
-        also = [c for c in _others(request, connection).exclude(pk=target.pk)
-                if services.can_promote(request.user, connection, c)]
-        ctx.update(changes=changes, same=sum(r.status == "same" for r in rows), planned=planned, also=also,
-                   can_promote=services.can_promote(request.user, connection, target))
+        others = list(_others(request, connection).exclude(pk=target.pk))
+        also = [c for c in others if services.can_promote(request.user, connection, c)]
+        chosen = set(request.GET.getlist("also")[:20])
+        # the dry run of every chosen target (the one compared, and each "also" ticked), as the dataset promote's
+        runs = services.page_dry_run(user=request.user, source=connection, kind=kind, slug=slug,
+                                     source_snapshot=source,
+                                     targets=[target, *[c for c in others if c.slug in chosen]])
+        ctx.update(changes=[r for r in rows if r.status != "same"], same=sum(r.status == "same" for r in rows),
+                   runs=runs, also=also, chosen=[r["target"].slug for r in runs[1:]],
+                   total=sum(len(r["calls"]) for r in runs),
+                   can_promote=all(r["can_promote"] for r in runs))
     return render(request, "promote/page_compare.html", ctx)
 
 

@@ -148,8 +148,26 @@
       canvas.setAttribute("data-drawn", "true");
     });
   }
+  // A live chart (<canvas data-chart-live="ID">, the job page's): each progress poll swaps in, out of band,
+  // <div id="ID" data-chart-json="…"> with the numbers of now; the chart drawn is updated in place (no flicker,
+  // no new canvas), only when the numbers changed.
+  function updateLiveCharts() {
+    if (!window.Chart) return;
+    document.querySelectorAll("canvas[data-chart-live]").forEach(function (canvas) {
+      var source = document.getElementById(canvas.getAttribute("data-chart-live"));
+      var chart = window.Chart.getChart(canvas);
+      var json = source && source.getAttribute("data-chart-json");
+      if (!chart || !json || json === canvas.getAttribute("data-chart-shown")) return;
+      var data = JSON.parse(json);
+      chart.data.labels = data.labels;
+      data.series.forEach(function (s, i) { if (chart.data.datasets[i]) chart.data.datasets[i].data = s.values; });
+      chart.update("none");
+      canvas.setAttribute("data-chart-shown", json);
+    });
+  }
   drawCharts();
-  document.body.addEventListener("htmx:load", drawCharts);  // a chart swapped in (a job page's, when the job ends)
+  document.body.addEventListener("htmx:load", drawCharts);  // a chart swapped in
+  document.body.addEventListener("htmx:afterSettle", updateLiveCharts);  // after each poll, its OOB numbers too
 
   document.body.addEventListener("toast", function (evt) {
     var d = evt.detail || {};

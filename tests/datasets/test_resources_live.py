@@ -94,9 +94,11 @@ def test_realtime_enable_disable_recover_and_a_new_push_key(setup):
     html = client.post(url("resource_recover", uid, resource_uid=resource.uid), follow=True).content.decode()
     assert "must be published" in html  # the dataset is not published: the portal's reason
 
-    key_page = client.post(url("resource_renew_key", uid, resource_uid=resource.uid)).content.decode()
+    key_page = client.post(url("resource_renew_key", uid, resource_uid=resource.uid), follow=True).content.decode()
     key = re.search(r'value="([0-9a-f]{32})"', key_page).group(1)
     assert "shown only this once" in key_page
+    reload = client.get(url("resource_push_key", uid, resource_uid=resource.uid)).content.decode()
+    assert key not in reload and "already shown" in reload
     assert key not in client.get(page).content.decode()
     # from now on the client redacts it from whatever the portal answers
     assert client_for(conn).resource_get(uid, resource.uid).params["push_api_key"] == "[redacted]"

@@ -250,17 +250,44 @@ def test_renewed_push_key_is_shown_once_and_kept_nowhere(portal, client_as, cast
     make_snapshot()
     new_key = "pk_0a1b2c3d4e5f6a7b8c9d"
     portal.post(f"{D}/resources/re_rt/renew_api_key/", json={**RT, "params": {"enabled": True, "pushkey": new_key}})
-    client = client_as(cast["admin"])
     assert client_as(cast["operator"]).post(url("resource_renew_key", resource_uid="re_rt")).status_code == 403
+    assert client_as(cast["operator"]).get(url("resource_push_key", resource_uid="re_rt")).status_code == 403
     client = client_as(cast["admin"])
+    # Post/Redirect/Get: the POST renews and redirects (HTMX: HX-Redirect); the key is in no URL
     response = client.post(url("resource_renew_key", resource_uid="re_rt"), headers=HX)
-    assert new_key in response.content.decode() and "no-store" in response["Cache-Control"]
+    assert response["HX-Redirect"] == url("resource_push_key", resource_uid="re_rt")
+    assert new_key not in response.content.decode()
     event = AuditEvent.objects.get(action="dataset.resource.renew_push_key")
     assert new_key not in json.dumps(event.extra) and new_key not in str(event.error)
+    assert new_key not in str(dict(client.session))  # waiting for its one display, encrypted
+    shown = client.get(url("resource_push_key", resource_uid="re_rt"))
+    assert new_key in shown.content.decode() and "no-store" in shown["Cache-Control"]
+    # a reload: already shown, how to renew again, and no second renewal sent
+    again = client.get(url("resource_push_key", resource_uid="re_rt")).content.decode()
+    assert new_key not in again and "already shown" in again and "Renew the push key again" in again
+    assert AuditEvent.objects.filter(action="dataset.resource.renew_push_key").count() == 1
     assert new_key not in str(dict(client.session))
     assert redact(new_key) == "[redacted]"
     portal.get(f"{D}/resources/re_rt/", json={**RT, "params": {"enabled": True, "pushkey": new_key}})
     assert new_key not in client.get(url("resource", resource_uid="re_rt")).content.decode()
+
+
+def test_a_push_key_is_shown_only_on_the_page_of_its_own_resource(portal, client_as, cast, make_snapshot):
+    make_snapshot()
+    portal.post(f"{D}/resources/re_rt/renew_api_key/", json={**RT, "params": {"pushkey": "pk_aaaabbbbccccdddd"}})
+    client = client_as(cast["admin"])
+    client.post(url("resource_renew_key", resource_uid="re_rt"))
+    other = client.get(url("resource_push_key", resource_uid="re_other")).content.decode()
+    assert "pk_aaaabbbbccccdddd" not in other and "already shown" in other
+    assert "pk_aaaabbbbccccdddd" in client.get(url("resource_push_key", resource_uid="re_rt")).content.decode()
+
+
+def test_a_renewal_the_portal_answered_without_a_key_says_so(portal, client_as, cast, make_snapshot):
+    make_snapshot()
+    portal.post(f"{D}/resources/re_rt/renew_api_key/", json={**RT, "params": {"enabled": True}})
+    client = client_as(cast["admin"])
+    page = client.post(url("resource_renew_key", resource_uid="re_rt"), follow=True).content.decode()
+    assert "did not return it" in page
 
 
 def test_resource_file_download_is_streamed(portal, client_as, cast, make_snapshot):
@@ -395,3 +422,70 @@ def test_the_resources_tab_lists_format_origin_size_state_and_update(portal, cli
     assert ">disabled<" in html and PUSH_KEY not in html
     assert url("resource", resource_uid="re_1") in html and "Add a resource" not in html  # a viewer adds nothing
     assert "Add a resource" in client_as(cast["operator"]).get(tab, headers=HX).content.decode()
+
+
+URL_RESOURCE = {"uid": "re_url", "type": "csvfile", "title": "Levels from the city", "params": {"separator": ";"},
+                "updated_at": "2026-02-01T10:00:00Z", "display_name": "/open/levels.csv",
+                "datasource": {"type": "http", "relative_url": "/open/levels.csv?format=csv&apikey=s3cr3tv4lue99",
+                               "connection": {"type": "http", "url": "https://bob:hunter2pass@data.example.org",
+                                              "auth": None}}}
+
+
+def test_a_url_resource_reads_its_whole_url_with_its_secrets_masked(portal, client_as, cast, make_snapshot):
+    make_snapshot()
+    portal.get(f"{D}/resources/re_url/", json=URL_RESOURCE)
+    portal.get(f"{D}/resources/re_url/preview/", json=PREVIEW)
+    page = client_as(cast["viewer"]).get(url("resource", resource_uid="re_url")).content.decode()
+    reads = page.split("<dt>Reads</dt>", 1)[1].split("</dd>", 1)[0]
+    assert "https://••••••@data.example.org/open/levels.csv?format=csv&amp;apikey=••••••" in reads
+    assert "hunter2pass" not in page and "s3cr3tv4lue99" not in page and "bob:" not in page
+
+
+def test_the_resources_tab_lists_what_each_resource_reads(portal, client_as, cast, make_snapshot):
+    make_snapshot()
+    portal.get(f"{D}/resources/", json=page_json([URL_RESOURCE, RT]))
+    page = client_as(cast["viewer"]).get(reverse("datasets:tab", kwargs={"conn": "demo", "uid": "da_1",
+                                                                         "tab": "resources"})).content.decode()
+    assert "https://••••••@data.example.org/open/levels.csv?format=csv&amp;apikey=••••••" in page
+    assert "/push on the datasource connection co_files" in page
+    assert "hunter2pass" not in page and "s3cr3tv4lue99" not in page
+
+
+@pytest.mark.parametrize(("datasource", "shown"), [
+    ({"type": "http", "connection": {"url": "https://data.example.org/"}, "relative_url": "/a.csv?keyword=roads"},
+     "https://data.example.org/a.csv?keyword=roads"),  # nothing secret: unchanged (keyword is not a key)
+    ({"type": "http", "connection": {"url": "https://h.example.org"}, "relative_url": "/f?X-Amz-Signature=abcd&sig=zz"
+                                                                                       "&access_token=t&key=k"},
+     "https://h.example.org/f?X-Amz-Signature=••••••&sig=••••••&access_token=••••••&key=••••••"),
+    ({"type": "ftp", "connection": {"url": "ftp://token123@ftp.example.org"}, "relative_url": "pub/x.csv"},
+     "ftp://••••••@ftp.example.org/pub/x.csv"),
+    ({"type": "uploaded_file", "file": {"uid": "levels.csv", "filename": "levels (1).csv"}}, "levels (1).csv"),
+    ({"type": "http", "connection": {"uid": "co_files"}, "relative_url": ""}, "/ on the datasource connection co_files"),
+    ({}, "the fallback"),
+])
+def test_source_reads(datasource, shown):
+    assert rs.source_reads(datasource, fallback="the fallback") == shown
+
+
+@pytest.mark.parametrize("relative", ["/open/levels.csv?apikey=[redacted]", "/open/levels.csv"])
+def test_a_url_with_a_secret_is_not_edited_here(portal, client_as, cast, make_snapshot, relative):
+    """The client redacts a key in the URL: re-sent from the edit form it would become "[redacted]" on the portal;
+    credentials in the URL would be shown in the form. Such a source is left to the portal, and the page says so."""
+    make_snapshot()
+    secretive = {**URL_RESOURCE, "datasource": {**URL_RESOURCE["datasource"], "relative_url": relative}}
+    if "apikey" in relative:  # no user part: only the redacted key makes it secret
+        secretive["datasource"]["connection"] = {"type": "http", "url": "https://data.example.org", "auth": None}
+    assert rs.source_of(secretive["datasource"]) is None
+    portal.get(f"{D}/resources/re_url/", json=secretive)
+    client = client_as(cast["operator"])
+    page = client.get(url("resource", resource_uid="re_url")).content.decode()
+    assert 'id="not-editable"' in page and url("resource_edit", resource_uid="re_url") not in page
+    response = client.get(url("resource_edit", resource_uid="re_url"), follow=True)
+    assert "cannot be edited here (it holds credentials" in response.content.decode()
+    assert not [c for c in portal.calls if c.request.method in ("PUT", "POST")]
+
+
+def test_a_plain_url_stays_editable():
+    source = rs.source_of({"type": "http", "relative_url": "/a.csv?year=2026",
+                           "connection": {"type": "http", "url": "https://data.example.org", "auth": None}})
+    assert source.url == "https://data.example.org/a.csv?year=2026"

@@ -152,3 +152,43 @@ def test_overview_draws_publish_durations_and_harvester_runs(admin_page, app):
     page.set_viewport_size(PHONE)
     page.wait_for_timeout(300)
     assert page_overflow(page) <= 0
+
+
+def test_the_job_chart_follows_a_running_job(admin_page, app):
+    """A person watches a publish job whose datasets take 4, 8, 12 and 16 s on the portal: the chart moves as
+    items end (carried by the progress poll, with no request of its own), and ends with every item succeeded."""
+    key = "e2e-slowpub-key-" + "5" * 12
+    app.manage("sandbox_seed", "slowpub", "--datasets", "4", "--users", "2", "--harvesters", "0", "--pages", "0",
+               "--api-key", key, "--reset")
+    job_id = app.shell(
+        "from django.contrib.auth import get_user_model; from portaladmin.portals.models import Connection; "
+        "from portaladmin.sandbox.models import SandboxDataset; "
+        "from portaladmin.sandbox.services import set_dataset_behaviour; "
+        "from portaladmin.jobs.services import dataset_action_start; "
+        "c = Connection.objects.filter(slug='slowpub').first() or Connection(slug='slowpub', name='Slow portal'); "
+        f"c.base_url = '{app.url}/sandbox/slowpub'; c.set_api_key('{key}'); c.save(); "
+        "rows = list(SandboxDataset.objects.filter(portal__name='slowpub').order_by('dataset_id')); "
+        "[set_dataset_behaviour('slowpub', d.uid, fate='ok', processing_seconds=4 + 4 * i) for i, d in enumerate(rows)]; "
+        "job = dataset_action_start(actor=get_user_model().objects.get(username='admin'), action='publish', "
+        "targets={c: [{'target': d.uid, 'label': d.dataset_id} for d in rows]}); print(job.pk)").split()[-1]
+    page = admin_page
+    own_requests = []
+    page.on("request", lambda r: own_requests.append(r.url) if "part=timeline" in r.url else None)
+    page.goto(f"/jobs/{job_id}/")
+    expect(page.locator("#job-timeline-end")).to_contain_text("it follows the job")
+    canvas = page.locator("#chart-job-items canvas")
+    expect(canvas).to_have_attribute("data-drawn", "true")
+    # what the chart shows at each update: the number succeeded at its last moment
+    canvas.evaluate("""c => { window.seenSucceeded = [];
+        new MutationObserver(() => { const chart = Chart.getChart(c);
+            const ok = chart.data.datasets.find(d => d.label === 'Succeeded').data;
+            window.seenSucceeded.push(ok[ok.length - 1]); }).observe(c, {attributes: true,
+            attributeFilter: ['data-chart-shown']}); }""")
+    counts = wait_job_page_finished(page)
+    assert counts["succeeded"] == counts["total"] == 4, counts
+    expect(page.locator("#job-timeline-end")).to_have_text("its end")
+    seen = page.evaluate("window.seenSucceeded")
+    assert any(0 < n < 4 for n in seen), seen  # it moved while the job ran …
+    assert seen[-1] == 4  # … and ends with the job's own count
+    assert own_requests == []
+    assert_no_csp_errors(page)

@@ -89,3 +89,34 @@ def test_unpublish_and_delete_confirmations_carry_the_dependency_check(admin_pag
     page.get_by_text("Delete this dataset").click()
     expect(page.locator("#delete-dependents")).to_contain_text("No studio or code editor page you can see references it")
     assert_no_csp_errors(page)
+
+
+def test_page_dry_run_per_target_then_promote_to_both(admin_page, app):
+    key = "e2e-third-key-" + "3" * 12
+    app.manage("sandbox_seed", "third", "--datasets", "1", "--users", "3", "--harvesters", "0", "--pages", "1",
+               "--api-key", key, "--reset")
+    app.shell("from portaladmin.portals.models import Connection; "
+              "c = Connection.objects.filter(slug='third').first() or Connection(slug='third', name='Third portal'); "
+              f"c.base_url = '{app.url}/sandbox/third'; c.set_api_key('{key}'); c.save(); "
+              "from portaladmin.portals.client import client_for; "
+              "client_for(Connection.objects.get(slug='lyon')).code_page_create({'slug': 'e2e-news', "
+              "'title': {'en': 'News'}, 'description': 'Only on Lyon', "
+              "'content': {'html': {'en': '<p>News</p>'}, 'css': {'en': ''}}})")
+    page = admin_page
+    page.goto(f"{app.url}/c/lyon/promote/pages/code/e2e-news/?to=bretagne")
+    expect(page.locator('.dry-run-target[data-target="bretagne"]')).to_contain_text("POST /code_editor_pages/ — create e2e-news")
+    expect(page.locator('.dry-run-target[data-target="third"]')).to_have_count(0)
+    page.get_by_role("checkbox", name="Third portal").check()
+    page.get_by_role("button", name="Dry run for these portals").click()
+    third = page.locator('.dry-run-target[data-target="third"]')
+    expect(third).to_contain_text("POST /code_editor_pages/ — create e2e-news")
+    expect(third).to_contain_text("not there yet")
+    expect(page.get_by_role("checkbox", name="Third portal")).to_be_checked()
+    page.get_by_role("button", name="Promote to 2 portals").click()  # the confirmation is accepted by the fixture
+    expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    counts = wait_job_page_finished(page)
+    assert counts["failed"] == 0 and counts["succeeded"] == counts["total"] == 4, counts  # page + access, × 2
+    page.goto(f"{app.url}/c/lyon/promote/pages/code/e2e-news/?to=bretagne&also=third")
+    expect(page.locator("#nothing-to-promote")).to_contain_text("Bretagne")
+    expect(page.locator("#nothing-to-promote")).to_contain_text("Third portal")
+    assert_no_csp_errors(page)

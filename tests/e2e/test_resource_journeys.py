@@ -69,3 +69,64 @@ def test_add_a_resource_with_preview_and_a_parameter_change(admin_page, tmp_path
     expect(row).to_contain_text("CSV File")
     expect(row).to_contain_text("Uploaded file")
     assert_no_csp_errors(page)
+
+
+def _realtime_and_url_resources(app, dataset_id: str) -> tuple[str, str, str]:
+    """A realtime resource and a URL resource (with a password and an apikey in its URL) on a lyon dataset."""
+    out = app.shell(
+        "from portaladmin.portals.models import Connection; from portaladmin.portals.client import client_for; "
+        "from portaladmin.sandbox.models import SandboxDataset; "
+        f"uid = SandboxDataset.objects.get(portal__name='lyon', dataset_id='{dataset_id}').uid; "
+        "c = client_for(Connection.objects.get(slug='lyon')); "
+        "rt = c.resource_create(uid, {'type': 'realtime', 'title': 'Sensors', 'datasource': {'type': 'http', "
+        "'connection': {'type': 'http', 'url': 'https://push.example.org', 'auth': None}}}); "
+        "web = c.resource_create(uid, {'type': 'csvfile', 'title': 'Levels from the city', 'params': {}, "
+        "'datasource': {'type': 'http', 'relative_url': '/open/levels.csv?apikey=s3cr3tv4lue99&year=2026', "
+        "'connection': {'type': 'http', 'url': 'https://bob:hunter2pass@data.example.org', 'auth': None}}}); "
+        "print(uid, rt.uid, web.uid)")
+    return tuple(out.split()[-3:])
+
+
+def test_a_renewed_push_key_is_shown_once_and_a_reload_never_renews_again(admin_page, app):
+    page = admin_page
+    uid, rt_uid, web_uid = _realtime_and_url_resources(app, "lyon-00008")
+    resource = f"{LYON}{uid}/resources/{rt_uid}/"
+    page.goto(resource)
+    posts = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    page.get_by_role("button", name="Renew the push key").click()  # the confirmation is accepted by the fixture
+    expect(page).to_have_url(re.compile(rf"/resources/{rt_uid}/push-key/$"))  # a GET page: the key is in no URL
+    key = page.get_by_label("Push key").input_value()
+    assert re.fullmatch(r"[0-9a-f]{32}", key) and key not in page.url
+    expect(page.locator("#push-key")).to_contain_text("shown only this once")
+    assert len(posts) == 1
+
+    page.reload()  # no "resend the form?" question, no second renewal: the page says the key was shown
+    expect(page.locator("#push-key-gone")).to_contain_text("already shown")
+    assert key not in page.content() and len(posts) == 1
+    page.go_back()  # the resource page: the key hidden there too
+    expect(page.locator("h1")).to_have_text("Sensors")
+    assert key not in page.content()
+    page.go_forward()
+    expect(page.locator("#push-key-gone")).to_be_visible()
+    assert key not in page.content()
+
+    # renewing again from the "already shown" page gives a new key, once
+    page.get_by_role("button", name="Renew the push key again").click()
+    expect(page.get_by_label("Push key")).to_be_visible()
+    assert page.get_by_label("Push key").input_value() not in ("", key)
+    assert_no_csp_errors(page)
+
+
+def test_a_url_resource_says_what_it_reads_with_its_secrets_masked(admin_page, app):
+    page = admin_page
+    uid, _rt_uid, web_uid = _realtime_and_url_resources(app, "lyon-00009")
+    page.goto(f"{LYON}{uid}/resources/{web_uid}/")
+    reads = page.locator("dt:has-text('Reads') + dd")
+    expect(reads).to_have_text("https://••••••@data.example.org/open/levels.csv?apikey=••••••&year=2026")
+    page.goto(f"{LYON}{uid}/resources/")
+    expect(page.locator("#resources tbody tr", has_text="Levels from the city")).to_contain_text(
+        "https://••••••@data.example.org/open/levels.csv")
+    for secret in ("hunter2pass", "s3cr3tv4lue99"):
+        assert secret not in page.content()
+    assert_no_csp_errors(page)

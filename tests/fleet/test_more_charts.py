@@ -1,8 +1,13 @@
 """The overview's publish-duration and harvester-run charts, and a job page's items-by-state chart: numbers from
 the jobs' own timings, embedded with json_script, repeated as tables, and "no data" said in words."""
 
+import html
+import json
+import re
 from datetime import timedelta
 
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -107,20 +112,53 @@ def test_the_job_page_embeds_its_timeline_outside_the_polled_part(cast, connecti
     html = client.get(job.get_absolute_url()).content.decode()
     assert embedded(html, "chart-job-items-data")["total"] == 3
     assert 'data-chart="chart-job-items-data"' in html and "vendor/chart.umd.min.js" in html
-    assert "<caption>Items by state over time" in html
-    polled = client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
-    assert "chart-job-items" not in polled
+    assert 'data-chart-live="job-timeline-data"' in html and "<caption>Items by state over time" in html
+    assert html.count('id="job-timeline-data"') == 1 and "hx-swap-oob" not in html.split('id="job-timeline"')[1]
 
 
-def test_a_running_jobs_timeline_is_read_again_when_the_job_ends(cast, connection, make_job, client_as):
+def _oob(polled: str, element_id: str) -> str:
+    start = polled.index(f'id="{element_id}"')
+    return polled[polled.rindex("<", 0, start):polled.index(">", start) + 1]
+
+
+def test_a_running_jobs_chart_rides_on_the_progress_poll_out_of_band(cast, connection, make_job, client_as):
     job = make_job([connection], status=JobStatus.RUNNING, total=2)
     client = client_as(cast["viewer"])
-    html = client.get(job.get_absolute_url()).content.decode()
-    assert 'hx-trigger="jobFinished from:body"' in html and "?part=timeline" in html
-    part = client.get(job.get_absolute_url(), {"part": "timeline"}, headers={"HX-Request": "true"}).content.decode()
-    assert part.lstrip().startswith('<section id="job-timeline"') and "<html" not in part
-    assert embedded(part, "chart-job-items-data")["total"] == 2
-    assert 'data-chart-json="{&quot;labels&quot;: [' in part  # what app.js reads: htmx drops swapped <script>s
+    first = client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
+    assert first.lstrip().startswith('<section id="job-progress"') and "<html" not in first
+    data = _oob(first, "job-timeline-data")
+    assert 'hx-swap-oob="true"' in data and 'data-chart-json="{&quot;labels&quot;: [' in data
+    assert 'hx-swap-oob="true"' in _oob(first, "job-timeline-table") and "it follows the job" in first
+    numbers = json.loads(html.unescape(re.search(r'data-chart-json="([^"]*)"', first).group(1)))
+    assert numbers["total"] == 2 and [s["values"][-1] for s in numbers["series"]][-1] == 2  # both not sent yet
+
+    # an item is sent and succeeds: the next poll's numbers show it, with no write to the database
+    item = job.items.order_by("id").first()
+    JobItem.objects.filter(pk=item.pk).update(status="succeeded", started_at=timezone.now(),
+                                              finished_at=timezone.now())
+    with CaptureQueriesContext(db) as queries:
+        polled = client.get(job.get_absolute_url(), headers={"HX-Request": "true"}).content.decode()
+    writes = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(
+        ("INSERT", "UPDATE", "DELETE")) and "django_session" not in q["sql"]]
+    assert writes == []
+    numbers = json.loads(html.unescape(re.search(r'data-chart-json="([^"]*)"', polled).group(1)))
+    assert {s["key"]: s["values"][-1] for s in numbers["series"]}["succeeded"] == 1
+
+    # the job ends: the last poll (286, polling stops) carries the final numbers and says "its end"
     Job.objects.filter(pk=job.pk).update(status=JobStatus.SUCCEEDED, finished_at=timezone.now())
-    html = client.get(job.get_absolute_url()).content.decode()
-    assert 'id="job-timeline"' in html and "jobFinished from:body" not in html  # ended: nothing more to read
+    last = client.get(job.get_absolute_url(), headers={"HX-Request": "true"})
+    final = last.content.decode()
+    assert last.status_code == 286 and 'id="job-timeline-data" hx-swap-oob="true"' in final
+    assert final.split('id="job-timeline-end" hx-swap-oob="true">', 1)[1].startswith("its end")
+
+
+
+
+def test_the_moments_of_a_short_job_are_told_apart(connection, make_job):
+    """A 21-s job has a moment every 0.875 s: labels in whole seconds would repeat ("+3 s", "+3 s")."""
+    job = make_job([connection], status=JobStatus.SUCCEEDED, total=1)
+    begin = timezone.now() - timedelta(seconds=21)
+    Job.objects.filter(pk=job.pk).update(created_at=begin, finished_at=begin + timedelta(seconds=21))
+    job.refresh_from_db()
+    labels = job_timeline_chart(job=job)["labels"]
+    assert len(set(labels)) == len(labels) and labels[0] == "+0.9 s" and labels[-1] == "+21.0 s"

@@ -14,6 +14,19 @@ from portaladmin.portals.client.schemas import DatasetStatus, Harvester, Harvest
 from portaladmin.portals.models import Role
 
 
+@pytest.fixture(autouse=True)
+def _nobody_watching():
+    """A job is "watched" while its page polls (jobs/watch.py, kept in the cache): a job page opened by an earlier
+    test must not make a later test's job read as watched. SQLite gives a rolled-back id again (PostgreSQL never
+    does); only the in-memory cache is cleared — a Redis cache may share its database with the broker."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+    yield
+
+
 def iso(dt: datetime) -> str:
     return dt.astimezone(UTC).isoformat()
 

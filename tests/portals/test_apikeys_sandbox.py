@@ -70,12 +70,20 @@ def test_sandbox_create_a_key_for_the_connection_shown_once_and_stored_encrypted
     sandbox.refresh_from_db()
     old_uid = sandbox.key_uid
     url = reverse("portals:apikeys", kwargs={"conn": sandbox.slug})
-    answer = admin.post(url, {"label": "portaladmin 2026", "permissions": ["edit_domain", "publish_dataset"],
+    posted = admin.post(url, {"label": "portaladmin 2026", "permissions": ["edit_domain", "publish_dataset"],
                               "revoke_previous": "on", "reveal": "on"})
+    shown = reverse("portals:apikey-new", kwargs={"conn": sandbox.slug})
+    assert posted.status_code == 302 and posted["Location"] == shown  # Post/Redirect/Get: the key in no URL
+    answer = admin.get(shown)
     assert answer.status_code == 200 and "no-store" in answer["Cache-Control"]
     sandbox.refresh_from_db()
     secret = sandbox.api_key
     assert secret != "sandbox-key-0123456789abcdef" and secret in answer.content.decode()
+    assert secret not in posted.content.decode() and secret not in str(dict(admin.session))
+    # a reload: shown already, no second key created (and the one just made not revoked by a second create)
+    again = admin.get(shown).content.decode()
+    assert secret not in again and "already shown" in again
+    assert SandboxObject.objects.filter(kind="apikey", data__label="portaladmin 2026").count() == 1
     assert secret not in sandbox.api_key_encrypted
     assert sandbox.key_permissions == ["edit_domain", "publish_dataset"] and sandbox.key_stored_by == cast["admin"]
     assert SandboxObject.objects.get(kind="apikey", key=old_uid).data["is_revoked"] is True

@@ -106,7 +106,7 @@ def test_canary_secrets_appear_nowhere_but_the_one_time_reveal(client_as, cast, 
     uid = SandboxObject.objects.exclude(key="co_sandbx").get(kind="connection", portal__name="dsrc").key
     admin.post(reverse("portals:datasource-edit", kwargs={"conn": slug, "ds_uid": uid}), _form(password=PASSWORD))
     reveal = admin.post(reverse("portals:apikeys", kwargs={"conn": slug}),
-                        {"label": "canary", "permissions": ["edit_domain"], "reveal": "on"})
+                        {"label": "canary", "permissions": ["edit_domain"], "reveal": "on"}, follow=True)
     connection.refresh_from_db()
     new_key = connection.api_key
     assert new_key in reveal.content.decode()  # the one place it may be

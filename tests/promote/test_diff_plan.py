@@ -217,3 +217,11 @@ def test_plan_resources_maps_datasource_connections_by_label_and_reports_missing
     assert missing.missing == ["http connection https://data.example.org (for the resource c)"]
     several = plan_part("resources", one, other, target_connections={canonical(label): ["co_a", "co_b"]})
     assert several.missing  # two candidates and none with the same uid: not guessed
+
+
+def test_an_empty_text_is_shown_apart_from_a_missing_value():
+    """A page with an empty CSS on one side and none on the other differs: both read "—" before."""
+    from portaladmin.promote.diff import EMPTY_TEXT, MISSING, Row
+
+    row = Row("content.css.en", "", MISSING)
+    assert row.status == "only_source" and row.source_text == EMPTY_TEXT and row.target_text == ""

@@ -112,6 +112,40 @@ def run_page_job_retry(job, actor, clock):
     return run_worker_and_poller(job_retry_failed(job=job, actor=actor), clock, steps=5)
 
 
+@pytest.mark.parametrize("edit", ["fields", "access"])
+def test_a_page_changed_on_the_source_during_its_promote_is_said_in_the_result(
+        stage, prod, page_promoter, sandbox_clock, no_enqueue, monkeypatch, edit):
+    """Someone edits the source page while its promote runs (between two steps): the job's result says so, as
+    the dataset promote does. An access rule added meanwhile counts too, whether or not it moves updated_at."""
+    from portaladmin.promote import pages
+
+    real = pages.page_promote
+    edited = []
+
+    def page_promote_while_someone_edits_the_source(**kwargs):
+        if kwargs.get("parts") == ["access"] and not edited:
+            s = client_for(stage)
+            if edit == "fields":
+                s.code_page_update("home", {"slug": "home", "description": "Edited meanwhile",
+                                            "content": {"html": {"en": "<p>New</p>"}, "css": {"en": ""}}})
+            else:
+                s.code_page_group_ruleset_create("home", group_uid="analysts", permissions=["edit_page"])
+            edited.append(True)
+        return real(**kwargs)
+
+    monkeypatch.setattr(pages, "page_promote", page_promote_while_someone_edits_the_source)
+    job = run_page_job(page_promoter, stage, [prod], CODE, "home", sandbox_clock)
+    last = job.items.order_by("id").last()
+    assert edited and "The source page changed during the promote: compare again." in last.message
+    assert last.details["source_changed"] is True
+
+    monkeypatch.setattr(pages, "page_promote", real)  # promoted again, nobody editing: no such note
+    again = run_page_job(page_promoter, stage, [prod], CODE, "home", sandbox_clock)
+    assert again.status == JobStatus.SUCCEEDED
+    assert not any(i.details.get("source_changed") for i in again.items.all())
+    assert _differences(stage, prod, CODE, "home") == {}
+
+
 def test_the_page_dry_run_lists_every_part_and_sends_nothing(stage, prod):
     s = client_for(stage)
     s.studio_page_create({"slug": "fresh", "title": "Fresh", "description": "", "public": True})
@@ -144,3 +178,48 @@ def test_page_compare_screen_and_promote_needs_admin_on_the_target(client, make_
     assert response.status_code == 302 and "/jobs/" in response["Location"]  # one job, shown at once
     job = Job.objects.get(kind="promote.page")
     assert job.items.count() == 2 and job.params["slug"] == "home"
+
+
+def test_the_page_compare_dry_run_lists_the_calls_of_every_chosen_target(client, make_user, stage, prod,
+                                                                        sandbox_connection, no_enqueue):
+    third = sandbox_connection("third", slug="third", name="Third", api_key="promote-third-key-0123456789",
+                               datasets=1, users=3, groups=3, harvesters=0, pages=1)
+    client_for(stage).code_page_create({"slug": "news", "title": {"en": "News"}, "description": "Only on stage",
+                                        "content": {"html": {"en": "<p>x</p>"}, "css": {"en": ""}}})
+    user = make_user("ada", role=Role.OPERATOR, connection=stage)
+    for conn in (prod, third):
+        Membership.objects.create(user=user, connection=conn, role=Role.ADMIN)
+    client.force_login(user)
+    compare = reverse("promote:page-compare", kwargs={"conn": "stage", "kind": "code", "slug": "news"})
+    reset_request_log("prod")
+    reset_request_log("third")
+
+    html = client.get(compare, {"to": "prod"}).content.decode()  # one target: its calls, and the others offered
+    assert 'data-target="prod"' in html and 'data-target="third"' not in html
+    assert 'name="also" value="third"' in html and "Promote to Prod" in html
+
+    html = client.get(compare, {"to": "prod", "also": "third"}).content.decode()
+    assert 'data-target="prod"' in html and 'data-target="third"' in html
+    third_run = html.split('data-target="third"', 1)[1].split("</section>", 1)[0]
+    assert "POST /code_editor_pages/ — create news" in third_run and "not there yet" in third_run
+    assert "to 2 portals" in html and '<input type="hidden" name="also" value="third">' in html
+    assert portal_writes("prod") == 0 and portal_writes("third") == 0  # a dry run sends nothing
+
+    promote = reverse("promote:page-promote", kwargs={"conn": "stage", "kind": "code", "slug": "news"})
+    response = client.post(promote, {"to": "prod", "also": "third"})
+    job = Job.objects.get(kind="promote.page")
+    assert response.status_code == 302 and {i.connection.slug for i in job.items.all()} == {"prod", "third"}
+
+
+def test_a_page_the_same_everywhere_has_nothing_to_promote(client, make_user, stage, prod):
+    user = make_user("ada", role=Role.OPERATOR, connection=stage)
+    Membership.objects.create(user=user, connection=prod, role=Role.ADMIN)
+    client.force_login(user)
+    s, p = client_for(stage), client_for(prod)
+    body = {"slug": "same", "title": {"en": "Same"}, "content": {"html": {"en": "<p>x</p>"}, "css": {"en": ""}}}
+    s.code_page_create(body)
+    p.code_page_create(body)
+    html = client.get(reverse("promote:page-compare", kwargs={"conn": "stage", "kind": "code", "slug": "same"}),
+                      {"to": "prod"}).content.decode()
+    assert "No differences." in html and "nothing to send" in html and 'id="nothing-to-promote"' in html
+    assert 'id="page-promote"' not in html

@@ -10,6 +10,8 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from portaladmin.audit.services import audit_remote_write
+from portaladmin.core.logging import REDACTED
+from portaladmin.core.masking import url_masked
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import PortalError
 from portaladmin.portals.client.resources import PUSH_KEY_PARAMS
@@ -76,11 +78,34 @@ def source_of(datasource: dict) -> Source | None:
         if kind != "http" or conn.get("auth"):
             return None
         url = str(conn["url"]).rstrip("/") + "/" + str(ds.get("relative_url") or "").lstrip("/")
+        if REDACTED in url or "@" in urlsplit(url).netloc:
+            # A key the client redacted ("?apikey=[redacted]") would be sent back as "[redacted]", breaking the
+            # resource; credentials in the URL would be shown in the edit form. Left alone, like `auth` above.
+            return None
         return Source(kind="url", url=url, extra=extra)
     if conn.get("uid"):
         return Source(kind="connection", connection_uid=str(conn["uid"]), connection_type=str(kind or "http"),
                       relative_url=str(ds.get("relative_url") or ""), extra=extra)
     return None
+
+
+def source_reads(datasource: dict, *, fallback: str = "") -> str:
+    """What a resource reads, for people: its URL (credentials and secret query values masked), the path on its
+    saved datasource connection, or its uploaded file's name. `fallback` (the portal's display_name, which for
+    a URL may be the path alone) only when the datasource says nothing more."""
+    ds = datasource if isinstance(datasource, dict) else {}
+    conn = ds.get("connection") if isinstance(ds.get("connection"), dict) else {}
+    relative = str(ds.get("relative_url") or "")
+    if ds.get("type") == "uploaded_file":
+        file = ds.get("file") if isinstance(ds.get("file"), dict) else {}
+        return str(file.get("filename") or file.get("uid") or fallback)
+    if conn.get("url"):
+        base = str(conn["url"])
+        url = base.rstrip("/") + "/" + relative.lstrip("/") if relative else base
+        return url_masked(url)
+    if conn.get("uid"):
+        return f"{url_masked(relative) or '/'} on the datasource connection {conn['uid']}"
+    return url_masked(fallback) if fallback else ""
 
 
 def public_params(params: dict) -> dict:

@@ -21,3 +21,12 @@ def isodate(value) -> str:
     if timezone.is_aware(parsed):
         parsed = timezone.localtime(parsed)
     return parsed.strftime("%Y-%m-%d %H:%M")
+
+
+@register.filter
+def reads(resource) -> str:
+    """What a resource reads (its URL with secrets masked, its connection's path, its file), not the portal's
+    display_name, which for a URL may be the path alone."""
+    from portaladmin.datasets.services.resources import source_reads
+
+    return source_reads(getattr(resource, "datasource", None) or {}, fallback=getattr(resource, "display_name", ""))

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portaladmin.core.bodylimit import accepts_upload
 from portaladmin.core.htmx import redirect, render_page
+from portaladmin.core.once import once_keep, once_take
 from portaladmin.core.portalerrors import form_add_portal_errors
 from portaladmin.datasets import remote
 from portaladmin.datasets import services as dataset_services
@@ -303,8 +304,8 @@ def resource_edit(request, connection, uid: str, resource_uid: str):
         return back
     source = rs.source_of(resource.datasource)
     if source is None:
-        messages.error(request, f"A {resource.datasource.get('type', 'resource')} source cannot be edited here; "
-                                "nothing was changed.")
+        messages.error(request, "This resource's source cannot be edited here (it holds credentials, or is of a kind "
+                                "edited on the portal); nothing was changed.")
         return redirect(request, resource_url(connection, uid, resource_uid))
     extractors = _extractors(request, connection)
     if resource.type not in {e.type for e in extractors}:
@@ -361,18 +362,36 @@ resource_recover = connection_view(OPERATE)(_action("recover"))
 resource_delete_recovered = connection_view(ADMIN)(_action("delete_recovered"))  # destroys data: admins only
 
 
+def _push_key_slot(connection, uid: str, resource_uid: str) -> str:
+    return f"push_key:{connection.pk}:{uid}:{resource_uid}"
+
+
 @connection_view(ADMIN)  # the push key is a credential: whoever holds it writes into the dataset
 @require_POST
 @never_cache
 def resource_renew_key(request, connection, uid: str, resource_uid: str):
-    """Renew a realtime resource's push key and show it this once (never in a message, a log or the database)."""
+    """Renew a realtime resource's push key, then redirect to the page that shows it this once (Post/Redirect/Get:
+    a reload shows nothing again and never renews again). The key waits encrypted in the session (core/once.py),
+    never in a URL, a message, a log or the audit."""
     try:
         key = rs.resource_push_key_renew(connection=connection, actor=request.user, uid=uid,
                                          resource_uid=resource_uid, request=request)
     except PortalError as exc:
         return gone_to_list(request, connection, uid, exc) or redirect(request, resource_url(connection, uid, resource_uid))
+    once_keep(request, slot=_push_key_slot(connection, uid, resource_uid), secret=key)
+    return redirect(request, reverse("datasets:resource_push_key",
+                                     kwargs={"conn": connection.slug, "uid": uid, "resource_uid": resource_uid}))
+
+
+@connection_view(ADMIN)
+@require_GET
+@never_cache  # no copy in the browser's cache: back/forward asks again and finds the key gone
+def resource_push_key(request, connection, uid: str, resource_uid: str):
+    """The renewed push key, shown once; afterwards (reload, back, another tab) the page says it was shown."""
+    key = once_take(request, slot=_push_key_slot(connection, uid, resource_uid))
+    state = "gone" if key is None else ("shown" if key else "missing")
     return render_page(request, "datasets/resources/push_key.html",
-                       _ctx(connection, uid, resource_uid=resource_uid, key=key), partial="key")
+                       _ctx(connection, uid, resource_uid=resource_uid, key=key, state=state))
 
 
 @connection_view(ADMIN)  # deleting a dataset's parts destroys work: admins only

@@ -1,17 +1,21 @@
 """Start the web server, a Celery worker and Celery beat in one foreground command.
 
-Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too.
+Ctrl-C (or SIGTERM) stops all three; if one of them dies, the others are stopped too. The port is checked
+first: a `make run` restarted right after Ctrl-C waits a few seconds for the previous server to let it go, and
+a port that another program holds is said in one line (which port, how to choose another), not a traceback.
 """
 
+import errno
 import os
 import signal
+import socket
 import subprocess  # nosec B404
 import sys
 import time
 import urllib.request
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 def sync_unsynced_catalogues() -> int:
@@ -36,6 +40,44 @@ def _answers(url: str) -> bool:
         return False
 
 
+# A previous run's web server may take a few seconds to let its port go (open keep-alive connections); its
+# devserver kills whatever is left after STOP_SECONDS, so waiting a little longer always covers it.
+STOP_SECONDS = 10
+PORT_WAIT_SECONDS = STOP_SECONDS + 2.0
+
+
+def port_free(host: str, port: int) -> bool:
+    """Could the web server bind host:port now? Bound the way runserver binds (SO_REUSEADDR), so the closed
+    connections of a previous run (TIME_WAIT) do not count as taking it; only a listening program does."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
+
+
+def wait_for_port(host: str, port: int, *, seconds: float = PORT_WAIT_SECONDS, sleep=time.sleep,
+                  clock=time.monotonic) -> bool:
+    """True once host:port is free, False if it is still taken after `seconds`."""
+    deadline = clock() + seconds
+    while not port_free(host, port):
+        if clock() >= deadline:
+            return False
+        sleep(0.2)
+    return True
+
+
+def port_taken_message(host: str, port: int) -> str:
+    return (f"Port {port} on {host} is already in use by another program (still taken after waiting "
+            f"{PORT_WAIT_SECONDS:.0f} s). Stop that program, or start portaladmin on another port: "
+            f"PORT={port + 1} make run  (or: manage.py devserver --port {port + 1})")
+
+
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat together (development)."
 
@@ -54,6 +96,15 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Ready: log in at http://{host}:{port}/ as {user} / {password}"))
 
     def handle(self, *args, host, port, concurrency, **options):
+        try:
+            number = int(port)
+        except ValueError:
+            raise CommandError(f"The port must be a number, not {port!r}.") from None
+        if not port_free(host, number):
+            self.stdout.write(f"Port {number} is still taken; waiting up to {PORT_WAIT_SECONDS:.0f} s for it…")
+            if not wait_for_port(host, number):
+                self.stderr.write(self.style.ERROR(port_taken_message(host, number)))
+                sys.exit(1)
         (settings.VAR_DIR / "broker" / "queue").mkdir(parents=True, exist_ok=True)
         (settings.VAR_DIR / "broker" / "processed").mkdir(parents=True, exist_ok=True)
         python = sys.executable
@@ -94,6 +145,8 @@ class Command(BaseCommand):
                     self._print_login(host, port)
                 dead = [name for name, p in procs.items() if p.poll() is not None]
                 if dead and not stopping:
+                    if "web" in dead and not port_free(host, number):  # taken between our check and its bind
+                        self.stderr.write(self.style.ERROR(port_taken_message(host, number)))
                     self.stderr.write(f"{', '.join(dead)} stopped; stopping the others.")
                     break
                 time.sleep(0.5)
@@ -102,7 +155,7 @@ class Command(BaseCommand):
         for p in procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGINT if p is procs["web"] else signal.SIGTERM)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + STOP_SECONDS
         for p in procs.values():
             try:
                 p.wait(timeout=max(0.1, deadline - time.monotonic()))
