@@ -193,16 +193,3 @@ def due(item) -> None:
     from portaladmin.jobs.models import JobItem
 
     JobItem.objects.filter(pk=item.pk).update(next_poll_at=timezone.now() - timedelta(seconds=1))
-
-
-@pytest.fixture(autouse=True)
-def _fresh_local_cache():
-    """The watch marks and the poller's hint times live in the cache. On SQLite the test database hands out the
-    same job ids again after each rollback, so an in-memory cache would carry one test's "watched" into the next;
-    a shared Redis is left alone (workers of other tests use it; PostgreSQL ids never repeat)."""
-    from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache
-
-    if isinstance(caches["default"], LocMemCache):
-        caches["default"].clear()
-    yield
