@@ -33,9 +33,8 @@ def bulk_insert_values(model, rows: list[dict], *, batch_size: int = 1000) -> No
     size = max(1, min(batch_size, db.ops.bulk_batch_size(fields, rows)))
     # PostgreSQL: psycopg parses every placeholder of the query text in Python (21,000 for 1,000 job items);
     # like Django's own bulk_create there, send one typed array per column to UNNEST instead.
-    unnest = ""
-    if db.vendor == "postgresql":
-        unnest = ", ".join(f"(%s)::{field.db_type(db).split('(')[0]}[]" for field in fields)
+    unnest = db.vendor == "postgresql"
+    if unnest:
         size = batch_size * 5
     table = db.ops.quote_name(model._meta.db_table)
     memo: dict[str, dict] = {field.attname: {} for field in varying}  # a value repeated on rows is prepared once
@@ -53,11 +52,31 @@ def bulk_insert_values(model, rows: list[dict], *, batch_size: int = 1000) -> No
     with db.cursor() as cursor:
         for start in range(0, len(rows), size):
             batch = rows[start:start + size]
-            values = [[prepared(field, row[field.attname]) for field in varying] + tail for row in batch]
             if unnest:  # one array per column: a short statement instead of thousands of placeholders
-                # Identifiers come from the model's meta (quoted); every value is a parameter.
-                cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({unnest})",  # noqa: S608  # nosec B608
-                               [list(column) for column in zip(*values, strict=True)])
+                # A column with the same value on every row (the defaults; an audit chunk's actor, connection,
+                # action, job …) is one typed parameter, not an array of copies: psycopg dumps every array element.
+                first = batch[0]
+                select, scalars, arrays = [], [], []
+                for field in varying:
+                    name, cast = field.attname, field.db_type(db).split("(")[0]
+                    if all(type(row[name]) is type(first[name]) and row[name] == first[name] for row in batch):
+                        select.append(f"%s::{cast}")
+                        scalars.append(prepared(field, first[name]))
+                    else:
+                        select.append(f"u.c{len(arrays)}")
+                        arrays.append((f"(%s)::{cast}[]", [prepared(field, row[name]) for row in batch]))
+                select += [f"%s::{field.db_type(db).split('(')[0]}" for field in fixed]
+                if arrays:
+                    source = "UNNEST({}) AS u({})".format(", ".join(sql for sql, _ in arrays),
+                                                          ", ".join(f"c{i}" for i in range(len(arrays))))
+                    tail_params = [values for _, values in arrays]
+                else:  # every column the same: that row, once per row asked for
+                    source, tail_params = "generate_series(1, %s)", [len(batch)]
+                # Identifiers come from the model's meta (quoted); every value is a parameter (placeholders in
+                # text order: the SELECT's constants, the defaults, then the FROM's arrays).
+                cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {', '.join(select)} FROM {source}",  # noqa: S608  # nosec B608
+                               scalars + tail + tail_params)
             else:
+                values = [[prepared(field, row[field.attname]) for field in varying] + tail for row in batch]
                 cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608  # nosec B608
                                [value for row in values for value in row])

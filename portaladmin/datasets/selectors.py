@@ -8,9 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.core.paginator import Page, Paginator
+from django.db import connections, router
 from django.db.models import Count, Max, Min, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from portaladmin.datasets import lookups  # noqa: F401 - registers search__pairs_contains
 from portaladmin.datasets.models import BUSY_STATUSES, CatalogueSync, DatasetSnapshot, StatusScan
 from portaladmin.portals.models import Connection
 
@@ -48,8 +50,11 @@ def _filter(qs: QuerySet, *, q: str = "", published: bool | None = None, status:
     q = (q or "").strip().lower()
     if q:
         # `search` is already lower-cased: a plain LIKE, no LOWER()/UPPER() on every row.
+        pairs = connections[router.db_for_read(DatasetSnapshot)].vendor == "postgresql"
         for word in q.split()[:5]:
             qs = qs.filter(search__contains=word)
+            if pairs and len(word) == 2:  # no trigram in two characters: the doubled text's index narrows it
+                qs = qs.filter(search__pairs_contains=word)
     if published is not None:
         qs = qs.filter(is_published=published)
     if status == "busy":

@@ -101,8 +101,11 @@ class Job(models.Model):
 
 
 class JobItem(models.Model):
-    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items")
-    connection = models.ForeignKey("portals.Connection", on_delete=models.CASCADE, related_name="job_items")
+    # No single-column index on either key: (job, status) and (connection, target) below start with them and serve
+    # the same lookups; every item UPDATE that changes status rewrites every index entry of the row (issue 23).
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="items", db_index=False)
+    connection = models.ForeignKey("portals.Connection", on_delete=models.CASCADE, related_name="job_items",
+                                   db_index=False)
     target = models.CharField(max_length=255)  # dataset uid, e-mail, harvester uid …
     target_label = models.CharField(max_length=255, blank=True)  # e.g. dataset_id, for people
     payload = models.JSONField(default=dict, blank=True)
