@@ -37,6 +37,38 @@ def django_on_fresh_sqlite(prefix: str) -> None:
     call_command("migrate", verbosity=0)
 
 
+def scratch_postgres(suffix: str) -> str:
+    """Under `make bench` on the real stack (a PostgreSQL BENCH_DATABASE_URL or DATABASE_URL): the URL of a database of
+    this bench's own beside the given one, `<name>_<suffix>`, for the benches that need a fresh database (dropped and
+    created again by them: the given database is never touched). Empty without PostgreSQL (a fresh SQLite file)."""
+    url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return ""
+    base, name = url.rsplit("/", 1)
+    return f"{base}/{name.split('?')[0]}_{suffix}"
+
+
+def ensure_postgres(url: str) -> None:
+    """Create the database of `url` when it does not exist yet (a scratch database of the bench's own)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_on_fresh_database(prefix: str, suffix: str) -> str:
+    """A fresh PostgreSQL database of the bench's own on the real stack (scratch_postgres), else a fresh SQLite
+    file. Returns what it is, for the printout."""
+    url = scratch_postgres(suffix)
+    if url:
+        django_on_fresh_postgres(url)
+        return f"PostgreSQL, fresh database {url.rsplit('/', 1)[1]}"
+    django_on_fresh_sqlite(prefix)
+    return "SQLite, fresh file"
+
+
 def django_on_fresh_postgres(url: str) -> None:
     """Set up Django on PostgreSQL `url`, its database dropped and created again first, then migrated.
 

@@ -1,7 +1,7 @@
 """Benchmark: a bulk metadata edit of 1,000 datasets through the job engine against a naive sequential script.
 
-A sandbox portal with N datasets is served over real HTTP by `manage.py runserver` (fresh SQLite file, its own
-thread per request). The same operation — add the keyword "bench-<run>" to default.keyword — is done twice, on
+A sandbox portal with N datasets is served over real HTTP by `manage.py runserver` (a fresh SQLite file, or under
+`make bench` with a PostgreSQL DATABASE_URL a fresh database `<name>_metadata` beside it; a thread per request). The same operation — add the keyword "bench-<run>" to default.keyword — is done twice, on
 the same datasets, in the same run:
 
 - baseline: a naive script (one `requests.Session`, what ods-utils' `set_template_metadata` or a Postman loop
@@ -27,12 +27,12 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 KEY = "bench-bulk-metadata-key-0123456789"
 NAME = "bench-bulk"
 LATENCY = 0.100  # the portal latency the share is computed for
@@ -49,17 +49,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _setup(tmp: str) -> None:
-    for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(name, None)
-    os.environ.update({"PORTALADMIN_VAR_DIR": tmp, "DJANGO_SETTINGS_MODULE": "portaladmin.settings",
-                       "LOG_LEVEL": "WARNING", "DEBUG": "True"})
-    import django
+def _setup() -> str:
+    """A fresh database shared with the web server: PostgreSQL under `make bench` on the real stack, else SQLite."""
+    from _common import django_on_fresh_database
 
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    where = django_on_fresh_database("bench-bulk-md-", "metadata")
+    os.environ.pop("REDIS_URL", None)
+    os.environ.pop("CELERY_BROKER_URL", None)
+    return where
 
 
 class Timed:
@@ -131,8 +128,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=int, default=1000)
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="bench-bulk-md-")
-    _setup(tmp)
+    print(f"database: {_setup()}", flush=True)
     from django.contrib.auth import get_user_model
 
     from portaladmin.portals.models import Connection

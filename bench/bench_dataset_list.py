@@ -5,8 +5,9 @@ p50/p95 server time (goal p95 ≤ 50 ms), SQL queries per request (goal ≤ 10),
 partial vs the full page. Server time is measured around Django's request handling in this process (the test
 client: middleware, view, selectors, template), with no network in between.
 
-It runs on its own: a fresh SQLite file in a temporary directory (DATABASE_URL is ignored), one connection, one
-viewer, 10,000 snapshot rows. Usage: .venv/bin/python bench/bench_dataset_list.py [--rows 10000] [--repeat 60]
+It runs on its own database: a fresh SQLite file in a temporary directory, or, under `make bench` with a PostgreSQL
+DATABASE_URL, a fresh database of its own beside it (`<name>_list`, dropped and created: _common.scratch_postgres);
+one connection, one viewer, 10,000 snapshot rows. Usage: .venv/bin/python bench/bench_dataset_list.py [--rows 10000] [--repeat 60]
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import sys
 import time
 
 from _common import (
-    django_on_fresh_sqlite,
+    django_on_fresh_database,
     list_scenarios,
     logged_in_client,
     measure,
@@ -29,7 +30,7 @@ from _common import (
 
 
 def _setup(rows: int):
-    django_on_fresh_sqlite("bench-dataset-list-")
+    where = django_on_fresh_database("bench-dataset-list-", "list")
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -45,7 +46,7 @@ def _setup(rows: int):
     now = timezone.now()
     DatasetSnapshot.objects.bulk_create(random_snapshots(conn, rows, rnd, now=now), batch_size=2000)
     CatalogueSync.objects.create(connection=conn, started_at=now, finished_at=now, count=rows)
-    return conn, user
+    return conn, user, where
 
 
 def main() -> int:
@@ -55,8 +56,8 @@ def main() -> int:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    conn, user = _setup(args.rows)
-    print(f"snapshot: {args.rows} rows seeded in {time.perf_counter() - t0:.1f}s (SQLite, fresh file)")
+    conn, user, where = _setup(args.rows)
+    print(f"snapshot: {args.rows} rows seeded in {time.perf_counter() - t0:.1f}s ({where})")
 
     from django.urls import reverse
 

@@ -5,7 +5,8 @@ them): p50/p95 server time (goal p95 ≤ 100 ms) and SQL queries per request; pl
 partial that polls every 15 s, over the same two connections. Server time is measured around Django's request
 handling in this process (test client: middleware, view, selectors, template), with no network in between.
 
-It runs on its own: a fresh SQLite file in a temporary directory (DATABASE_URL is ignored), or with `--postgres URL`
+It runs on its own: a fresh SQLite file in a temporary directory, or with `--postgres URL` (under `make bench` with a
+PostgreSQL DATABASE_URL: `<name>_fleet` beside it)
 a PostgreSQL database of its own (dropped and created again: give it a name nothing else uses), `--connections`
 connections (default 2), one person who is operator on the first and viewer on the others, `--rows` snapshot rows
 each (default 5,000). Issue 23's estate: --connections 10 --rows 20000 (goal: overview and board p95 <= 50 ms).
@@ -32,6 +33,7 @@ from _common import (
     measure,
     pct,
     random_snapshots,
+    scratch_postgres,
 )
 
 
@@ -184,7 +186,9 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=2, help="visible connections (at least 2)")
     parser.add_argument("--repeat", type=int, default=60)
     parser.add_argument("--overview-only", action="store_true", help="skip the board's requests")
-    parser.add_argument("--postgres", default="", help="a PostgreSQL URL of the bench's own (dropped and created)")
+    parser.add_argument("--postgres", default=scratch_postgres("fleet"),
+                        help="a PostgreSQL URL of the bench's own (dropped and created); under `make bench` with a "
+                             "PostgreSQL DATABASE_URL, <name>_fleet beside it")
     parser.add_argument("--warm", action="store_true",
                         help="send each change's requests once unmeasured first (steady state, not a cold cache)")
     parser.add_argument("--no-ratio", action="store_true", help="skip timing the former way of reading a page")

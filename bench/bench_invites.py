@@ -9,6 +9,7 @@ It runs on its own: a fresh SQLite file in a temporary directory, the sandbox po
 doorbell, as a worker would). Usage: .venv/bin/python bench/bench_invites.py [--rows 5000] [--latency-ms 100]
 [--database-url postgres://postgres@127.0.0.1:5432/perf_bench]: with --database-url, that database (which must
 exist and be the benchmark's own: it is FLUSHED first) replaces the SQLite file, for portaladmin and the sandbox.
+Under `make bench` with a PostgreSQL DATABASE_URL, `<name>_invites` beside it is that database (created if missing).
 
 "Waiting for the portal" is only the time inside the client's HTTP call (send, the sandbox's work and its
 injected latency, receive); everything else between the first and the last line of the run is portaladmin's.
@@ -27,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _common import ensure_postgres, scratch_postgres  # noqa: E402
 
 
 def _free_port() -> int:
@@ -43,6 +46,9 @@ def main() -> int:
     parser.add_argument("--debug-sql", action="store_true",
                         help="keep Django's DEBUG query log on in this process (how runs before 27 Nov 2026 measured)")
     args = parser.parse_args()
+    if not args.database_url and scratch_postgres("invites"):  # `make bench` on the real stack
+        args.database_url = scratch_postgres("invites")
+        ensure_postgres(args.database_url)
 
     tmp = tempfile.mkdtemp(prefix="bench-invites-")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}

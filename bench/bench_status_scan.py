@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
-from _common import django_on_fresh_sqlite  # noqa: E402
+from _common import django_on_fresh_database  # noqa: E402
 
 KEY = "bench-scan-key-0123456789abcdef"
 
@@ -150,7 +150,7 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=3000)
     parser.add_argument("--publish", type=int, default=300)
     args = parser.parse_args()
-    django_on_fresh_sqlite("bench-scan-")
+    print(f"database: {django_on_fresh_database('bench-scan-', 'scan')}")
     a = run(args.datasets, 0, scan=True, name="scan-a")
     print(f"A. scan alone, {args.datasets} datasets: all statuses known after {a['known_after_s']:.0f} s of portal "
           f"time ({a['known_after_s'] / 60:.1f} min, {a['ticks']} ticks); {a['status_requests']} status requests, "
