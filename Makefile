@@ -46,9 +46,10 @@ lint: venv
 BENCHES := bench/bench_dataset_list.py bench/bench_fleet_search.py bench/bench_invites.py bench/bench_publish_monitor.py \
 	bench/bench_flaky_publish.py bench/bench_status_scan.py bench/bench_bulk_metadata.py bench/bench_detection_lag.py
 
-# With DATABASE_URL/REDIS_URL set, the benchmarks that start a web server and a worker (publish monitor part 2,
-# flaky publish) use PostgreSQL and the Redis broker, and bench_detection_lag uses them in-process; the
-# list benchmarks always use a fresh SQLite file. BENCH_SCALE=0.1 runs the scalable ones on a tenth of the data.
+# With DATABASE_URL/REDIS_URL set, every benchmark runs on the real stack: the ones that start a web server and a
+# worker (publish monitor part 2, flaky publish) use PostgreSQL and the Redis broker, bench_detection_lag uses them
+# in-process, and the ones needing a fresh database create <name>_list, _fleet, _scan, _invites, _metadata beside
+# the given one. Without them, fresh SQLite files. BENCH_SCALE=0.1 runs the scalable ones on a tenth of the data.
 bench: venv
 	@for f in $(BENCHES); do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
