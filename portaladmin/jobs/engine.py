@@ -713,10 +713,10 @@ def _read_limit(due, conn_id: int, limit: int, budget: int, now: datetime) -> in
     return min(limit, max(likely, limit - min(waiting, budget // 2)))
 
 
-def _in_flight(conn_id: int) -> int:
-    """Paced sends rung but not answered yet (claimed, or their doorbell not taken yet)."""
-    return JobItem.objects.filter(connection_id=conn_id, job__kind__in=paced_kinds()).filter(
-        Q(status=ItemStatus.RUNNING) | Q(status=ItemStatus.PENDING, enqueued_at__isnull=False)).count()
+def _queued(conn_id: int) -> int:
+    """Paced sends rung whose doorbell no worker has taken yet (a slow broker or a busy worker)."""
+    return JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.PENDING, enqueued_at__isnull=False,
+                                  job__kind__in=paced_kinds()).count()
 
 
 def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) -> int:
@@ -735,7 +735,9 @@ def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) ->
         if conn.paused_until and conn.paused_until > now:
             continue
         budget = portal_budget(conn)
-        room = max(budget - spent.get(conn.pk, 0), budget // 4, 1) - _in_flight(conn.pk)
+        # What the reads leave; and never more than a tick's budget rung and not yet taken, so a worker that falls
+        # behind does not pile up doorbells it would later send in one burst.
+        room = min(max(budget - spent.get(conn.pk, 0), budget // 4, 1), budget - _queued(conn.pk))
         if room <= 0:
             continue
         with transaction.atomic():
