@@ -124,7 +124,7 @@ def test_a_publish_bigger_than_the_portal_budget_says_what_waits_then_ends_every
     page.locator("#bulk-result a", has_text=re.compile(r"Job #\d+")).click()
     # one send at once (half of 2), then one per tick: the page says how many wait, and the number goes down
     waiting = page.locator("#job-progress p").first
-    expect(waiting).to_contain_text(re.compile(r"\d+ waiting to be sent \(the portal's request budget"))
+    expect(waiting).to_contain_text(re.compile(r"\d+ waiting to be sent \(the portal's request budget, shared"))
     first = int(re.search(r"(\d+) waiting to be sent", waiting.inner_text()).group(1))
     expect(waiting).not_to_contain_text(f"{first} waiting to be sent", timeout=30_000)
     counts = wait_job_page_finished(page, timeout_ms=180_000)
