@@ -218,7 +218,7 @@ def tick_alive(now: datetime, grace: timedelta) -> bool:
 # Columns of a claimed item that sending and recording never read (the poller and the sweeper read them
 # with queries of their own); an access would still work, with one query for that row.
 CLAIM_DEFERRED = ("lease_until", "claim_token", "enqueued_at", "state_seen_at", "seen_busy", "poll_count",
-                  "next_poll_at", "deadline", "created_at", "started_at", "finished_at")
+                  "next_poll_at", "deadline", "created_at", "started_at", "finished_at", "hint_listed_at")
 
 
 def items_claim(item_ids: list[int], *, now: datetime | None = None) -> tuple[str, list[JobItem]]:
@@ -593,7 +593,7 @@ def _after_send(item: JobItem, token: str, kind: JobKind, *, sent_at: datetime, 
     if kind.pollable:
         _update(item, token, status=ItemStatus.WAITING, send_confirmed=True, lease_until=None, claim_token=NO_CLAIM,
                 seen_busy=False, poll_count=0, remote_state="", remote_since=None, state_seen_at=now,
-                expected_end=None, hinted_at=None,
+                expected_end=None, hinted_at=None, hint_listed_at=None,
                 portal_sent_at=portal_sent_at, transient_since=None,
                 next_poll_at=now + timedelta(seconds=schedule.Knobs.from_settings().first),
                 deadline=item_deadline(kind, sent_at), message=_text(message or "Sent; waiting for the portal."),
@@ -926,31 +926,42 @@ def list_hints(client, connection: Connection, now: datetime) -> list[int]:
     names = {name: kind for name, kind in kinds().items() if kind.list_hints}
     rows = list(JobItem.objects.filter(connection_id=connection.pk, status=ItemStatus.WAITING, poll_count__gt=0,
                                        hinted_at__isnull=True, job__kind__in=list(names))
-                .values_list("id", "target", "details", "remote_since", "portal_sent_at", "job__kind"))
+                .values_list("id", "target", "details", "remote_since", "portal_sent_at", "hint_listed_at",
+                             "job__kind"))
     if not rows:
         return []
     listings: dict = {}  # kinds sharing one listing (the dataset kinds) share one request
     hinted = []
-    for item_id, target, details, remote_since, portal_sent_at, kind_name in rows:
+    listed: dict = defaultdict(list)  # the listed updated_at each hint was for → the items it hinted
+    for item_id, target, details, remote_since, portal_sent_at, hint_listed_at, kind_name in rows:
         kind = names[kind_name]
         source = type(kind).hint_listing
         if source not in listings:
             listings[source] = kind.hint_listing(client)
         facts = listings[source].get(target)
-        if facts is not None and kind.hint_changed(_Hinted(details or {}, remote_since, portal_sent_at), facts):
+        if facts is not None and kind.hint_changed(_Hinted(details or {}, remote_since, portal_sent_at,
+                                                           hint_listed_at), facts):
             hinted.append(item_id)
+            listed[getattr(facts, "updated_at", None)].append(item_id)
     if hinted:
-        JobItem.objects.filter(pk__in=hinted, status=ItemStatus.WAITING).update(hinted_at=now, next_poll_at=now)
+        # Each item keeps the updated_at it was hinted for (one WHEN per distinct value): a read that shows nothing
+        # changed (an edit of the dataset moved it, not the end) is not followed by the same hint at every list.
+        mark = Case(*[When(pk__in=pks, then=Value(value)) for value, pks in listed.items() if value is not None],
+                    default=F("hint_listed_at"), output_field=DateTimeField())
+        JobItem.objects.filter(pk__in=hinted, status=ItemStatus.WAITING).update(hinted_at=now, next_poll_at=now,
+                                                                              hint_listed_at=mark)
     return hinted
 
 
 class _Hinted:
     """The columns of an item a kind's hint_changed may look at."""
 
-    __slots__ = ("details", "remote_since", "portal_sent_at")
+    __slots__ = ("details", "remote_since", "portal_sent_at", "hint_listed_at")
 
-    def __init__(self, details: dict, remote_since: datetime | None, portal_sent_at: datetime | None):
+    def __init__(self, details: dict, remote_since: datetime | None, portal_sent_at: datetime | None,
+                 hint_listed_at: datetime | None = None):
         self.details, self.remote_since, self.portal_sent_at = details, remote_since, portal_sent_at
+        self.hint_listed_at = hint_listed_at
 
 
 def note_portal_answered(connection_id: int) -> None:

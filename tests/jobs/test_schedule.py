@@ -484,3 +484,29 @@ def test_a_rung_send_whose_doorbell_was_lost_is_rung_again_by_the_sweeper(start_
         engine.poll_tick()  # the tick is alive, but it does not ring what it already rang
         assert engine.sweep()["requeued"] >= len(rung)
     assert rung <= {pk for ids in no_enqueue for pk in ids}
+
+
+def test_an_edit_while_the_order_runs_hints_once_not_at_every_list(start_job, portal, connection, clock, jobs_settings):
+    """A metadata PUT during a long publish moves the listed updated_at (FACTS.md: every write does) while the status
+    still shows the same processing state: one hinted read shows nothing changed; the same updated_at must not hint
+    again at every list request for the rest of the processing (a hint is never proof, and a false one is paid once)."""
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
+    job = start_job(["da_1"])
+    send_all(job)
+    portal.set("da_1", "processing", since=clock.now() + timedelta(seconds=1))
+    clock.advance(600)
+    tick(connection)  # a long publish: its reads are now about a minute apart
+    portal.updated_at["da_1"] = iso(clock.now())  # someone edits the dataset's metadata meanwhile
+    clock.advance(engine.hint_seconds())
+    reads = portal.count("dataset_status", "da_1")
+    for _ in range(10):
+        tick(connection)
+        clock.advance(engine.hint_seconds())
+    assert portal.count("dataset_list") >= 5  # the list kept being asked
+    # the one hinted read, and at most one on the item's own schedule (a gap of ~60 s at 10 min of processing)
+    assert portal.count("dataset_status", "da_1") - reads <= 2
+    portal.set("da_1", "idle", is_published=True)  # a real end after the edit still hints at once
+    portal.updated_at["da_1"] = portal.status["da_1"]["since"]
+    clock.advance(engine.hint_seconds())
+    tick(connection)
+    assert job.items.get().status == ItemStatus.SUCCEEDED
