@@ -510,3 +510,30 @@ def test_an_edit_while_the_order_runs_hints_once_not_at_every_list(start_job, po
     clock.advance(engine.hint_seconds())
     tick(connection)
     assert job.items.get().status == ItemStatus.SUCCEEDED
+
+
+def test_two_big_jobs_on_one_portal_share_the_sends(start_job, portal, connection, clock, jobs_settings, no_enqueue,
+                                                    django_capture_on_commit_callbacks, make_user):
+    """A colleague's publish of 20 datasets started after a publish of 200 gets its turns from the next tick, not
+    after the 200 have all been sent (the waiting sends of each job take turns, the oldest first within a job)."""
+    from portaladmin.portals.models import Role
+
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 10
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    portal.on_publish = "processing"
+    big = start_job([f"da_big_{i}" for i in range(200)])
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    clock.advance(2)
+    paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+    other = make_user("olga", role=Role.OPERATOR, connection=connection)
+    small = start_job([f"da_small_{i}" for i in range(20)], actor=other)
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    sends = 0
+    for _ in range(4):
+        clock.advance(2)
+        sends += paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)[1]
+    assert sends >= 4 * 10 // 4  # the sends never starve (at least a quarter of the budget per tick)
+    # the small job had every other turn of those ticks (an odd one per tick to the older job), on top of its first
+    # 5 (before: none until the 200 were sent)
+    assert small.items.filter(action_sent=True).count() - 5 >= (sends - 4) // 2 > 0
+    assert big.items.filter(action_sent=True).count() >= 5 + 5 + sends // 2
