@@ -711,7 +711,10 @@ def _read_limit(due, conn_id: int, limit: int, budget: int, now: datetime) -> in
         return limit
     likely = len(due.filter(Q(job__cancel_requested_at__isnull=False) | Q(hinted_at__isnull=False)
                             | Q(expected_end__lte=now)).values_list("id", flat=True)[:limit])
-    return min(limit, max(likely, limit - min(waiting, budget // 2)))
+    # Half the budget for the sends; a budget of 1 has no half: the sends have it every other tick (the tick's
+    # number), as the sends' own floor in dispatch_due_sends would otherwise make 2 requests a tick of a budget of 1.
+    share = budget // 2 or int(now.timestamp() // max(1.0, float(settings.JOBS_POLL_INTERVAL))) % 2
+    return min(limit, max(likely, limit - min(waiting, share)))
 
 
 def _in_flight(conn_id: int) -> int:
@@ -736,7 +739,10 @@ def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) ->
         if conn.paused_until and conn.paused_until > now:
             continue
         budget = portal_budget(conn)
-        room = max(budget - spent.get(conn.pk, 0), budget // 4, 1) - _in_flight(conn.pk)
+        # What the reads left, at least a quarter of the budget (the reads of items likely finished may take it
+        # all); no floor of one on budgets below 4: that made the sends exceed a budget of 1 at every tick. The reads
+        # leave the sends a share when sends wait (_read_limit), so they go on.
+        room = max(budget - spent.get(conn.pk, 0), budget // 4) - _in_flight(conn.pk)
         if room <= 0:
             continue
         with transaction.atomic():

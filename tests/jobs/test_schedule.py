@@ -537,3 +537,26 @@ def test_two_big_jobs_on_one_portal_share_the_sends(start_job, portal, connectio
     # 5 (before: none until the 200 were sent)
     assert small.items.filter(action_sent=True).count() - 5 >= (sends - 4) // 2 > 0
     assert big.items.filter(action_sent=True).count() >= 5 + 5 + sends // 2
+
+
+@pytest.mark.parametrize("budget", [1, 2, 3])
+def test_a_portal_with_a_tiny_budget_gets_no_more_than_it(start_job, portal, connection, clock, jobs_settings,
+                                                          no_enqueue, django_capture_on_commit_callbacks, budget):
+    """request_budget 1-3: reads and sends together stay within the budget at every tick (the sends' floor of one
+    request made 2 per tick on a budget of 1 for a whole job), the sends go on, and the reads are not starved."""
+    connection.request_budget = budget
+    connection.save(update_fields=["request_budget"])
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    portal.on_publish = "processing"
+    job = start_job([f"da_{i}" for i in range(8)])
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    reads_while_sending = 0
+    for _ in range(40):
+        clock.advance(2)
+        calls = len(portal.calls)
+        read, _sent = paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+        assert len(portal.calls) - calls <= budget
+        if job.items.filter(status=ItemStatus.PENDING).exists():
+            reads_while_sending += len(read)
+    assert not job.items.filter(status=ItemStatus.PENDING).exists()
+    assert reads_while_sending > 0
