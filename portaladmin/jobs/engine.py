@@ -865,6 +865,10 @@ def _with_hinted(items: list[JobItem], hinted: list[int], connection: Connection
     if not extra:
         return items
     room = max(0, portal_budget(connection) - 1 - len(items))  # the list request took one of the budget
+    if room and (_in_flight(connection.pk) or _waiting_sends(connection.pk, now).exists()):
+        # The tick gave what its reads left to the sends waiting on this portal: the hinted items take the place of
+        # the batch's last reads, not the sends' share (filling the budget again made 1.5 times it on hint ticks).
+        room = 0
     displace = [item for item in reversed(items) if item.job.cancel_requested_at is None][:max(0, len(extra) - room)]
     if displace:
         JobItem.objects.filter(pk__in=[item.pk for item in displace], status=ItemStatus.WAITING).update(

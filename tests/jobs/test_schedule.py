@@ -560,3 +560,28 @@ def test_a_portal_with_a_tiny_budget_gets_no_more_than_it(start_job, portal, con
             reads_while_sending += len(read)
     assert not job.items.filter(status=ItemStatus.PENDING).exists()
     assert reads_while_sending > 0
+
+
+def test_items_the_list_hints_while_sends_wait_take_the_place_of_reads_not_of_the_sends(
+        start_job, portal, connection, clock, jobs_settings, no_enqueue, django_capture_on_commit_callbacks):
+    """The tick has already given what its reads left to the sends waiting there: the items the list hints at in the
+    batch displace its last reads instead of filling the budget again (a hint tick made 15 requests of a budget of
+    10: the list, 4 reads, 5 hinted reads and 5 sends)."""
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 10
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 2
+    portal.moves_updated_at = True
+    portal.on_publish = "processing"
+    job = start_job([f"da_{i}" for i in range(120)])
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    list_requests = 0
+    for _ in range(30):
+        clock.advance(2)
+        for item in job.items.filter(status=ItemStatus.WAITING, sent_at__lte=clock.now() - timedelta(seconds=40)):
+            if portal.status[item.target]["status"] == "processing":  # each ends 40 s after its send
+                portal.set(item.target, "idle", since=clock.now() - timedelta(seconds=1))
+        calls = len(portal.calls)
+        lists = portal.count("dataset_list")
+        paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+        assert len(portal.calls) - calls <= 10 + 10 // 4
+        list_requests += portal.count("dataset_list") - lists
+    assert list_requests and job.items.filter(status=ItemStatus.SUCCEEDED).exists()
