@@ -585,3 +585,25 @@ def test_items_the_list_hints_while_sends_wait_take_the_place_of_reads_not_of_th
         assert len(portal.calls) - calls <= 10 + 10 // 4
         list_requests += portal.count("dataset_list") - lists
     assert list_requests and job.items.filter(status=ItemStatus.SUCCEEDED).exists()
+
+
+def test_jobs_take_turns_even_when_a_tick_has_room_for_one_send(start_job, portal, connection, clock, jobs_settings,
+                                                                 no_enqueue, django_capture_on_commit_callbacks,
+                                                                 make_user):
+    """A portal with a budget of 2 rings one send a tick: the jobs waiting there still alternate (the oldest job's
+    next item came first at every tick, so a later job waited for every send of the first)."""
+    from portaladmin.portals.models import Role
+
+    connection.request_budget = 2
+    connection.save(update_fields=["request_budget"])
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    portal.on_publish = "processing"
+    first = start_job([f"da_a{i}" for i in range(30)])
+    later = start_job([f"da_b{i}" for i in range(6)], actor=make_user("olga", role=Role.OPERATOR,
+                                                                     connection=connection))
+    ring(no_enqueue, django_capture_on_commit_callbacks)  # the first send of each
+    for _ in range(12):
+        clock.advance(2)
+        paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+    assert later.items.filter(action_sent=True).count() >= 4  # before: only its first, 11 of the first job's
+    assert first.items.filter(action_sent=True).count() >= 4
