@@ -169,15 +169,18 @@ def enqueue_items(groups: list[list[int]]) -> None:
     transaction.on_commit(send)
 
 
+def _chunked(kind_name: str) -> bool:
+    try:
+        return get_kind(kind_name).chunk_size > 1
+    except LookupError:
+        return False
+
+
 def group_for_enqueue(items) -> list[list[int]]:
     """Item ids grouped as one task each: one item, or one chunk of a chunked kind."""
     groups: dict[tuple, list[int]] = defaultdict(list)
     for item_id, job_id, connection_id, chunk, kind_name in items:
-        try:
-            chunked = get_kind(kind_name).chunk_size > 1
-        except LookupError:
-            chunked = False
-        key = (job_id, connection_id, chunk) if chunked else (item_id,)
+        key = (job_id, connection_id, chunk) if _chunked(kind_name) else (item_id,)
         groups[key].append(item_id)
     return list(groups.values())
 
@@ -760,10 +763,25 @@ def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) ->
                         .values_list("id", "job_id", "connection_id", "chunk", "job__kind")[:room])
             if rows:
                 cache.set(key, rows[-1][1], timeout=3600)
+                rows += _rest_of_chunks(due.filter(connection_id=conn.pk), rows)
                 JobItem.objects.filter(pk__in=[r[0] for r in rows]).update(enqueued_at=now)
                 enqueue_items(group_for_enqueue(rows))
                 rung += len(rows)
     return rung
+
+
+def _rest_of_chunks(due, rows: list[tuple]) -> list[tuple]:
+    """The other due rows of the chunks some of `rows` belong to: a chunk is one request, rung whole (a slice of it
+    rang as one request and the rest later, and steps that must run in order could run in two workers at once)."""
+    chunks = {(job_id, chunk) for _pk, job_id, _conn, chunk, kind_name in rows if _chunked(kind_name)}
+    if not chunks:
+        return []
+    have = {row[0] for row in rows}
+    which = Q()
+    for job_id, chunk in chunks:
+        which |= Q(job_id=job_id, chunk=chunk)
+    return [row for row in due.filter(which).order_by("id")
+            .values_list("id", "job_id", "connection_id", "chunk", "job__kind") if row[0] not in have]
 
 
 def items_expire(item_ids: list[int]) -> None:
