@@ -32,8 +32,9 @@ from django.db.models import (
     Q,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, RowNumber
 from django.utils import timezone
 
 from portaladmin.audit.models import Outcome
@@ -168,15 +169,18 @@ def enqueue_items(groups: list[list[int]]) -> None:
     transaction.on_commit(send)
 
 
+def _chunked(kind_name: str) -> bool:
+    try:
+        return get_kind(kind_name).chunk_size > 1
+    except LookupError:
+        return False
+
+
 def group_for_enqueue(items) -> list[list[int]]:
     """Item ids grouped as one task each: one item, or one chunk of a chunked kind."""
     groups: dict[tuple, list[int]] = defaultdict(list)
     for item_id, job_id, connection_id, chunk, kind_name in items:
-        try:
-            chunked = get_kind(kind_name).chunk_size > 1
-        except LookupError:
-            chunked = False
-        key = (job_id, connection_id, chunk) if chunked else (item_id,)
+        key = (job_id, connection_id, chunk) if _chunked(kind_name) else (item_id,)
         groups[key].append(item_id)
     return list(groups.values())
 
@@ -218,7 +222,7 @@ def tick_alive(now: datetime, grace: timedelta) -> bool:
 # Columns of a claimed item that sending and recording never read (the poller and the sweeper read them
 # with queries of their own); an access would still work, with one query for that row.
 CLAIM_DEFERRED = ("lease_until", "claim_token", "enqueued_at", "state_seen_at", "seen_busy", "poll_count",
-                  "next_poll_at", "deadline", "created_at", "started_at", "finished_at")
+                  "next_poll_at", "deadline", "created_at", "started_at", "finished_at", "hint_listed_at")
 
 
 def items_claim(item_ids: list[int], *, now: datetime | None = None) -> tuple[str, list[JobItem]]:
@@ -593,7 +597,7 @@ def _after_send(item: JobItem, token: str, kind: JobKind, *, sent_at: datetime, 
     if kind.pollable:
         _update(item, token, status=ItemStatus.WAITING, send_confirmed=True, lease_until=None, claim_token=NO_CLAIM,
                 seen_busy=False, poll_count=0, remote_state="", remote_since=None, state_seen_at=now,
-                expected_end=None, hinted_at=None,
+                expected_end=None, hinted_at=None, hint_listed_at=None,
                 portal_sent_at=portal_sent_at, transient_since=None,
                 next_poll_at=now + timedelta(seconds=schedule.Knobs.from_settings().first),
                 deadline=item_deadline(kind, sent_at), message=_text(message or "Sent; waiting for the portal."),
@@ -710,13 +714,22 @@ def _read_limit(due, conn_id: int, limit: int, budget: int, now: datetime) -> in
         return limit
     likely = len(due.filter(Q(job__cancel_requested_at__isnull=False) | Q(hinted_at__isnull=False)
                             | Q(expected_end__lte=now)).values_list("id", flat=True)[:limit])
-    return min(limit, max(likely, limit - min(waiting, budget // 2)))
+    # Half the budget for the sends; a budget of 1 has no half: the sends have it every other tick (the tick's
+    # number), as the sends' own floor in dispatch_due_sends would otherwise make 2 requests a tick of a budget of 1.
+    share = budget // 2 or int(now.timestamp() // max(1.0, float(settings.JOBS_POLL_INTERVAL))) % 2
+    return min(limit, max(likely, limit - min(waiting, share)))
 
 
 def _queued(conn_id: int) -> int:
     """Paced sends rung whose doorbell no worker has taken yet (a slow broker or a busy worker)."""
     return JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.PENDING, enqueued_at__isnull=False,
                                   job__kind__in=paced_kinds()).count()
+
+
+def _sends_in_flight(conn_id: int) -> bool:
+    """Paced sends rung and not answered yet (claimed, or their doorbell not taken yet)?"""
+    return JobItem.objects.filter(connection_id=conn_id, job__kind__in=paced_kinds()).filter(
+        Q(status=ItemStatus.RUNNING) | Q(status=ItemStatus.PENDING, enqueued_at__isnull=False)).exists()
 
 
 def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) -> int:
@@ -735,19 +748,47 @@ def dispatch_due_sends(*, now: datetime, spent: dict[int, int] | None = None) ->
         if conn.paused_until and conn.paused_until > now:
             continue
         budget = portal_budget(conn)
-        # What the reads leave; and never more than a tick's budget rung and not yet taken, so a worker that falls
-        # behind does not pile up doorbells it would later send in one burst.
-        room = min(max(budget - spent.get(conn.pk, 0), budget // 4, 1), budget - _queued(conn.pk))
+        # What the reads left, at least a quarter of the budget (the reads of items likely finished may take it
+        # all); no floor of one on budgets below 4: that made the sends exceed a budget of 1 at every tick. The reads
+        # leave the sends a share when sends wait (_read_limit), so they go on. And never more than a tick's budget
+        # rung and not yet taken, so a worker that falls behind does not pile up doorbells to send in one burst.
+        room = min(max(budget - spent.get(conn.pk, 0), budget // 4), budget - _queued(conn.pk))
         if room <= 0:
             continue
         with transaction.atomic():
-            rows = list(due.filter(connection_id=conn.pk).order_by("next_poll_at", "id")
+            # The jobs take turns (each job's oldest due first): a small publish started after a big one on the same
+            # portal is sent from the next tick on, not after every waiting send of the big one (first come, first
+            # served made it wait the big job's whole send phase, minutes at 1,000 items).
+            turn = Window(RowNumber(), partition_by=[F("job_id")], order_by=[F("next_poll_at").asc(), F("id").asc()])
+            # Within a turn the jobs after the last one rung here go first (round robin by job id, the pointer in the
+            # cache): with room for fewer sends than jobs (a budget of 2 or 3), the oldest job came first every time.
+            key = f"jobs:turn:{conn.pk}"
+            after = Case(When(job_id__gt=cache.get(key) or 0, then=Value(0)), default=Value(1),
+                         output_field=IntegerField())
+            rows = list(due.filter(connection_id=conn.pk).annotate(turn=turn, after=after)
+                        .order_by("turn", "after", "job_id", "next_poll_at", "id")
                         .values_list("id", "job_id", "connection_id", "chunk", "job__kind")[:room])
             if rows:
+                cache.set(key, rows[-1][1], timeout=3600)
+                rows += _rest_of_chunks(due.filter(connection_id=conn.pk), rows)
                 JobItem.objects.filter(pk__in=[r[0] for r in rows]).update(enqueued_at=now)
                 enqueue_items(group_for_enqueue(rows))
                 rung += len(rows)
     return rung
+
+
+def _rest_of_chunks(due, rows: list[tuple]) -> list[tuple]:
+    """The other due rows of the chunks some of `rows` belong to: a chunk is one request, rung whole (a slice of it
+    rang as one request and the rest later, and steps that must run in order could run in two workers at once)."""
+    chunks = {(job_id, chunk) for _pk, job_id, _conn, chunk, kind_name in rows if _chunked(kind_name)}
+    if not chunks:
+        return []
+    have = {row[0] for row in rows}
+    which = Q()
+    for job_id, chunk in chunks:
+        which |= Q(job_id=job_id, chunk=chunk)
+    return [row for row in due.filter(which).order_by("id")
+            .values_list("id", "job_id", "connection_id", "chunk", "job__kind") if row[0] not in have]
 
 
 def items_expire(item_ids: list[int]) -> None:
@@ -856,6 +897,10 @@ def _with_hinted(items: list[JobItem], hinted: list[int], connection: Connection
     if not extra:
         return items
     room = max(0, portal_budget(connection) - 1 - len(items))  # the list request took one of the budget
+    if room and (_sends_in_flight(connection.pk) or _waiting_sends(connection.pk, now).exists()):
+        # The tick gave what its reads left to the sends waiting on this portal: the hinted items take the place of
+        # the batch's last reads, not the sends' share (filling the budget again made 1.5 times it on hint ticks).
+        room = 0
     displace = [item for item in reversed(items) if item.job.cancel_requested_at is None][:max(0, len(extra) - room)]
     if displace:
         JobItem.objects.filter(pk__in=[item.pk for item in displace], status=ItemStatus.WAITING).update(
@@ -928,31 +973,42 @@ def list_hints(client, connection: Connection, now: datetime) -> list[int]:
     names = {name: kind for name, kind in kinds().items() if kind.list_hints}
     rows = list(JobItem.objects.filter(connection_id=connection.pk, status=ItemStatus.WAITING, poll_count__gt=0,
                                        hinted_at__isnull=True, job__kind__in=list(names))
-                .values_list("id", "target", "details", "remote_since", "portal_sent_at", "job__kind"))
+                .values_list("id", "target", "details", "remote_since", "portal_sent_at", "hint_listed_at",
+                             "job__kind"))
     if not rows:
         return []
     listings: dict = {}  # kinds sharing one listing (the dataset kinds) share one request
     hinted = []
-    for item_id, target, details, remote_since, portal_sent_at, kind_name in rows:
+    listed: dict = defaultdict(list)  # the listed updated_at each hint was for → the items it hinted
+    for item_id, target, details, remote_since, portal_sent_at, hint_listed_at, kind_name in rows:
         kind = names[kind_name]
         source = type(kind).hint_listing
         if source not in listings:
             listings[source] = kind.hint_listing(client)
         facts = listings[source].get(target)
-        if facts is not None and kind.hint_changed(_Hinted(details or {}, remote_since, portal_sent_at), facts):
+        if facts is not None and kind.hint_changed(_Hinted(details or {}, remote_since, portal_sent_at,
+                                                           hint_listed_at), facts):
             hinted.append(item_id)
+            listed[getattr(facts, "updated_at", None)].append(item_id)
     if hinted:
-        JobItem.objects.filter(pk__in=hinted, status=ItemStatus.WAITING).update(hinted_at=now, next_poll_at=now)
+        # Each item keeps the updated_at it was hinted for (one WHEN per distinct value): a read that shows nothing
+        # changed (an edit of the dataset moved it, not the end) is not followed by the same hint at every list.
+        mark = Case(*[When(pk__in=pks, then=Value(value)) for value, pks in listed.items() if value is not None],
+                    default=F("hint_listed_at"), output_field=DateTimeField())
+        JobItem.objects.filter(pk__in=hinted, status=ItemStatus.WAITING).update(hinted_at=now, next_poll_at=now,
+                                                                              hint_listed_at=mark)
     return hinted
 
 
 class _Hinted:
     """The columns of an item a kind's hint_changed may look at."""
 
-    __slots__ = ("details", "remote_since", "portal_sent_at")
+    __slots__ = ("details", "remote_since", "portal_sent_at", "hint_listed_at")
 
-    def __init__(self, details: dict, remote_since: datetime | None, portal_sent_at: datetime | None):
+    def __init__(self, details: dict, remote_since: datetime | None, portal_sent_at: datetime | None,
+                 hint_listed_at: datetime | None = None):
         self.details, self.remote_since, self.portal_sent_at = details, remote_since, portal_sent_at
+        self.hint_listed_at = hint_listed_at
 
 
 def note_portal_answered(connection_id: int) -> None:

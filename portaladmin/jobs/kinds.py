@@ -95,6 +95,9 @@ class _DatasetKind(JobKind):
             return True
         if facts.updated_at is None or item.remote_since is None:
             return False
+        seen = getattr(item, "hint_listed_at", None)
+        if seen is not None and facts.updated_at <= seen:
+            return False  # this very updated_at hinted once already and the read after it showed no end
         after_state = facts.updated_at >= item.remote_since + HINT_MARGIN
         return after_state and (item.portal_sent_at is None or facts.updated_at >= item.portal_sent_at)
 

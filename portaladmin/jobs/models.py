@@ -136,6 +136,9 @@ class JobItem(models.Model):
     expected_end = models.DateTimeField(null=True, blank=True)
     # When the cheap list request last suggested the remote state changed (a hint for the read order, not proof).
     hinted_at = models.DateTimeField(null=True, blank=True)
+    # The listed updated_at that hint was for (portal clock): the same value never hints again, so an edit of the
+    # dataset while its order runs (every write moves updated_at) costs one read, not one per list request.
+    hint_listed_at = models.DateTimeField(null=True, blank=True)
     message = models.CharField(max_length=1000, blank=True)
     details = models.JSONField(default=dict, blank=True)  # e.g. records_errors, per-item results
 

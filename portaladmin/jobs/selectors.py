@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
-from portaladmin.jobs.models import Job, JobItem
+from portaladmin.jobs.models import ItemStatus, Job, JobItem
 from portaladmin.portals.models import Connection
 from portaladmin.portals.permissions import connections_visible_to
 
@@ -42,3 +42,18 @@ def job_items(*, job: Job, status: str | None = None) -> QuerySet[JobItem]:
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+def job_send_queue(*, job: Job) -> list[tuple[int | None, int, int]]:
+    """Per connection of the job with items still to send: (its request_budget or None, this job's pending items
+    there, how many jobs have sends waiting there, this one included: they take turns). Two grouped counts."""
+    pending = dict(JobItem.objects.filter(job=job, status=ItemStatus.PENDING).order_by().values("connection_id")
+                   .annotate(n=Count("id")).values_list("connection_id", "n"))
+    if not pending:
+        return []
+    sharing = dict(JobItem.objects.filter(connection_id__in=list(pending), status=ItemStatus.PENDING,
+                                          enqueued_at__isnull=True, next_poll_at__isnull=False)
+                   .order_by().values("connection_id").annotate(n=Count("job_id", distinct=True))
+                   .values_list("connection_id", "n"))
+    budgets = dict(Connection.objects.filter(pk__in=list(pending)).values_list("pk", "request_budget"))
+    return [(budgets.get(conn_id), n, max(1, sharing.get(conn_id, 0))) for conn_id, n in pending.items()]

@@ -16,7 +16,7 @@ from portaladmin.core.live import changed, job_keys
 from portaladmin.jobs.forms import JobFilterForm
 from portaladmin.jobs.models import ItemStatus
 from portaladmin.jobs.registry import get_kind
-from portaladmin.jobs.selectors import job_get_for_user, job_items, job_list
+from portaladmin.jobs.selectors import job_get_for_user, job_items, job_list, job_send_queue
 from portaladmin.jobs.services import (
     job_can_operate,
     job_cancel,
@@ -73,8 +73,11 @@ def send_eta(job) -> int | None:
             return None
     except LookupError:
         return None
-    budget = (job.connection.request_budget if job.connection else None) or settings.JOBS_PORTAL_REQUEST_BUDGET
-    return math.ceil(job.pending_count / max(1, budget // 2)) * math.ceil(settings.JOBS_POLL_INTERVAL)
+    # Per portal (each has its own budget; a job on several is as slow as its slowest), and the jobs with sends
+    # waiting on a portal take turns there (engine.dispatch_due_sends): a job sharing it with another gets half.
+    ticks = max((math.ceil(pending * jobs / max(1, (budget or settings.JOBS_PORTAL_REQUEST_BUDGET) // 2))
+                 for budget, pending, jobs in job_send_queue(job=job)), default=0)
+    return ticks * math.ceil(settings.JOBS_POLL_INTERVAL) or None
 
 
 def cancel_eta(job) -> int | None:

@@ -78,3 +78,17 @@ def test_built_in_kinds_are_registered():
     names = set(registry.kinds())
     assert {"dataset.publish", "dataset.unpublish", "dataset.publish_metadata", "dataset.abort", "harvester.start",
             "harvester.abort", "harvester.publish", "harvester.unpublish"} <= names
+
+
+def test_a_chunk_given_back_is_rung_whole_by_the_tick(invite_kind, start_job, portal, connection, jobs_settings,
+                                                      no_enqueue, django_capture_on_commit_callbacks):
+    """A chunk is one request: after a 429 gave it back, the tick rings it whole even when the portal's budget has
+    room for fewer sends than its rows (it rang the first rows as one request and the rest later: more requests,
+    and the steps of a chunk that must run in order could run in two workers at once)."""
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 2
+    job = start_job(["a@x.org", "b@x.org", "c@x.org"], kind="test.invite")
+    no_enqueue.clear()
+    JobItem.objects.filter(job=job).update(next_poll_at=timezone.now() - timedelta(seconds=1), enqueued_at=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        engine.dispatch_due_sends(now=timezone.now())
+    assert [sorted(ids) for ids in no_enqueue] == [sorted(job.items.values_list("id", flat=True))]

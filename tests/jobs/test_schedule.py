@@ -484,3 +484,126 @@ def test_a_rung_send_whose_doorbell_was_lost_is_rung_again_by_the_sweeper(start_
         engine.poll_tick()  # the tick is alive, but it does not ring what it already rang
         assert engine.sweep()["requeued"] >= len(rung)
     assert rung <= {pk for ids in no_enqueue for pk in ids}
+
+
+def test_an_edit_while_the_order_runs_hints_once_not_at_every_list(start_job, portal, connection, clock, jobs_settings):
+    """A metadata PUT during a long publish moves the listed updated_at (FACTS.md: every write does) while the status
+    still shows the same processing state: one hinted read shows nothing changed; the same updated_at must not hint
+    again at every list request for the rest of the processing (a hint is never proof, and a false one is paid once)."""
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
+    job = start_job(["da_1"])
+    send_all(job)
+    portal.set("da_1", "processing", since=clock.now() + timedelta(seconds=1))
+    clock.advance(600)
+    tick(connection)  # a long publish: its reads are now about a minute apart
+    portal.updated_at["da_1"] = iso(clock.now())  # someone edits the dataset's metadata meanwhile
+    clock.advance(engine.hint_seconds())
+    reads = portal.count("dataset_status", "da_1")
+    for _ in range(10):
+        tick(connection)
+        clock.advance(engine.hint_seconds())
+    assert portal.count("dataset_list") >= 5  # the list kept being asked
+    # the one hinted read, and at most one on the item's own schedule (a gap of ~60 s at 10 min of processing)
+    assert portal.count("dataset_status", "da_1") - reads <= 2
+    portal.set("da_1", "idle", is_published=True)  # a real end after the edit still hints at once
+    portal.updated_at["da_1"] = portal.status["da_1"]["since"]
+    clock.advance(engine.hint_seconds())
+    tick(connection)
+    assert job.items.get().status == ItemStatus.SUCCEEDED
+
+
+def test_two_big_jobs_on_one_portal_share_the_sends(start_job, portal, connection, clock, jobs_settings, no_enqueue,
+                                                    django_capture_on_commit_callbacks, make_user):
+    """A colleague's publish of 20 datasets started after a publish of 200 gets its turns from the next tick, not
+    after the 200 have all been sent (the waiting sends of each job take turns, the oldest first within a job)."""
+    from portaladmin.portals.models import Role
+
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 10
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    portal.on_publish = "processing"
+    big = start_job([f"da_big_{i}" for i in range(200)])
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    clock.advance(2)
+    paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+    other = make_user("olga", role=Role.OPERATOR, connection=connection)
+    small = start_job([f"da_small_{i}" for i in range(20)], actor=other)
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    sends = 0
+    for _ in range(4):
+        clock.advance(2)
+        sends += paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)[1]
+    assert sends >= 4 * 10 // 4  # the sends never starve (at least a quarter of the budget per tick)
+    # the small job had every other turn of those ticks (an odd one per tick to the older job), on top of its first
+    # 5 (before: none until the 200 were sent)
+    assert small.items.filter(action_sent=True).count() - 5 >= (sends - 4) // 2 > 0
+    assert big.items.filter(action_sent=True).count() >= 5 + 5 + sends // 2
+
+
+@pytest.mark.parametrize("budget", [1, 2, 3])
+def test_a_portal_with_a_tiny_budget_gets_no_more_than_it(start_job, portal, connection, clock, jobs_settings,
+                                                          no_enqueue, django_capture_on_commit_callbacks, budget):
+    """request_budget 1-3: reads and sends together stay within the budget at every tick (the sends' floor of one
+    request made 2 per tick on a budget of 1 for a whole job), the sends go on, and the reads are not starved."""
+    connection.request_budget = budget
+    connection.save(update_fields=["request_budget"])
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    portal.on_publish = "processing"
+    job = start_job([f"da_{i}" for i in range(8)])
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    reads_while_sending = 0
+    for _ in range(40):
+        clock.advance(2)
+        calls = len(portal.calls)
+        read, _sent = paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+        assert len(portal.calls) - calls <= budget
+        if job.items.filter(status=ItemStatus.PENDING).exists():
+            reads_while_sending += len(read)
+    assert not job.items.filter(status=ItemStatus.PENDING).exists()
+    assert reads_while_sending > 0
+
+
+def test_items_the_list_hints_while_sends_wait_take_the_place_of_reads_not_of_the_sends(
+        start_job, portal, connection, clock, jobs_settings, no_enqueue, django_capture_on_commit_callbacks):
+    """The tick has already given what its reads left to the sends waiting there: the items the list hints at in the
+    batch displace its last reads instead of filling the budget again (a hint tick made 15 requests of a budget of
+    10: the list, 4 reads, 5 hinted reads and 5 sends)."""
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 10
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 2
+    portal.moves_updated_at = True
+    portal.on_publish = "processing"
+    job = start_job([f"da_{i}" for i in range(120)])
+    ring(no_enqueue, django_capture_on_commit_callbacks)
+    list_requests = 0
+    for _ in range(30):
+        clock.advance(2)
+        for item in job.items.filter(status=ItemStatus.WAITING, sent_at__lte=clock.now() - timedelta(seconds=40)):
+            if portal.status[item.target]["status"] == "processing":  # each ends 40 s after its send
+                portal.set(item.target, "idle", since=clock.now() - timedelta(seconds=1))
+        calls = len(portal.calls)
+        lists = portal.count("dataset_list")
+        paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+        assert len(portal.calls) - calls <= 10 + 10 // 4
+        list_requests += portal.count("dataset_list") - lists
+    assert list_requests and job.items.filter(status=ItemStatus.SUCCEEDED).exists()
+
+
+def test_jobs_take_turns_even_when_a_tick_has_room_for_one_send(start_job, portal, connection, clock, jobs_settings,
+                                                                 no_enqueue, django_capture_on_commit_callbacks,
+                                                                 make_user):
+    """A portal with a budget of 2 rings one send a tick: the jobs waiting there still alternate (the oldest job's
+    next item came first at every tick, so a later job waited for every send of the first)."""
+    from portaladmin.portals.models import Role
+
+    connection.request_budget = 2
+    connection.save(update_fields=["request_budget"])
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 10_000
+    portal.on_publish = "processing"
+    first = start_job([f"da_a{i}" for i in range(30)])
+    later = start_job([f"da_b{i}" for i in range(6)], actor=make_user("olga", role=Role.OPERATOR,
+                                                                     connection=connection))
+    ring(no_enqueue, django_capture_on_commit_callbacks)  # the first send of each
+    for _ in range(12):
+        clock.advance(2)
+        paced_tick(connection, no_enqueue, django_capture_on_commit_callbacks)
+    assert later.items.filter(action_sent=True).count() >= 4  # before: only its first, 11 of the first job's
+    assert first.items.filter(action_sent=True).count() >= 4

@@ -238,3 +238,24 @@ def test_job_page_says_items_wait_for_their_turn_within_the_portal_budget(cast, 
     invite = job_create(kind="user.invite", actor=cast["operator"], targets={connection: ["a@example.org"]})
     body = client_as(cast["viewer"]).get(reverse("jobs:detail", kwargs={"job_id": invite.pk})).content.decode()
     assert "1 pending" in body and "waiting to be sent" not in body  # invites are not paced
+
+
+def test_the_send_estimate_is_per_portal_and_counts_the_jobs_taking_turns_there(cast, client_as, connection,
+                                                                                make_connection, no_enqueue,
+                                                                                jobs_settings):
+    """One job on two portals: the items of each are sent within that portal's own budget, so the estimate is the
+    slowest portal's (not the sum at the default budget); a second job waiting on the same portal takes every other
+    turn (engine.dispatch_due_sends), which doubles the time."""
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 10
+    slow = make_connection("slow", request_budget=2)
+    for who in ("operator", "viewer"):
+        Membership.objects.create(user=cast[who], connection=slow, role=Role[who.upper()])
+    forget_cached_roles(cast["operator"])
+    both = job_create(kind="dataset.publish", actor=cast["operator"],
+                      targets={connection: [f"da_{i}" for i in range(10)], slow: [f"da_s{i}" for i in range(10)]})
+    body = client_as(cast["viewer"]).get(reverse("jobs:detail", kwargs={"job_id": both.pk})).content.decode()
+    # the slow portal: 10 pending, 1 send per 2-s tick (half its budget of 2): up to 20 s (not 20 / 5 ticks = 8 s)
+    assert "20 waiting to be sent" in body and "allows them in about 20 s" in body
+    job_create(kind="dataset.publish", actor=cast["operator"], targets={slow: [f"da_o{i}" for i in range(30)]})
+    body = client_as(cast["viewer"]).get(reverse("jobs:detail", kwargs={"job_id": both.pk})).content.decode()
+    assert "allows them in about 40 s" in body  # every other turn there goes to the other job
