@@ -37,16 +37,18 @@ def django_on_fresh_sqlite(prefix: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def django_on_fresh_postgres(url: str) -> None:
+def django_on_fresh_postgres(url: str, *, keep: bool = False) -> None:
     """Set up Django on PostgreSQL `url`, its database dropped and created again first, then migrated.
 
-    Only for a database of its own (the bench's), never one holding anything: everything in it is lost."""
+    Only for a database of its own (the bench's), never one holding anything: everything in it is lost.
+    `keep`: use the database as an earlier run of the same bench left it (no drop; migrate only)."""
     import psycopg
 
     name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    if not keep:
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
     tmp = tempfile.mkdtemp(prefix="bench-pg-")
     for key in ("REDIS_URL", "CELERY_BROKER_URL"):
         os.environ.pop(key, None)
