@@ -55,3 +55,24 @@ def test_rows_match_the_former_template(connection, make_connection, zone):
     assert rows[1].list_url == reverse("datasets:list", kwargs={"conn": other.slug})
     assert 'name="sel"' in new and new.count('name="sel"') == 2  # only the rows on the operated connection
     assert "badge-late" in new and "Data last modified" in new and "…" in new
+
+
+def test_board_partial_asks_no_permission_but_the_empty_overview_still_offers_to_add(cast, client_as, make_user):
+    """can_add_connection is lazy (portals.context_processors): a board fragment never asks the auth backend, and
+    the overview of someone with no connection still offers "Add a connection" when they may add one."""
+    from django.contrib.auth.models import Permission
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    c = client_as(cast["operator"])
+    with CaptureQueriesContext(db) as queries:
+        response = c.get(reverse("fleet:datasets"), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert not [q for q in queries.captured_queries if "auth_permission" in q["sql"]]
+
+    allowed, refused = make_user("adder"), make_user("nobody")
+    allowed.user_permissions.add(Permission.objects.get(codename="add_connection", content_type__app_label="portals"))
+    html = client_as(allowed).get(reverse("home")).content.decode().split('id="overview"')[1]
+    assert f'<a href="{reverse("portals:create")}">Add a connection</a>' in html
+    html = client_as(refused).get(reverse("home")).content.decode().split('id="overview"')[1]
+    assert "Ask an administrator to add you to one." in html
