@@ -238,8 +238,11 @@ def watchdog(*, user, now: datetime | None = None, limit: int = 50) -> Watchdog:
     minutes = watchdog_minutes()
     since = now - timedelta(minutes=minutes)
     connections = connections_visible_to(user)
+    # busy since before `since`: status_since, or the last status read when the portal gave no since. As one
+    # expression (the same rows as status_since < since OR (status_since IS NULL AND status_checked_at < since)), it
+    # is a range of the partial index snapshot_conn_busy_since instead of a recheck of every busy row.
     datasets = list(DatasetSnapshot.objects.filter(connection__in=connections, status__in=BUSY_STATUSES)
-                    .filter(Q(status_since__lt=since) | Q(status_since__isnull=True, status_checked_at__lt=since))
+                    .alias(busy_from=Coalesce("status_since", "status_checked_at")).filter(busy_from__lt=since)
                     .select_related("connection").order_by("status_since", "pk")[:limit])
     harvesters = list(HarvesterSnapshot.objects.filter(connection__in=connections, status__in=HARVESTER_BUSY)
                       .annotate(since=Coalesce("last_started_at", "status_seen_at")).filter(since__lt=since)
