@@ -69,16 +69,18 @@ def django_on_fresh_database(prefix: str, suffix: str) -> str:
     return "SQLite, fresh file"
 
 
-def django_on_fresh_postgres(url: str) -> None:
+def django_on_fresh_postgres(url: str, *, keep: bool = False) -> None:
     """Set up Django on PostgreSQL `url`, its database dropped and created again first, then migrated.
 
-    Only for a database of its own (the bench's), never one holding anything: everything in it is lost."""
+    Only for a database of its own (the bench's), never one holding anything: everything in it is lost.
+    `keep`: use the database as an earlier run of the same bench left it (no drop; migrate only)."""
     import psycopg
 
     name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+    if not keep:
+        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
     tmp = tempfile.mkdtemp(prefix="bench-pg-")
     for key in ("REDIS_URL", "CELERY_BROKER_URL"):
         os.environ.pop(key, None)
@@ -144,6 +146,7 @@ def measure(client, path, params_list, *, headers, check=None):
 
     times, cpu, queries, sizes = [], [], [], []
     for params in params_list:
+        db.queries_log.clear()  # past its 9,000 entries the log drops the oldest and the count would read 0
         with CaptureQueriesContext(db) as ctx:
             start, start_cpu = time.perf_counter(), time.thread_time()
             response = client.get(path, params, headers=headers)

@@ -28,6 +28,7 @@ from portaladmin.fleet.forms import (
     PersonLookupForm,
 )
 from portaladmin.fleet.kinds import OFFBOARD_KIND
+from portaladmin.fleet.rows import board_rows_html, connection_urls
 from portaladmin.jobs.selectors import job_list
 from portaladmin.jobs.services import job_can_operate
 from portaladmin.portals.models import ROLE_RANK, Role
@@ -112,11 +113,6 @@ def datasets_board(request):
                                         connections=connections, counts=counts,
                                         after=request.GET.get("after", ""), before=request.GET.get("before", ""),
                                         **filters)
-    detail_urls = {c.pk: reverse("datasets:detail", kwargs={"conn": c.slug, "uid": "UID"}) for c in connections}
-    list_urls = {c.pk: reverse("datasets:list", kwargs={"conn": c.slug}) for c in connections}
-    for row in page.object_list:  # reversed once per connection, not twice per row
-        row.detail_url = detail_urls[row.connection_id].replace("/UID/", f"/{row.uid}/")
-        row.list_url = list_urls[row.connection_id]
     query = request.GET.copy()
     for name in ("page", "after", "before"):  # the position: links and filters start again from the top
         query.pop(name, None)
@@ -124,7 +120,8 @@ def datasets_board(request):
     sort_query.pop("sort", None)
     roles = _roles(request.user, connections)
     operate_on = {pk for pk, r in roles.items() if ROLE_RANK.get(r, 0) >= ROLE_RANK[Role.OPERATOR]}
-    ctx = {"form": form, "filters": filters, "page_obj": page, "rows": page.object_list,
+    row_html = board_rows_html(page.object_list, urls=connection_urls(connections), operate_on=operate_on)
+    ctx = {"form": form, "filters": filters, "page_obj": page, "rows": page.object_list, "row_html": row_html,
            "querystring_base": query.urlencode() + "&" if query else "", "filter_query": query.urlencode(),
            "operate_on": operate_on, "can_operate_any": bool(operate_on), "connections": connections,
            "sort_columns": SORT_COLUMNS, "sort_base": sort_query.urlencode() + "&" if sort_query else "",

@@ -20,5 +20,6 @@ def connections(request):
         "current_role": role,
         "can_operate": rank >= 2,
         "can_admin": rank >= 3,
-        "can_add_connection": can_add_connection(user),
+        # Lazy too: it asks the auth backend (two permission queries), and only a page with no connection shows it.
+        "can_add_connection": SimpleLazyObject(lambda: can_add_connection(user)),
     }
