@@ -89,7 +89,14 @@ def _normal(kind: str, shown: Any) -> Any:
     if kind == "list":
         return list(shown)
     text = str(shown).replace("\r\n", "\n")  # browsers send textarea newlines as CRLF
-    if kind in NUMBER_KINDS or kind == "datetime":
+    if kind == "datetime":
+        # The same instant, however written: a datetime-local input gives "…T08:00" for "…T08:00:00" (the shortest
+        # form, seconds left out when zero), which must not count as a change and send a field nobody touched.
+        try:
+            return _parse_datetime(text).replace(microsecond=0)
+        except ValueError:
+            return text.strip()
+    if kind in NUMBER_KINDS:
         return text.strip()
     return text
 

@@ -102,6 +102,16 @@ def test_load_then_save_unchanged_sends_nothing():
     assert form.changes == {} and form.clears == []
 
 
+def test_a_datetime_the_browser_writes_without_its_zero_seconds_is_not_a_change():
+    """Chromium's datetime-local input gives "2026-01-31T08:00" for a value of "2026-01-31T08:00:00": saving another
+    field must not send this one (it did, and failed two browser journeys on a sandbox seeded at :00 seconds)."""
+    form = _load()
+    data = browser_post(form)
+    data[form.add_prefix("modified")] = "2026-01-31T08:00"
+    data[form.add_prefix("title")] = "Trees"
+    assert _submit(data).changes == {"title": "Trees"}
+
+
 def test_load_then_save_unchanged_sends_nothing_when_every_value_is_missing():
     form = _submit(browser_post(_load({})))
     assert form.changes == {} and form.clears == []
