@@ -95,6 +95,11 @@ def _run(args, port, settings, user_model) -> int:
     # production does not: with DEBUG on, Django also formats and keeps every SQL statement with its
     # parameters (the 5,000-row INSERT alone costs a third of a second). Only the sandbox subprocess keeps it.
     settings.DEBUG = args.debug_sql
+    # This process plays a worker, which loads the URLconf when it starts (portaladmin.celery.warm_up on
+    # worker_process_init), not during its first job.
+    from portaladmin.celery import warm_up
+
+    warm_up()
 
     from portaladmin.jobs import engine, tasks
     from portaladmin.jobs.models import Job
