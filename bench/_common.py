@@ -48,12 +48,18 @@ def scratch_postgres(suffix: str) -> str:
     return f"{base}/{name.split('?')[0]}_{suffix}"
 
 
-def ensure_postgres(url: str) -> None:
-    """Create the database of `url` when it does not exist yet (a scratch database of the bench's own)."""
+def _postgres_admin(url: str):
+    """(the database name of `url`, an autocommit connection to the server's `postgres` database)."""
     import psycopg
 
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+    base, name = url.rsplit("/", 1)
+    return name.split("?")[0], psycopg.connect(base + "/postgres", autocommit=True)
+
+
+def ensure_postgres(url: str) -> None:
+    """Create the database of `url` when it does not exist yet (a scratch database of the bench's own)."""
+    name, connection = _postgres_admin(url)
+    with connection as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
 
@@ -74,11 +80,9 @@ def django_on_fresh_postgres(url: str, *, keep: bool = False) -> None:
 
     Only for a database of its own (the bench's), never one holding anything: everything in it is lost.
     `keep`: use the database as an earlier run of the same bench left it (no drop; migrate only)."""
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?")[0]
     if not keep:
-        with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as admin:
+        name, connection = _postgres_admin(url)
+        with connection as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{name}"')
     tmp = tempfile.mkdtemp(prefix="bench-pg-")

@@ -84,7 +84,9 @@ def cancel_eta(job) -> int | None:
     """Seconds until every item being stopped has had its abort or read: one request each, within the budget."""
     if not (job.cancel_requested_at and job.is_active and job.running_count):
         return None
-    budget = (job.connection.request_budget if job.connection else None) or settings.JOBS_PORTAL_REQUEST_BUDGET
+    from portaladmin.jobs.engine import portal_budget
+
+    budget = portal_budget(job.connection) if job.connection else settings.JOBS_PORTAL_REQUEST_BUDGET
     return math.ceil(job.running_count / budget) * math.ceil(settings.JOBS_POLL_INTERVAL)
 
 

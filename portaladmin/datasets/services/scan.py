@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from portaladmin.core.logging import redact
 from portaladmin.datasets.models import DatasetSnapshot, SnapshotStatus, StatusScan
+from portaladmin.jobs.engine import portal_budget  # the per-tick budget the jobs use, shared with the scan
 from portaladmin.jobs.registry import parse_since
 from portaladmin.portals.client import client_for
 from portaladmin.portals.client.errors import (
@@ -59,11 +60,6 @@ def scan_budget(connection: Connection) -> int:
 
 def recheck_hours(connection: Connection) -> float:
     return float(connection.status_scan_hours or settings.STATUS_SCAN_RECHECK_HOURS)
-
-
-def portal_budget(connection: Connection) -> int:
-    """The per-tick request budget the jobs poller uses (shared with the scan)."""
-    return int(connection.request_budget or settings.JOBS_PORTAL_REQUEST_BUDGET)
 
 
 def tick_seconds() -> float:
