@@ -44,6 +44,7 @@ def _answers(url: str) -> bool:
 # devserver kills whatever is left after STOP_SECONDS, so waiting a little longer always covers it.
 STOP_SECONDS = 10
 PORT_WAIT_SECONDS = STOP_SECONDS + 2.0
+INTERRUPT_SETTLE_SECONDS = 5.0
 
 
 def port_free(host: str, port: int) -> bool:
@@ -126,10 +127,12 @@ class Command(BaseCommand):
         procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}  # noqa: S603  # nosec B603
         self.stdout.write(self.style.SUCCESS(f"portaladmin is running at http://{host}:{port}/ (Ctrl-C stops it)"))
         stopping = False
+        interrupted = False
 
-        def stop(*_):
-            nonlocal stopping
+        def stop(signum, _frame):
+            nonlocal stopping, interrupted
             stopping = True
+            interrupted = interrupted or signum == signal.SIGINT
 
         # Ctrl-C reaches the children too (same process group): note it, so their exit is not reported as a crash.
         signal.signal(signal.SIGTERM, stop)
@@ -151,11 +154,18 @@ class Command(BaseCommand):
                     break
                 time.sleep(0.5)
         except KeyboardInterrupt:
-            pass
+            interrupted = True
+        deadline = time.monotonic() + STOP_SECONDS
+        if interrupted:
+            # A terminal's Ctrl-C reached every child already. A second signal would land in the middle of their
+            # exit handlers and print a KeyboardInterrupt traceback, so give them a moment to finish on their own
+            # (a `kill -INT` of this process alone reaches no child: they get their signal below).
+            settle_by = time.monotonic() + INTERRUPT_SETTLE_SECONDS
+            while time.monotonic() < settle_by and any(p.poll() is None for p in procs.values()):
+                time.sleep(0.1)
         for p in procs.values():
             if p.poll() is None:
-                p.send_signal(signal.SIGINT if p is procs["web"] else signal.SIGTERM)
-        deadline = time.monotonic() + STOP_SECONDS
+                p.send_signal(signal.SIGTERM)
         for p in procs.values():
             try:
                 p.wait(timeout=max(0.1, deadline - time.monotonic()))
