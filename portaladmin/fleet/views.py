@@ -51,7 +51,7 @@ def _max_rank(roles) -> int:
 @require_GET
 def overview(request):
     cards = selectors.overview_cards(user=request.user)
-    watch = selectors.watchdog(user=request.user)
+    watch = selectors.watchdog(user=request.user, connections=[card.connection for card in cards])
     for job in watch.stuck_jobs + watch.failed_jobs:
         job.can_operate = job_can_operate(request.user, job)
     roles = {card.connection.pk: card.role for card in cards}

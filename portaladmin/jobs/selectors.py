@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from portaladmin.jobs.models import ItemStatus, Job, JobItem
 from portaladmin.portals.models import Connection
-from portaladmin.portals.permissions import connections_visible_to
+from portaladmin.portals.permissions import visible_connection_ids
 
 
 def job_list(*, user, filters: dict | None = None) -> QuerySet[Job]:
     """Jobs whose every connection the user can see (superusers: all), newest first, filtered."""
     filters = filters or {}
     qs = Job.objects.select_related("started_by", "connection")
-    if not user.is_superuser:
-        visible = connections_visible_to(user).values("pk")
-        hidden = Connection.objects.exclude(pk__in=visible)
-        qs = qs.filter(connections__in=visible).exclude(connections__in=hidden).distinct()
+    visible = visible_connection_ids(user)
+    if visible is not None:
+        # Two correlated EXISTS instead of joins + DISTINCT: each job once, with no de-duplication for the planner
+        # to cost (it was ~5 ms a query on the overview), and the ids are a literal list, not a memberships join.
+        links = Job.connections.through.objects.filter(job_id=OuterRef("pk"))
+        qs = (qs.filter(Exists(links.filter(connection_id__in=visible)))
+              .exclude(Exists(links.exclude(connection_id__in=visible))))
     if filters.get("connection"):
         qs = qs.filter(connections__slug=filters["connection"])
     if filters.get("kind"):

@@ -22,12 +22,30 @@ def role_for(user, connection: Connection) -> Role | None:
         return None
     if user.is_superuser:
         return Role.ADMIN
+    role = _roles(user).get(connection.pk)
+    return Role(role) if role else None
+
+
+def _roles(user) -> dict[int, str]:
+    """{connection id: role} of a non-superuser, read once per request (cached on the user object)."""
     cache = getattr(user, "_portaladmin_roles", None)
     if cache is None:
         cache = dict(Membership.objects.filter(user=user).values_list("connection_id", "role"))
         user._portaladmin_roles = cache
-    role = cache.get(connection.pk)
-    return Role(role) if role else None
+    return cache
+
+
+def visible_connection_ids(user) -> list[int] | None:
+    """The ids of the connections the user may see, sorted; None for a superuser (all of them).
+
+    A literal list lets a query say `connection_id IN (…)` instead of joining memberships again; it comes from
+    the same cache as role_for, so a page that asks both reads the memberships once.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    if user.is_superuser:
+        return None
+    return sorted(_roles(user))
 
 
 def has_role(user, connection: Connection, needed: Role) -> bool:

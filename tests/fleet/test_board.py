@@ -9,6 +9,7 @@ from django.urls import reverse
 from portaladmin.fleet.selectors import fleet_datasets
 from portaladmin.jobs.models import Job, JobItem
 from portaladmin.portals.models import Membership, Role
+from tests.conftest import needs_postgres
 
 N = 5000
 
@@ -105,7 +106,74 @@ def test_sorting_and_paging(estate, cast, client_as):
     html = c.get(reverse("fleet:datasets") + "?sort=dataset_id&connection=demo&q=budget&page=1").content.decode()
     rows = re.findall(r'data-row="([^"]+)"', html)
     assert rows[0] == "demo:da_demo_0" and all(r.startswith("demo:") for r in rows)
-    assert total_shown(html) == -1000  # a search is counted up to 1,000 rows, not further (issue 23)
+    # a search is counted up to 1,000 rows, not further (issue 23); on PostgreSQL, one the planner expects to match
+    # at most SEARCH_CAP rows is read whole and, when it matches more after all, says "more than 3,000"
+    from django.db import connection as db
+
+    from portaladmin.fleet.selectors import COUNT_CAP, SEARCH_CAP
+
+    assert total_shown(html) in ((-SEARCH_CAP, -COUNT_CAP) if db.vendor == "postgresql" else (-COUNT_CAP,))
+
+
+def _walk(user, **filters):
+    from portaladmin.fleet.selectors import fleet_dataset_page
+
+    seen, after, counts = [], "", set()
+    while True:
+        page = fleet_dataset_page(user=user, per_page=50, after=after, **filters)
+        seen += [r.uid for r in page.object_list]
+        counts.add((page.count, page.count_more))
+        if not page.has_next:
+            return seen, counts
+        after = page.next_after
+
+
+@needs_postgres()
+def test_a_search_between_the_caps_is_counted_exactly_on_postgresql(estate, cast, monkeypatch):
+    """2,520 matches: more than the plain capped count (1,000) gives, fewer than a search read whole (3,000)."""
+    from portaladmin.fleet.selectors import boards
+
+    monkeypatch.setattr(boards, "_planned_rows", lambda qs: 10)  # the planner's guess decides the path only
+    want = expected(lambda s, i: i % 10 != 3 and "9" in f"{s}-{i:05d} budget {i}")
+    assert len(want) == 2520
+    page = boards.fleet_dataset_page(user=cast["superuser"], page=3, per_page=50, q="budget 9")
+    assert (page.count, page.count_more, page.num_pages, page.number) == (2520, False, 51, 3)
+    full = sorted(want, key=lambda uid: (uid.split("_")[1], int(uid.split("_")[2])))  # dataset_id order
+    assert [r.uid for r in page.object_list] == full[100:150] and page.has_previous and page.has_next
+    # more than SEARCH_CAP matches: "more than 3,000", and the pages still come (the seek path)
+    page = boards.fleet_dataset_page(user=cast["superuser"], per_page=50, q="budget")
+    assert (page.count, page.count_more, len(page.object_list)) == (boards.SEARCH_CAP, True, 50)
+
+
+@pytest.mark.parametrize("estimate", [0, 1e9])
+def test_the_planner_estimate_changes_no_row(small_estate, cast, monkeypatch, estimate):
+    """Whichever path the estimate picks (the search read whole, or the capped count and seek), the same rows."""
+    from portaladmin.fleet.selectors import boards
+
+    monkeypatch.setattr(boards, "_planned_rows", lambda qs: estimate)
+    want = sorted(expected_small(lambda s, i: i % 10 == 3), key=lambda uid: uid)
+    for sort in ("dataset_id", "-updated", "status"):
+        seen, counts = _walk(cast["superuser"], q="air", sort=sort)
+        assert sorted(seen) == want and len(seen) == len(set(seen)) == 60 and counts == {(60, False)}
+    seen, _ = _walk(cast["superuser"], q="air", sort="-dataset_id")
+    assert seen == sorted(want, key=lambda uid: (uid.split("_")[1], int(uid.split("_")[2])), reverse=True)
+
+
+def test_a_search_cursor_whose_row_stopped_matching_goes_on_after_it(small_estate, cast):
+    from portaladmin.datasets.models import DatasetSnapshot
+    from portaladmin.fleet.selectors import fleet_dataset_page
+
+    root = cast["superuser"]
+    first = fleet_dataset_page(user=root, per_page=20, q="air")
+    second = fleet_dataset_page(user=root, per_page=20, q="air", after=first.next_after)
+    DatasetSnapshot.objects.filter(uid=first.object_list[-1].uid).update(search="renamed", title="Renamed")
+    again = fleet_dataset_page(user=root, per_page=20, q="air", after=first.next_after)
+    assert [r.uid for r in again.object_list] == [r.uid for r in second.object_list]
+    assert again.count == 59 and not again.count_more
+
+
+def expected_small(pred) -> set[str]:
+    return {f"da_{slug}_{i}" for slug in ("demo", "other") for i in range(300) if pred(slug, i)}
 
 
 def test_viewer_sees_only_their_connections(estate, cast, client_as):

@@ -155,6 +155,27 @@ def test_list_shows_only_jobs_on_visible_connections(cast, client_as, job, make_
     assert f'href="/jobs/{hidden.pk}/"' in body
 
 
+def test_job_list_selector_lists_each_visible_job_once_and_nothing_to_outsiders(cast, job, make_connection,
+                                                                                make_user, no_enqueue):
+    from django.contrib.auth.models import AnonymousUser
+
+    from portaladmin.jobs.selectors import job_list
+
+    other = make_connection("second")
+    boss = make_user("boss2", role=Role.OPERATOR, connection=other)
+    Membership.objects.create(user=boss, connection=job.connection, role=Role.OPERATOR)
+    forget_cached_roles(boss)
+    # a job on two connections the user sees both of: listed once (no join that repeats it per connection)
+    both = job_create(kind="dataset.publish", actor=boss, targets={other: ["da_y"], job.connection: ["da_z"]})
+    assert list(job_list(user=boss).values_list("pk", flat=True)) == [both.pk, job.pk]
+    assert list(job_list(user=cast["viewer"]).values_list("pk", flat=True)) == [job.pk]
+    assert list(job_list(user=cast["outsider"])) == []
+    assert list(job_list(user=AnonymousUser())) == []
+    cast["viewer"].is_active = False
+    assert list(job_list(user=cast["viewer"])) == []
+    assert set(job_list(user=cast["superuser"]).values_list("pk", flat=True)) == {both.pk, job.pk}
+
+
 def test_list_filters_and_htmx_partial(cast, client_as, job, connection, no_enqueue):
     other_kind = job_create(kind="dataset.unpublish", actor=cast["admin"], targets={connection: ["da_9"]})
     c = client_as(cast["viewer"])

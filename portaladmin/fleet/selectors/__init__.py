@@ -8,6 +8,7 @@ from portaladmin.fleet.selectors.boards import (  # noqa: F401
     BOARD_FIELDS,
     COUNT_CAP,
     HEALTH_FILTERS,
+    SEARCH_CAP,
     BoardPage,
     ErrorGroup,
     board_count,

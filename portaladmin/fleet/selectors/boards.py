@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import connections as databases
 from django.db.models import F, Q, QuerySet
 
 from portaladmin.datasets.models import DatasetSnapshot
@@ -41,6 +42,9 @@ BOARD_FIELDS_LOCAL = tuple(f for f in BOARD_FIELDS if "__" not in f)
 
 
 COUNT_CAP = 1000  # a count the maintained figures cannot give stops here: "more than 1,000 datasets"
+# A search (PostgreSQL) the planner expects to match at most this many rows is read whole, once: its rows come from
+# the trigram index, are sorted in the database, and count and page come from that one list (see _search_order).
+SEARCH_CAP = 3000
 NULLABLE_KEYS = {"updated_at"}  # sort keys that may be NULL: NULL sorts after every value, both ways
 
 
@@ -173,6 +177,69 @@ def board_count(*, connections: list[int], counts: dict[int, dict] | None = None
     return min(n, COUNT_CAP), n > COUNT_CAP
 
 
+def _planned_rows(qs: QuerySet) -> float:
+    """The planner's estimate of how many rows `qs` returns (EXPLAIN without ANALYZE: nothing is read)."""
+    sql, params = qs.order_by().query.sql_with_params()
+    with databases[qs.db].cursor() as cursor:
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+        plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _search_order(base: QuerySet, keys) -> list[int] | None:
+    """The ids of every row of `base` in board order, or None when more than SEARCH_CAP rows match.
+
+    One statement: the matching rows' sort columns, fetched through the search index and stopped after
+    SEARCH_CAP + 1 rows (MATERIALIZED: the planner may not fold the sort into it and walk a sort index instead,
+    testing the search on every row), then sorted — by the database, so that the order is exactly the one the
+    cursors of the other pages compare with (collation, NULL placement)."""
+    inner = base.order_by().values(*[f for f, _ in keys])[:SEARCH_CAP + 1]
+    inner_sql, params = inner.query.sql_with_params()
+    outer_sql, outer_params = DatasetSnapshot.objects.order_by(*_order(keys)).values_list("id").query.sql_with_params()
+    assert not outer_params
+    outer_sql = outer_sql.replace(f'"{DatasetSnapshot._meta.db_table}"', "board_match")
+    with databases[base.db].cursor() as cursor:
+        cursor.execute(f"WITH board_match AS MATERIALIZED ({inner_sql}) {outer_sql}", params)
+        ids = [row[0] for row in cursor.fetchall()]
+    return ids if len(ids) <= SEARCH_CAP else None
+
+
+def _page_of_ids(ids: list[int], keys, *, page, per_page: int, after: str, before: str) -> BoardPage | None:
+    """The page of a search read whole (_search_order): by number or by the position of the cursor's row.
+    None when the cursor's row no longer matches (the caller seeks past its sort values instead)."""
+    result = BoardPage([], len(ids), per_page=per_page)
+    after_values = _decode(after, keys) if after else None
+    before_values = _decode(before, keys) if before and after_values is None else None
+    position = {pk: i for i, pk in enumerate(ids)}
+    cursor = after_values or before_values
+    if cursor is not None and cursor[-1] not in position:
+        return None
+    if after_values is not None:
+        start = position[after_values[-1]] + 1
+    elif before_values is not None and position[before_values[-1]] > per_page:
+        start = position[before_values[-1]] - per_page
+    else:  # by number (a "Previous" that reaches the start shows the first page, numbered, as the seek path does)
+        try:
+            result.number = max(1, int(page or 1)) if before_values is None else 1
+        except (TypeError, ValueError):
+            result.number = 1
+        result.number = min(result.number, max(1, -(-len(ids) // per_page)))  # past the end: the last page
+        start = (result.number - 1) * per_page
+    return _fill(result, ids[start:start + per_page], keys, more=start + per_page < len(ids), first=start == 0)
+
+
+def _fill(result: BoardPage, page_ids: list[int], keys, *, more: bool, first: bool) -> BoardPage:
+    by_pk = DatasetSnapshot.objects.only(*BOARD_FIELDS_LOCAL).in_bulk(page_ids)
+    rows = [by_pk[pk] for pk in page_ids if pk in by_pk]  # a row deleted since the search is left out
+    if rows and more:
+        result.next_after = _encode(rows[-1], keys)
+    if rows and not first:
+        result.prev_before = _encode(rows[0], keys)
+    result.object_list = rows
+    return result
+
+
 def fleet_dataset_page(*, user, page: int | str | None = 1, per_page: int = 50, connections=None, after: str = "",
                        before: str = "", counts: dict[int, dict] | None = None, **filters) -> BoardPage:
     """One page of fleet_datasets(): by number (OFFSET: the first pages) or by cursor (keyset: any depth).
@@ -187,9 +254,24 @@ def fleet_dataset_page(*, user, page: int | str | None = 1, per_page: int = 50, 
     slug = filters.pop("connection_slug", "")
     conns = {c.pk: c for c in connections if not slug or c.slug == slug}
     keys = _keys(filters.get("sort") or DEFAULT_SORT)
-    count, more = board_count(connections=list(conns), counts=counts, **filters)
     base = fleet_datasets(user=None, connections=list(conns.values()), **filters).select_related(None) \
         .only(*BOARD_FIELDS_LOCAL)
+    count = more = None
+    if (filters.get("q") or "").strip() and conns and databases[base.db].vendor == "postgresql" \
+            and _planned_rows(base) <= SEARCH_CAP:
+        # A search rarely matches many rows, but matches them anywhere in the sort order: walking a sort index
+        # and testing each row reads far more than the matches. Read the matches once instead (one statement
+        # gives the exact count and every page's place); past SEARCH_CAP, the capped count and the seek below.
+        ids = _search_order(base, keys)
+        if ids is None:
+            count, more = SEARCH_CAP, True
+        else:
+            result = _page_of_ids(ids, keys, page=page, per_page=per_page, after=after, before=before)
+            if result is not None:
+                return _with_connections(result, conns)
+            count, more = len(ids), False  # the cursor's row stopped matching: seek past its sort values
+    if count is None:
+        count, more = board_count(connections=list(conns), counts=counts, **filters)
     result = BoardPage([], count, more, per_page=per_page)
     after_values = _decode(after, keys) if after else None
     before_values = _decode(before, keys) if before and after_values is None else None
@@ -220,9 +302,13 @@ def fleet_dataset_page(*, user, page: int | str | None = 1, per_page: int = 50, 
             result.next_after = _encode(rows[-1], keys)
         if rows and (after_values is not None or start > 0):
             result.prev_before = _encode(rows[0], keys)
-    for row in rows:  # the connection is already loaded: no join
-        row.connection = conns[row.connection_id]
     result.object_list = rows
+    return _with_connections(result, conns)
+
+
+def _with_connections(result: BoardPage, conns: dict[int, Connection]) -> BoardPage:
+    for row in result.object_list:  # the connection is already loaded: no join
+        row.connection = conns[row.connection_id]
     return result
 
 

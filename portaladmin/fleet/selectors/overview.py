@@ -232,30 +232,40 @@ class Watchdog:
         return not (self.datasets or self.harvesters or self.stuck_jobs or self.failed_jobs)
 
 
-def watchdog(*, user, now: datetime | None = None, limit: int = 50) -> Watchdog:
-    """Datasets and harvesters busy longer than WATCHDOG_BUSY_MINUTES, jobs past their deadline, recent failures."""
+def watchdog(*, user, now: datetime | None = None, limit: int = 50, connections=None) -> Watchdog:
+    """Datasets and harvesters busy longer than WATCHDOG_BUSY_MINUTES, jobs past their deadline, recent failures.
+
+    `connections`: the user's visible connections when the caller already has them (the overview's cards): the
+    rows then take their .connection from them instead of a join, and no query asks for them again.
+    """
     now = now or timezone.now()
     minutes = watchdog_minutes()
     since = now - timedelta(minutes=minutes)
-    connections = connections_visible_to(user)
+    by_pk = {c.pk: c for c in connections} if connections is not None else None
+    scope = list(by_pk) if by_pk is not None else connections_visible_to(user)
     # busy since before `since`: status_since, or the last status read when the portal gave no since. As one
     # expression (the same rows as status_since < since OR (status_since IS NULL AND status_checked_at < since)), it
     # is a range of the partial index snapshot_conn_busy_since instead of a recheck of every busy row.
-    datasets = list(DatasetSnapshot.objects.filter(connection__in=connections, status__in=BUSY_STATUSES)
-                    .alias(busy_from=Coalesce("status_since", "status_checked_at")).filter(busy_from__lt=since)
-                    .select_related("connection").order_by("status_since", "pk")[:limit])
-    harvesters = list(HarvesterSnapshot.objects.filter(connection__in=connections, status__in=HARVESTER_BUSY)
-                      .annotate(since=Coalesce("last_started_at", "status_seen_at")).filter(since__lt=since)
-                      .select_related("connection").order_by("since", "pk")[:limit])
+    datasets = (DatasetSnapshot.objects.filter(connection__in=scope, status__in=BUSY_STATUSES)
+                .alias(busy_from=Coalesce("status_since", "status_checked_at")).filter(busy_from__lt=since)
+                .order_by("status_since", "pk"))
+    harvesters = (HarvesterSnapshot.objects.filter(connection__in=scope, status__in=HARVESTER_BUSY)
+                  .annotate(since=Coalesce("last_started_at", "status_seen_at")).filter(since__lt=since)
+                  .order_by("since", "pk"))
+    if by_pk is None:
+        datasets, harvesters = datasets.select_related("connection"), harvesters.select_related("connection")
+    datasets, harvesters = list(datasets[:limit]), list(harvesters[:limit])
+    if by_pk is not None:
+        for row in datasets + harvesters:
+            row.connection = by_pk[row.connection_id]
     from portaladmin.jobs.selectors import job_list
 
-    visible_jobs = job_list(user=user)
+    # The rows show title, status and counts, and cancel/retry asks the job's connections: nothing else to join.
+    visible_jobs = job_list(user=user).select_related(None).prefetch_related("connections")
     stuck = list(visible_jobs.filter(status__in=JOB_ACTIVE).filter(Q(deadline__lt=now) | Q(stuck_at__isnull=False))
-                 .select_related("connection", "started_by").prefetch_related("connections")
                  .order_by("deadline", "pk")[:limit])
     failed = list(visible_jobs.filter(status__in=JOB_FAILED, failed_count__gt=0, retries__isnull=True,
                                       finished_at__gte=now - timedelta(hours=24))
-                  .select_related("connection", "started_by").prefetch_related("connections")
                   .order_by("-finished_at", "-pk")[:limit])
     return Watchdog(threshold_minutes=minutes, datasets=datasets, harvesters=harvesters, stuck_jobs=stuck,
                     failed_jobs=failed)
