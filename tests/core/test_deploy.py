@@ -93,6 +93,17 @@ def test_compose_commands_name_real_modules_and_commands():
     assert routed - {None} <= queues
 
 
+def test_collectstatic_builds_the_manifest_as_the_image_does(tmp_path):
+    """DEBUG off serves the hashed copies: every vendored file must survive the manifest storage's rewrite of the
+    references inside it (a source map comment naming a file not vendored stopped the image's build)."""
+    env = production_env(PORTALADMIN_VAR_DIR=str(tmp_path))
+    result = manage("collectstatic", "--noinput", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = (tmp_path / "staticfiles" / "staticfiles.json").read_text()
+    for name in ("vendor/htmx.min.js", "vendor/pico.min.css", "vendor/chart.umd.min.js"):
+        assert f'"{name}"' in manifest
+
+
 def test_dockerfile_runs_from_source_tree():
     text = (ROOT / "Dockerfile").read_text()
     assert "pip install --no-cache-dir -e ." in text and "collectstatic" in text and "USER portaladmin" in text
