@@ -22,19 +22,31 @@ STATUSES = ["idle"] * 70 + ["unknown"] * 18 + ["error"] * 5 + ["limit_reached"] 
            ["queued"] * 2
 
 
-def django_on_fresh_sqlite(prefix: str) -> None:
+# What a deployment runs with (DEBUG off: no SQL log kept per query, no template debug data), for benches that time
+# requests through the test client and call no portal; the keys are throwaway values only this process sees, and
+# the test client speaks plain HTTP, so no redirect to HTTPS.
+PRODUCTION_ENV = {"DEBUG": "False", "SECRET_KEY": "bench-" + "x" * 60, "SECURE_SSL_REDIRECT": "False",
+                  "PORTALADMIN_KEY_ENCRYPTION_KEYS": "YmVuY2gtb25seS1mZXJuZXQta2V5LTAxMjM0NTY3ODk=",
+                  "ALLOWED_HOSTS": "localhost,testserver"}
+
+
+def django_on_fresh_sqlite(prefix: str, *, production: bool = False) -> None:
     """Set up Django on a new SQLite file in a temporary directory (DATABASE_URL, Redis and broker ignored), migrated."""
     tmp = tempfile.mkdtemp(prefix=prefix)
     for key in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
         os.environ.pop(key, None)
     os.environ.update({"DJANGO_SETTINGS_MODULE": "portaladmin.settings", "PORTALADMIN_VAR_DIR": tmp,
                        "DEBUG": "True", "LOG_LEVEL": "WARNING"})
+    if production:
+        os.environ.update(PRODUCTION_ENV)
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if production:  # a deployment serves the hashed, compressed copies (the Dockerfile runs the same command)
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def scratch_postgres(suffix: str) -> str:
@@ -75,7 +87,7 @@ def django_on_fresh_database(prefix: str, suffix: str) -> str:
     return "SQLite, fresh file"
 
 
-def django_on_fresh_postgres(url: str, *, keep: bool = False) -> None:
+def django_on_fresh_postgres(url: str, *, keep: bool = False, production: bool = False) -> None:
     """Set up Django on PostgreSQL `url`, its database dropped and created again first, then migrated.
 
     Only for a database of its own (the bench's), never one holding anything: everything in it is lost.
@@ -90,12 +102,16 @@ def django_on_fresh_postgres(url: str, *, keep: bool = False) -> None:
         os.environ.pop(key, None)
     os.environ.update({"DJANGO_SETTINGS_MODULE": "portaladmin.settings", "PORTALADMIN_VAR_DIR": tmp,
                        "DATABASE_URL": url, "DEBUG": "True", "LOG_LEVEL": "WARNING"})
+    if production:
+        os.environ.update(PRODUCTION_ENV)
     import django
 
     django.setup()
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if production:  # a deployment serves the hashed, compressed copies (the Dockerfile runs the same command)
+        call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def random_snapshots(conn, rows: int, rnd, *, now, uid_prefix: str = "da_") -> list:

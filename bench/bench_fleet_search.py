@@ -38,11 +38,11 @@ from _common import (
 )
 
 
-def _setup(rows: int, count: int = 2, postgres: str = "", reuse: bool = False):
+def _setup(rows: int, count: int = 2, postgres: str = "", reuse: bool = False, debug: bool = False):
     if postgres:
-        django_on_fresh_postgres(postgres, keep=reuse)
+        django_on_fresh_postgres(postgres, keep=reuse, production=not debug)
     else:
-        django_on_fresh_sqlite("bench-fleet-search-")
+        django_on_fresh_sqlite("bench-fleet-search-", production=not debug)
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -203,12 +203,16 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="with --postgres: use the estate an earlier run seeded there (no drop, no reseed: "
                              "runs of two versions can then alternate on the same data)")
+    parser.add_argument("--debug", action="store_true",
+                        help="run with DEBUG on (make run's settings) instead of a deployment's (DEBUG off)")
     args = parser.parse_args()
     args.connections = max(2, args.connections)
 
     t0 = time.perf_counter()
-    connections, user = _setup(args.rows, args.connections, args.postgres, reuse=args.reuse and bool(args.postgres))
+    connections, user = _setup(args.rows, args.connections, args.postgres, reuse=args.reuse and bool(args.postgres),
+                               debug=args.debug)
     where = "PostgreSQL, fresh database" if args.postgres else "SQLite, fresh file"
+    where += ", DEBUG on" if args.debug else ", DEBUG off as deployed"
     print(f"snapshots: {args.connections} × {args.rows} visible rows (+ {args.rows} hidden) seeded in "
           f"{time.perf_counter() - t0:.1f}s ({where})")
     print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import Max, OuterRef, Subquery, Sum
 
 from portaladmin.datasets.models import DatasetSnapshot
 from portaladmin.fleet.models import SnapshotCount
@@ -24,18 +23,28 @@ FIGURES = ("total", "published", "unpublished", "error", "busy", "limit_reached"
 def dataset_counts(*, connections) -> dict[int, dict]:
     """Per connection id with at least one snapshot row: the figures of fleet.selectors.overview.dataset_figures.
 
-    Two queries whatever the number of rows: the sums of the count rows, and each connection's oldest status
-    check (one index seek per connection on (connection, status_checked_at))."""
-    ids = [c.pk if hasattr(c, "pk") else c for c in connections]
-    rows = (SnapshotCount.objects.filter(connection_id__in=ids).order_by().values("connection_id")
-            .annotate(**{name: Sum(name) for name in FIGURES}, synced_at=Max("synced_at")))
-    result = {row.pop("connection_id"): row for row in rows if row["total"]}
-    if result:
-        oldest = (DatasetSnapshot.objects.filter(connection=OuterRef("pk"), status_checked_at__isnull=False)
-                  .order_by("status_checked_at").values("status_checked_at")[:1])
-        for pk, value in (Connection.objects.filter(pk__in=list(result)).annotate(oldest=Subquery(oldest))
-                          .values_list("pk", "oldest")):
-            result[pk]["oldest_check"] = value
+    One statement whatever the number of rows: the sums of the count rows, and each connection's oldest status
+    check (one index seek per connection on (connection, status_checked_at)). Written as SQL: the ORM spelling
+    (an annotated Subquery over Connection, then the sums) cost ~5 ms of CPU to build on every overview and board
+    request, five times the database's time for it.
+    """
+    ids = [int(c.pk if hasattr(c, "pk") else c) for c in connections]
+    if not ids:
+        return {}
+    counts, snapshots = SnapshotCount._meta.db_table, DatasetSnapshot._meta.db_table
+    sums = ", ".join(f"SUM(c.{name})" for name in FIGURES)
+    sql = (f"SELECT c.connection_id, {sums}, MAX(c.synced_at), "  # noqa: S608  # nosec B608 - model tables, int ids
+           f"(SELECT s.status_checked_at FROM {snapshots} s WHERE s.connection_id = c.connection_id "
+           f"AND s.status_checked_at IS NOT NULL ORDER BY s.status_checked_at LIMIT 1) "
+           f"FROM {counts} c WHERE c.connection_id IN ({', '.join(['%s'] * len(ids))}) GROUP BY c.connection_id")
+    with db.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    result = {}
+    for conn_id, *values, synced_at, oldest in rows:
+        figures = dict(zip(FIGURES, (int(v or 0) for v in values), strict=True))
+        if figures["total"]:
+            result[conn_id] = {**figures, "synced_at": _aware(synced_at), "oldest_check": _aware(oldest)}
     return result
 
 

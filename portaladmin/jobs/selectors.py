@@ -32,6 +32,23 @@ def job_list(*, user, filters: dict | None = None) -> QuerySet[Job]:
     return qs.order_by("-created_at", "-id")
 
 
+def job_visibility_sql(user, alias: str = "j") -> tuple[str, list] | None:
+    """job_list's visibility rule as an SQL condition on the jobs table aliased `alias`, with its parameters:
+    ("", []) for a superuser (every job), None for someone who sees no job. For the overview's hot statements,
+    where building the same rule through the ORM cost more CPU than the database spends on the query."""
+    visible = visible_connection_ids(user)
+    if visible is None:
+        return "", []
+    if not visible:
+        return None
+    links = Job.connections.through._meta.db_table
+    marks = ", ".join(["%s"] * len(visible))
+    sql = (f" AND EXISTS (SELECT 1 FROM {links} v WHERE v.job_id = {alias}.id AND v.connection_id IN ({marks}))"  # noqa: S608  # nosec B608
+           f" AND NOT EXISTS (SELECT 1 FROM {links} h WHERE h.job_id = {alias}.id"  # noqa: S608  # nosec B608
+           f" AND h.connection_id NOT IN ({marks}))")
+    return sql, [*visible, *visible]
+
+
 def job_get_for_user(*, user, job_id: int) -> Job:
     """The job, or 404 when it does not exist or touches a connection the user cannot see."""
     job = job_list(user=user).filter(pk=job_id).first()

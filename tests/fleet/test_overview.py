@@ -69,6 +69,81 @@ def test_job_figures_link_to_exact_lists(cast, connection, other, make_job, clie
     assert ">1 running</a>" in html[html.index('id="card-other"'):]
 
 
+def test_job_figures_count_exactly_what_the_jobs_list_shows(cast, connection, other, make_connection, make_job):
+    """The figures (one SQL statement) against job_list, the jobs page's own rule, per person, connection, status."""
+    import random
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from portaladmin.fleet.selectors.overview import JOB_FIGURES, job_figures
+    from portaladmin.jobs.selectors import job_list
+    from portaladmin.portals.permissions import connections_visible_to
+
+    third = make_connection("third")
+    rnd = random.Random(5)
+    statuses = [s for s, _ in JOB_FIGURES] + [JobStatus.SUCCEEDED, JobStatus.CANCELLED]
+    for _ in range(40):
+        conns = rnd.sample([connection, other, third], rnd.randint(1, 3))
+        make_job(conns, status=rnd.choice(statuses), by=cast["operator"])
+    make_job([connection], status=JobStatus.FAILED, total=0).connections.clear()  # a job on no connection
+    for who in ("viewer", "operator", "admin", "superuser", "outsider"):
+        user = cast[who]
+        conns = list(connections_visible_to(user))
+        want: dict = {}
+        for job in job_list(user=user).filter(status__in=[s for s, _ in JOB_FIGURES]).prefetch_related("connections"):
+            for conn in job.connections.all():
+                if conn in conns:
+                    want.setdefault(conn.pk, {}).setdefault(job.status, 0)
+                    want[conn.pk][job.status] += 1
+        assert job_figures(user=user, connections=conns) == want, who
+    assert job_figures(user=AnonymousUser(), connections=[connection]) == {}
+
+
+def test_watchdog_jobs_are_what_the_jobs_list_rule_gives_in_order(cast, connection, other, make_connection,
+                                                                   make_job):
+    """The watchdog's job lists (one SQL statement) against the same lists read through job_list and the ORM."""
+    import random
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from portaladmin.fleet.selectors.overview import JOB_FAILED, _watchdog_jobs
+    from portaladmin.jobs.models import JOB_ACTIVE, Job
+    from portaladmin.jobs.selectors import job_list
+    from portaladmin.portals.permissions import connections_visible_to
+
+    third = make_connection("third")
+    rnd = random.Random(11)
+    now = timezone.now()
+    for _ in range(60):
+        conns = rnd.sample([connection, other, third], rnd.randint(1, 3))
+        status = rnd.choice([*JOB_ACTIVE, *JOB_FAILED, JobStatus.SUCCEEDED])
+        job = make_job(conns, status=status, by=cast["operator"], failed=rnd.choice([0, 1]), total=1,
+                       deadline=now + timedelta(minutes=rnd.randint(-600, 600)),
+                       finished_minutes_ago=rnd.choice([None, 5, 60, 23 * 60, 25 * 60]))
+        if rnd.random() < 0.15:
+            Job.objects.filter(pk=job.pk).update(stuck_at=now)
+        if rnd.random() < 0.15:
+            retry = make_job(conns, status=JobStatus.RUNNING, by=cast["operator"])
+            Job.objects.filter(pk=retry.pk).update(retry_of=job)
+    for who in ("viewer", "operator", "superuser", "outsider"):
+        user = cast[who]
+        assert list(connections_visible_to(user)) or who == "outsider"
+        jobs = job_list(user=user)
+        want_stuck = list(jobs.filter(status__in=JOB_ACTIVE).filter(Q(deadline__lt=now) | Q(stuck_at__isnull=False))
+                          .order_by("deadline", "pk").values_list("pk", flat=True)[:7])
+        want_failed = list(jobs.filter(status__in=JOB_FAILED, failed_count__gt=0, retries__isnull=True,
+                                       finished_at__gte=now - timedelta(hours=24))
+                           .order_by("-finished_at", "-pk").values_list("pk", flat=True)[:7])
+        stuck, failed = _watchdog_jobs(user=user, now=now, limit=7)
+        assert [j.pk for j in stuck] == want_stuck and [j.pk for j in failed] == want_failed, who
+        if who == "superuser":
+            assert want_stuck and want_failed  # the data exercises both lists
+        for job in stuck + failed:  # the connections come prefetched: asking cancel/retry rights reads nothing
+            assert "connections" in job._prefetched_objects_cache
+
+
 def test_last_activity_and_health(cast, connection, client_as):
     from django.utils import timezone
 

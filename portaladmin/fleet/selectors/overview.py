@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection as db
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -133,18 +134,28 @@ def job_figures(*, user, connections) -> dict[int, dict]:
     """Per connection id: {status: n} for active and failed jobs, counted over the jobs the user may see.
 
     The jobs list (jobs.selectors.job_list) shows a job only when the user sees every connection of it and
-    filters one status at a time, so each figure counts exactly what its link lists. One query.
+    filters one status at a time, so each figure counts exactly what its link lists (the same rule, tested
+    against job_list). One statement, written as SQL: built through the ORM with job_list as a subquery, it cost
+    ~8 ms of CPU per overview refresh, several times the database's time for it.
     """
-    from portaladmin.jobs.selectors import job_list
+    from portaladmin.jobs.selectors import job_visibility_sql
 
-    visible_jobs = job_list(user=user).order_by().values("pk")
-    through = Job.connections.through
-    statuses = [s for s, _ in JOB_FIGURES]
-    rows = (through.objects.filter(connection__in=connections, job__in=visible_jobs, job__status__in=statuses)
-            .order_by().values("connection_id", "job__status").annotate(n=Count("job_id", distinct=True)))
+    ids = [int(c.pk) for c in connections]
+    visibility = job_visibility_sql(user)
+    if not ids or visibility is None:
+        return {}
+    links, jobs = Job.connections.through._meta.db_table, Job._meta.db_table
+    statuses = [str(s) for s, _ in JOB_FIGURES]
+    sql = (f"SELECT l.connection_id, j.status, COUNT(*) FROM {links} l "  # noqa: S608  # nosec B608 - model tables
+           f"INNER JOIN {jobs} j ON j.id = l.job_id WHERE l.connection_id IN ({', '.join(['%s'] * len(ids))}) "
+           f"AND j.status IN ({', '.join(['%s'] * len(statuses))}){visibility[0]} GROUP BY l.connection_id, j.status")
+    params = [*ids, *statuses, *visibility[1]]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     result: dict[int, dict] = {}
-    for row in rows:
-        result.setdefault(row["connection_id"], {})[row["job__status"]] = row["n"]
+    for conn_id, status, n in rows:
+        result.setdefault(conn_id, {})[status] = n
     return result
 
 
@@ -258,14 +269,41 @@ def watchdog(*, user, now: datetime | None = None, limit: int = 50, connections=
     if by_pk is not None:
         for row in datasets + harvesters:
             row.connection = by_pk[row.connection_id]
-    from portaladmin.jobs.selectors import job_list
-
-    # The rows show title, status and counts, and cancel/retry asks the job's connections: nothing else to join.
-    visible_jobs = job_list(user=user).select_related(None).prefetch_related("connections")
-    stuck = list(visible_jobs.filter(status__in=JOB_ACTIVE).filter(Q(deadline__lt=now) | Q(stuck_at__isnull=False))
-                 .order_by("deadline", "pk")[:limit])
-    failed = list(visible_jobs.filter(status__in=JOB_FAILED, failed_count__gt=0, retries__isnull=True,
-                                      finished_at__gte=now - timedelta(hours=24))
-                  .order_by("-finished_at", "-pk")[:limit])
+    stuck, failed = _watchdog_jobs(user=user, now=now, limit=limit)
     return Watchdog(threshold_minutes=minutes, datasets=datasets, harvesters=harvesters, stuck_jobs=stuck,
                     failed_jobs=failed)
+
+
+def _watchdog_jobs(*, user, now: datetime, limit: int) -> tuple[list[Job], list[Job]]:
+    """(jobs past their deadline or marked stuck, deadline first; jobs that failed in the last 24 hours and were not
+    retried, newest first), at most `limit` each, among the jobs the user may see (job_list's rule).
+
+    One statement for both lists (each ranked in its own order), plus one for the jobs' connections when there are
+    rows: the rows show title, status and counts, and cancel/retry asks the job's connections. Through the ORM the
+    two queries, each with job_list's rule as subqueries, cost ~9 ms of CPU on every overview refresh.
+    """
+    from portaladmin.jobs.selectors import job_visibility_sql
+
+    visibility = job_visibility_sql(user)
+    if visibility is None:
+        return [], []
+    rule, rule_params = visibility
+    table = Job._meta.db_table
+    active, failed = [str(s) for s in JOB_ACTIVE], [str(s) for s in JOB_FAILED]
+
+    def marks(values):
+        return ", ".join(["%s"] * len(values))
+
+    stuck_sql = (f"SELECT j.*, 0 AS watch_list, ROW_NUMBER() OVER (ORDER BY j.deadline, j.id) AS watch_rank "  # noqa: S608  # nosec B608
+                 f"FROM {table} j WHERE j.status IN ({marks(active)}) AND (j.deadline < %s OR j.stuck_at IS NOT NULL)"
+                 f"{rule} ORDER BY j.deadline, j.id LIMIT %s")
+    failed_sql = (f"SELECT j.*, 1 AS watch_list, "  # noqa: S608  # nosec B608
+                  f"ROW_NUMBER() OVER (ORDER BY j.finished_at DESC, j.id DESC) AS watch_rank "
+                  f"FROM {table} j WHERE j.status IN ({marks(failed)}) AND j.failed_count > 0 AND j.finished_at >= %s "
+                  f"AND NOT EXISTS (SELECT 1 FROM {table} r WHERE r.retry_of_id = j.id)"
+                  f"{rule} ORDER BY j.finished_at DESC, j.id DESC LIMIT %s")
+    sql = (f"SELECT * FROM ({stuck_sql}) stuck UNION ALL SELECT * FROM ({failed_sql}) failed "  # noqa: S608  # nosec B608
+           f"ORDER BY watch_list, watch_rank")
+    params = [*active, now, *rule_params, limit, *failed, now - timedelta(hours=24), *rule_params, limit]
+    rows = list(Job.objects.raw(sql, params).prefetch_related("connections"))
+    return [j for j in rows if j.watch_list == 0], [j for j in rows if j.watch_list == 1]
