@@ -80,3 +80,8 @@ def bulk_insert_values(model, rows: list[dict], *, batch_size: int = 1000) -> No
                 values = [[prepared(field, row[field.attname]) for field in varying] + tail for row in batch]
                 cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}",  # noqa: S608  # nosec B608
                                [value for row in values for value in row])
+
+
+def marks(values) -> str:
+    """`%s, %s, …`: one placeholder per value, for an IN (…) of a statement written as SQL."""
+    return ", ".join(["%s"] * len(values))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from django.db import connection as db
 from django.db import transaction
 
+from portaladmin.core.db import marks
 from portaladmin.datasets.models import DatasetSnapshot
 from portaladmin.fleet.models import SnapshotCount
 from portaladmin.portals.models import Connection
@@ -36,7 +37,7 @@ def dataset_counts(*, connections) -> dict[int, dict]:
     sql = (f"SELECT c.connection_id, {sums}, MAX(c.synced_at), "  # noqa: S608  # nosec B608 - model tables, int ids
            f"(SELECT s.status_checked_at FROM {snapshots} s WHERE s.connection_id = c.connection_id "
            f"AND s.status_checked_at IS NOT NULL ORDER BY s.status_checked_at LIMIT 1) "
-           f"FROM {counts} c WHERE c.connection_id IN ({', '.join(['%s'] * len(ids))}) GROUP BY c.connection_id")
+           f"FROM {counts} c WHERE c.connection_id IN ({marks(ids)}) GROUP BY c.connection_id")
     with db.cursor() as cursor:
         cursor.execute(sql, ids)
         rows = cursor.fetchall()

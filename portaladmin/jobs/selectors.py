@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import Http404
 
+from portaladmin.core.db import marks
 from portaladmin.jobs.models import ItemStatus, Job, JobItem
 from portaladmin.portals.models import Connection
 from portaladmin.portals.permissions import visible_connection_ids
@@ -42,10 +43,10 @@ def job_visibility_sql(user, alias: str = "j") -> tuple[str, list] | None:
     if not visible:
         return None
     links = Job.connections.through._meta.db_table
-    marks = ", ".join(["%s"] * len(visible))
-    sql = (f" AND EXISTS (SELECT 1 FROM {links} v WHERE v.job_id = {alias}.id AND v.connection_id IN ({marks}))"  # noqa: S608  # nosec B608
+    ids = marks(visible)
+    sql = (f" AND EXISTS (SELECT 1 FROM {links} v WHERE v.job_id = {alias}.id AND v.connection_id IN ({ids}))"  # noqa: S608  # nosec B608
            f" AND NOT EXISTS (SELECT 1 FROM {links} h WHERE h.job_id = {alias}.id"  # noqa: S608  # nosec B608
-           f" AND h.connection_id NOT IN ({marks}))")
+           f" AND h.connection_id NOT IN ({ids}))")
     return sql, [*visible, *visible]
 
 

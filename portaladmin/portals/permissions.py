@@ -30,7 +30,7 @@ def _roles(user) -> dict[int, str]:
     """{connection id: role} of a non-superuser, read once per request (cached on the user object)."""
     cache = getattr(user, "_portaladmin_roles", None)
     if cache is None:
-        cache = dict(Membership.objects.filter(user=user).values_list("connection_id", "role"))
+        cache = dict(Membership.objects.filter(user=user).order_by().values_list("connection_id", "role"))
         user._portaladmin_roles = cache
     return cache
 
