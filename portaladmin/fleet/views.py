@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from portaladmin.core.htmx import is_partial, messages_only, redirect, render_page
 from portaladmin.fleet import selectors, services
+from portaladmin.fleet.cards import card_html
 from portaladmin.fleet.counts import dataset_counts
 from portaladmin.fleet.forms import (
     FleetBulkForm,
@@ -54,8 +55,11 @@ def overview(request):
     watch = selectors.watchdog(user=request.user, connections=[card.connection for card in cards])
     for job in watch.stuck_jobs + watch.failed_jobs:
         job.can_operate = job_can_operate(request.user, job)
+    now = timezone.now()
+    for card in cards:
+        card.html = card_html(card, now=now)
     roles = {card.connection.pk: card.role for card in cards}
-    ctx = {"cards": cards, "watch": watch, "poll_seconds": OVERVIEW_POLL_SECONDS, "now": timezone.now(),
+    ctx = {"cards": cards, "watch": watch, "poll_seconds": OVERVIEW_POLL_SECONDS, "now": now,
            "operate_on": {pk for pk, r in roles.items() if ROLE_RANK.get(r, 0) >= ROLE_RANK[Role.OPERATOR]}}
     if not is_partial(request):  # the charts sit outside the part polled every 15 s
         ctx["dataset_chart"] = selectors.dataset_status_chart(connections=[card.connection for card in cards])

@@ -69,6 +69,7 @@ class Card:
     unknown_reason: str = ""  # why the dataset figures are dashes (never synced: key refused, unreachable …)
     list_url: str = ""  # the connection's datasets list (the card's title)
     activity_url: str = ""  # the activity log filtered to the connection
+    html: str = ""  # the card as the overview shows it (fleet.cards.card_html, set by the view)
 
     @property
     def running_jobs(self) -> int:
