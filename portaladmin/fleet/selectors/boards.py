@@ -197,10 +197,9 @@ def _search_order(base: QuerySet, keys) -> list[int] | None:
     inner = base.order_by().values(*[f for f, _ in keys])[:SEARCH_CAP + 1]
     inner_sql, params = inner.query.sql_with_params()
     outer_sql, outer_params = DatasetSnapshot.objects.order_by(*_order(keys)).values_list("id").query.sql_with_params()
-    assert not outer_params
     outer_sql = outer_sql.replace(f'"{DatasetSnapshot._meta.db_table}"', "board_match")
     with databases[base.db].cursor() as cursor:
-        cursor.execute(f"WITH board_match AS MATERIALIZED ({inner_sql}) {outer_sql}", params)
+        cursor.execute(f"WITH board_match AS MATERIALIZED ({inner_sql}) {outer_sql}", [*params, *outer_params])
         ids = [row[0] for row in cursor.fetchall()]
     return ids if len(ids) <= SEARCH_CAP else None
 
