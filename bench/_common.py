@@ -30,13 +30,8 @@ PRODUCTION_ENV = {"DEBUG": "False", "SECRET_KEY": "bench-" + "x" * 60, "SECURE_S
                   "ALLOWED_HOSTS": "localhost,testserver"}
 
 
-def django_on_fresh_sqlite(prefix: str, *, production: bool = False) -> None:
-    """Set up Django on a new SQLite file in a temporary directory (DATABASE_URL, Redis and broker ignored), migrated."""
-    tmp = tempfile.mkdtemp(prefix=prefix)
-    for key in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
-        os.environ.pop(key, None)
-    os.environ.update({"DJANGO_SETTINGS_MODULE": "portaladmin.settings", "PORTALADMIN_VAR_DIR": tmp,
-                       "DEBUG": "True", "LOG_LEVEL": "WARNING"})
+def _django_up(*, production: bool) -> None:
+    """django.setup() and migrate on the environment set above; `production`: a deployment's settings instead."""
     if production:
         os.environ.update(PRODUCTION_ENV)
     import django
@@ -47,6 +42,16 @@ def django_on_fresh_sqlite(prefix: str, *, production: bool = False) -> None:
     call_command("migrate", verbosity=0)
     if production:  # a deployment serves the hashed, compressed copies (the Dockerfile runs the same command)
         call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def django_on_fresh_sqlite(prefix: str, *, production: bool = False) -> None:
+    """Set up Django on a new SQLite file in a temporary directory (DATABASE_URL, Redis and broker ignored), migrated."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    for key in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"):
+        os.environ.pop(key, None)
+    os.environ.update({"DJANGO_SETTINGS_MODULE": "portaladmin.settings", "PORTALADMIN_VAR_DIR": tmp,
+                       "DEBUG": "True", "LOG_LEVEL": "WARNING"})
+    _django_up(production=production)
 
 
 def scratch_postgres(suffix: str) -> str:
@@ -102,16 +107,7 @@ def django_on_fresh_postgres(url: str, *, keep: bool = False, production: bool =
         os.environ.pop(key, None)
     os.environ.update({"DJANGO_SETTINGS_MODULE": "portaladmin.settings", "PORTALADMIN_VAR_DIR": tmp,
                        "DATABASE_URL": url, "DEBUG": "True", "LOG_LEVEL": "WARNING"})
-    if production:
-        os.environ.update(PRODUCTION_ENV)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    if production:  # a deployment serves the hashed, compressed copies (the Dockerfile runs the same command)
-        call_command("collectstatic", interactive=False, verbosity=0)
+    _django_up(production=production)
 
 
 def random_snapshots(conn, rows: int, rnd, *, now, uid_prefix: str = "da_") -> list:

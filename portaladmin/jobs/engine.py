@@ -55,7 +55,7 @@ from portaladmin.portals.client.errors import (
     PortalValidationError,
 )
 from portaladmin.portals.models import Connection
-from portaladmin.portals.permissions import has_role
+from portaladmin.portals.permissions import forget_cached_roles, has_role
 
 logger = logging.getLogger(__name__)
 
@@ -335,8 +335,7 @@ def _process_group(items: list[JobItem], token: str) -> None:
 
     actor = job.started_by
     if actor is not None:
-        if hasattr(actor, "_portaladmin_roles"):
-            del actor._portaladmin_roles
+        forget_cached_roles(actor)
     if actor is None or not has_role(actor, connection, kind.needed_role):
         who = actor.username if actor is not None else "the person who started this job"
         reason = (f"Refused: {who} no longer has the {kind.needed_role.label.lower()} role on "

@@ -204,6 +204,18 @@ def _search_order(base: QuerySet, keys) -> list[int] | None:
     return ids if len(ids) <= SEARCH_CAP else None
 
 
+def _page_number(page, count: int, per_page: int, *, more: bool) -> int:
+    """?page= as a page number: 1 when it is not a number; the last page when it is past the end (unless the
+    count was capped: there is no known end then)."""
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    if not more and (number - 1) * per_page >= count:  # past the end
+        number = max(1, -(-count // per_page))
+    return number
+
+
 def _page_of_ids(ids: list[int], keys, *, page, per_page: int, after: str, before: str) -> BoardPage | None:
     """The page of a search read whole (_search_order): by number or by the position of the cursor's row.
     None when the cursor's row no longer matches (the caller seeks past its sort values instead)."""
@@ -219,11 +231,7 @@ def _page_of_ids(ids: list[int], keys, *, page, per_page: int, after: str, befor
     elif before_values is not None and position[before_values[-1]] > per_page:
         start = position[before_values[-1]] - per_page
     else:  # by number (a "Previous" that reaches the start shows the first page, numbered, as the seek path does)
-        try:
-            result.number = max(1, int(page or 1)) if before_values is None else 1
-        except (TypeError, ValueError):
-            result.number = 1
-        result.number = min(result.number, max(1, -(-len(ids) // per_page)))  # past the end: the last page
+        result.number = _page_number(1 if before_values is not None else page, len(ids), per_page, more=False)
         start = (result.number - 1) * per_page
     return _fill(result, ids[start:start + per_page], keys, more=start + per_page < len(ids), first=start == 0)
 
@@ -288,12 +296,7 @@ def fleet_dataset_page(*, user, page: int | str | None = 1, per_page: int = 50, 
             qs = qs.filter(_seek(keys, after_values))
             start = 0
         else:
-            try:
-                result.number = max(1, int(page or 1))
-            except (TypeError, ValueError):
-                result.number = 1
-            if not more and (result.number - 1) * per_page >= count:  # past the end
-                result.number = max(1, -(-count // per_page))
+            result.number = _page_number(page, count, per_page, more=more)
             start = (result.number - 1) * per_page
         rows = list(qs[start:start + per_page + 1]) if count else []
         if len(rows) > per_page:

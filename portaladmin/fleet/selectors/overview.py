@@ -270,16 +270,25 @@ def watchdog(*, user, now: datetime | None = None, limit: int = 50, connections=
     now = now or timezone.now()
     minutes = watchdog_minutes()
     since = now - timedelta(minutes=minutes)
-    by_pk = {c.pk: c for c in connections} if connections is not None else None
-    # busy since before `since`: status_since, or the last status read when the portal gave no since. As one
-    # expression (the same rows as status_since < since OR (status_since IS NULL AND status_checked_at < since)), it
-    # is a range of the partial index snapshot_conn_busy_since instead of a recheck of every busy row.
-    if by_pk is None:
-        by_pk = {c.pk: c for c in connections_visible_to(user)}
-    ids = list(by_pk)
-    if not ids:
-        return Watchdog(threshold_minutes=minutes, datasets=[], harvesters=[], stuck_jobs=[], failed_jobs=[])
-    # Written as SQL (the overview's 15-s poll: the ORM took longer to build these than the database to run them).
+    if connections is None:
+        connections = connections_visible_to(user)
+    by_pk = {c.pk: c for c in connections}
+    datasets, harvesters = _watchdog_snapshots(list(by_pk), since=since, limit=limit) if by_pk else ([], [])
+    for row in datasets + harvesters:
+        row.connection = by_pk[row.connection_id]
+    stuck, failed = _watchdog_jobs(user=user, now=now, limit=limit)
+    return Watchdog(threshold_minutes=minutes, datasets=datasets, harvesters=harvesters, stuck_jobs=stuck,
+                    failed_jobs=failed)
+
+
+def _watchdog_snapshots(ids: list[int], *, since: datetime, limit: int) -> tuple[list, list]:
+    """The datasets and harvesters of these connections busy since before `since`, oldest first, `limit` each.
+
+    Busy since: status_since, or the last status read when the portal gave no since. As one expression (the same
+    rows as status_since < since OR (status_since IS NULL AND status_checked_at < since)), it is a range of the
+    partial index snapshot_conn_busy_since instead of a recheck of every busy row. Written as SQL (the overview's
+    15-s poll: the ORM took longer to build these than the database to run them).
+    """
     datasets = list(DatasetSnapshot.objects.raw(
         f"SELECT * FROM {DatasetSnapshot._meta.db_table} WHERE connection_id IN ({marks(ids)}) "  # noqa: S608  # nosec B608
         f"AND status IN ({marks(BUSY_STATUSES)}) AND COALESCE(status_since, status_checked_at) < %s "
@@ -288,11 +297,7 @@ def watchdog(*, user, now: datetime | None = None, limit: int = 50, connections=
         f"SELECT * FROM {HarvesterSnapshot._meta.db_table} WHERE connection_id IN ({marks(ids)}) "  # noqa: S608  # nosec B608
         f"AND status IN ({marks(HARVESTER_BUSY)}) AND COALESCE(last_started_at, status_seen_at) < %s "
         f"ORDER BY COALESCE(last_started_at, status_seen_at), id LIMIT %s", [*ids, *HARVESTER_BUSY, since, limit]))
-    for row in datasets + harvesters:
-        row.connection = by_pk[row.connection_id]
-    stuck, failed = _watchdog_jobs(user=user, now=now, limit=limit)
-    return Watchdog(threshold_minutes=minutes, datasets=datasets, harvesters=harvesters, stuck_jobs=stuck,
-                    failed_jobs=failed)
+    return datasets, harvesters
 
 
 def _watchdog_jobs(*, user, now: datetime, limit: int) -> tuple[list[Job], list[Job]]:
