@@ -159,6 +159,24 @@ def test_the_planner_estimate_changes_no_row(small_estate, cast, monkeypatch, es
     assert seen == sorted(want, key=lambda uid: (uid.split("_")[1], int(uid.split("_")[2])), reverse=True)
 
 
+@needs_postgres()
+def test_a_search_read_whole_numbers_the_pages_next_leads_to(small_estate, cast, monkeypatch):
+    """60 matches read whole: "Next" from page 1 is page 2 of 2 (its place is known); "Previous" is page 1."""
+    from portaladmin.fleet.selectors import boards
+
+    monkeypatch.setattr(boards, "_planned_rows", lambda qs: 10)
+    root = cast["superuser"]
+    first = boards.fleet_dataset_page(user=root, per_page=50, q="air")
+    second = boards.fleet_dataset_page(user=root, per_page=50, q="air", after=first.next_after)
+    assert (first.number, second.number, second.num_pages, len(second.object_list)) == (1, 2, 2, 10)
+    back = boards.fleet_dataset_page(user=root, per_page=50, q="air", before=second.prev_before)
+    assert back.number == 1 and [r.uid for r in back.object_list] == [r.uid for r in first.object_list]
+    # a cursor off the page grid (a row of the middle): no page number claimed
+    middle = boards.fleet_dataset_page(user=root, per_page=50, q="air", after=boards._encode(
+        first.object_list[9], boards._keys("dataset_id")))
+    assert middle.number is None and len(middle.object_list) == 50
+
+
 def test_a_search_cursor_whose_row_stopped_matching_goes_on_after_it(small_estate, cast):
     from portaladmin.datasets.models import DatasetSnapshot
     from portaladmin.fleet.selectors import fleet_dataset_page

@@ -52,9 +52,10 @@ NULLABLE_KEYS = {"updated_at"}  # sort keys that may be NULL: NULL sorts after e
 class BoardPage:
     """One page of the board: its rows, the (possibly capped) total, and the cursors of its neighbours.
 
-    `number` is set when the page was asked for by number (?page=N); pages reached through "Next"/"Previous"
-    carry a cursor instead (?after=… / ?before=…: the sort key and id of the row next to them), so their URL
-    shows the same rows whatever is added or removed elsewhere in the list."""
+    `number` is set when the page was asked for by number (?page=N), or when its place is known (a search read
+    whole: "Page 2 of 3" after "Next"); pages reached through "Next"/"Previous" carry a cursor instead
+    (?after=… / ?before=…: the sort key and id of the row next to them), so their URL shows the same rows
+    whatever is added or removed elsewhere in the list."""
 
     object_list: list
     count: int  # exact when not count_more; else COUNT_CAP
@@ -233,6 +234,8 @@ def _page_of_ids(ids: list[int], keys, *, page, per_page: int, after: str, befor
     else:  # by number (a "Previous" that reaches the start shows the first page, numbered, as the seek path does)
         result.number = _page_number(1 if before_values is not None else page, len(ids), per_page, more=False)
         start = (result.number - 1) * per_page
+    if result.number is None and start % per_page == 0:  # a cursor's page where a numbered page would be
+        result.number = start // per_page + 1
     return _fill(result, ids[start:start + per_page], keys, more=start + per_page < len(ids), first=start == 0)
 
 
