@@ -148,6 +148,7 @@ def _run(args, port, settings, user_model) -> int:
     with transaction.atomic():
         job = services.draft_start(actor=actor, draft=draft)
     job_created, job_created_cpu = time.perf_counter(), time.process_time() - cpu_started
+    preview_requests = request_counts(name)
     chunk_own: list[float] = []  # per doorbell: its time minus the time waiting for the portal
     chunk_cpu: list[float] = []  # per doorbell: this process's CPU time (less sensitive to a loaded machine)
     while doorbells:
@@ -167,7 +168,8 @@ def _run(args, port, settings, user_model) -> int:
     print(f"job #{job.pk}: {job.status}, {job.succeeded_count} invited, {job.failed_count} failed")
     print(f"requests sent: {posts} POST /users/invite/ (goal ≤ {-(-args.rows // 100)} at 100 per request: "
           f"{'OK' if posts <= -(-args.rows // 100) else 'MISSED'}), plus {total_requests - posts} GET "
-          f"(the preview's group check): {total_requests} in all")
+          f"({preview_requests} by the preview's checks, {total_requests - posts - preview_requests} by the chunks' "
+          f"reads of the members before sending): {total_requests} in all")
     print(f"wall time: {wall:.2f} s (preview {preview_done - wall_started:.2f} s, job creation "
           f"{job_created - preview_done:.2f} s, sending {wall - (job_created - wall_started):.2f} s)")
     print(f"waiting for the portal: {waited['seconds']:.2f} s over {waited['calls']} calls (not counted: "

@@ -53,6 +53,9 @@ class DatasetSnapshot(models.Model):
     created_at = models.DateTimeField(null=True, blank=True)  # remote
     updated_at = models.DateTimeField(null=True, blank=True)  # remote: configuration last edited
     synced_at = models.DateTimeField(default=timezone.now)  # last time this row was written from the portal
+    # Where the portal's dataset list showed it at the last catalogue sync (0-based; the list has no sort or
+    # search): the jobs' list hints read the 1,000 around it (`?offset=`), not only the first 1,000 of the portal.
+    list_position = models.PositiveIntegerField(null=True, blank=True)
     # Freshness (portaladmin.datasets.freshness): the expected update period from the metadata (each sync) and from
     # the schedules (when portaladmin reads or writes them); late_at = modified + period × LATE_FACTOR, the schedule's
     # period first. Stored, not computed per query: "late" is an indexed `late_at < now` on every board.

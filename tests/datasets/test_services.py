@@ -10,6 +10,7 @@ from portaladmin.audit.models import AuditEvent
 from portaladmin.datasets import services
 from portaladmin.datasets.models import CatalogueSync, DatasetSnapshot
 from portaladmin.portals.client.errors import PortalConflict, PortalNotFound, PortalValidationError
+from tests.conftest import needs_postgres
 
 from .conftest import API, dataset_json, page_json, status_json
 
@@ -64,6 +65,40 @@ def test_sync_pages_by_1000(api, connection):
     assert sync.count == 1500
     assert len(api.calls) == 2
     assert DatasetSnapshot.objects.filter(connection=connection).count() == 1500
+    # each row keeps its place in the portal's list (the jobs' list hints read the 1,000 around it)
+    positions = dict(DatasetSnapshot.objects.filter(connection=connection).values_list("uid", "list_position"))
+    assert positions["da_0"] == 0 and positions["da_999"] == 999 and positions["da_1200"] == 1200
+
+
+def test_a_one_row_refresh_keeps_the_list_position_the_sync_found(api, connection):
+    api.get(f"{API}/datasets/", json=page_json([dataset_json("da_0", "first"), dataset_json("da_1", "trees")]))
+    services.catalogue_sync_run(connection=connection)
+    api.get(f"{API}/datasets/da_1/", json=dataset_json("da_1", "trees", title="Trees renamed"))
+    api.get(f"{API}/datasets/da_1/status/", json=status_json())
+    row = services.snapshot_refresh(connection=connection, uid="da_1")
+    assert row.title == "Trees renamed" and row.list_position == 1
+
+
+@needs_postgres()
+def test_a_sync_that_adds_many_rows_gathers_the_statistics_at_once(api, connection, monkeypatch):
+    """PostgreSQL plans with its statistics: a first sync of a big portal must not leave it believing the table
+    empty until autovacuum passes (a list with a search and a filter took 25-60 s per page in that minute)."""
+    from django.db import connection as db
+
+    from portaladmin.datasets.services import catalogue
+
+    monkeypatch.setattr(catalogue, "ANALYZE_AFTER_ROWS", 30)
+    analyzed = []
+    monkeypatch.setattr(catalogue, "_analyze_snapshots", lambda real=catalogue._analyze_snapshots: (
+        analyzed.append(1), real()))
+    api.get(f"{API}/datasets/", json=page_json([dataset_json(f"da_{i}", f"ds-{i}") for i in range(40)]))
+    services.catalogue_sync_run(connection=connection)
+    assert analyzed == [1]
+    with db.cursor() as cursor:  # ANALYZE counts this transaction's own new rows
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'datasets_datasetsnapshot'")
+        assert cursor.fetchone()[0] >= 40
+    services.catalogue_sync_run(connection=connection)  # nothing added or removed: no second ANALYZE
+    assert analyzed == [1]
 
 
 def test_failed_sync_deletes_nothing_and_records_the_error(api, connection, make_snapshot):

@@ -9,6 +9,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -27,6 +28,8 @@ from portaladmin.portals.services import connection_record_call_failure, connect
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 1000
+# A sync that adds or removes at least this many rows gathers the table's statistics at once (PostgreSQL).
+ANALYZE_AFTER_ROWS = 1000
 # A sync pending or running for longer than this is considered lost (worker killed) and may be replaced.
 SYNC_STALE_AFTER = timedelta(minutes=30)
 
@@ -57,8 +60,10 @@ def _keywords(value: Any) -> list[str]:
     return [str(v).strip()[:100] for v in value if str(v).strip()][:50]
 
 
-def snapshot_from_dataset(*, connection: Connection, dataset, now: datetime) -> tuple[DatasetSnapshot, bool]:
-    """An unsaved row from a client Dataset; the bool says whether the answer carried a processing status."""
+def snapshot_from_dataset(*, connection: Connection, dataset, now: datetime,
+                          list_position: int | None = None) -> tuple[DatasetSnapshot, bool]:
+    """An unsaved row from a client Dataset; the bool says whether the answer carried a processing status.
+    `list_position`: its place in the portal's list (the sync); a one-row refresh leaves the stored one."""
     meta = dataset.metadata_value
     keywords = _keywords(meta("default", "keyword"))
     title = _text(dataset.title, 500)
@@ -70,7 +75,7 @@ def snapshot_from_dataset(*, connection: Connection, dataset, now: datetime) -> 
         is_restricted=bool(dataset.is_restricted), is_published=dataset.is_published,
         modified=parse_since(meta("default", "modified")), created_at=parse_since(dataset.created_at),
         updated_at=parse_since(dataset.updated_at), synced_at=now,
-        search=search_text(dataset.dataset_id, title, " ".join(keywords)),
+        search=search_text(dataset.dataset_id, title, " ".join(keywords)), list_position=list_position,
     )
     row.metadata_period = period_from_frequency(next(
         (v for v in (meta(t, n) for t, n in FREQUENCY_FIELDS) if v not in (None, "", [])), None))
@@ -88,12 +93,13 @@ def snapshot_from_dataset(*, connection: Connection, dataset, now: datetime) -> 
     return row, has_status
 
 
-def _upsert(rows: list[DatasetSnapshot], *, with_status: bool) -> None:
+def _upsert(rows: list[DatasetSnapshot], *, with_status: bool, with_position: bool = False) -> None:
     if not rows:
         return
     DatasetSnapshot.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["connection", "uid"],
-        update_fields=_COMMON_FIELDS + (_STATUS_FIELDS if with_status else []), batch_size=500)
+        update_fields=_COMMON_FIELDS + (_STATUS_FIELDS if with_status else []) + (["list_position"] if with_position
+                                                                                  else []), batch_size=500)
     _late_from_schedules(rows)
 
 
@@ -124,8 +130,8 @@ def snapshot_note_schedules(*, connection: Connection, uid: str, crons: list[str
 
 def _flush(batch: list[tuple[DatasetSnapshot, bool]]) -> None:
     with transaction.atomic():
-        _upsert([r for r, s in batch if s], with_status=True)
-        _upsert([r for r, s in batch if not s], with_status=False)
+        _upsert([r for r, s in batch if s], with_status=True, with_position=True)
+        _upsert([r for r, s in batch if not s], with_status=False, with_position=True)
 
 
 def catalogue_sync_request(*, connection: Connection, actor=None,
@@ -161,11 +167,12 @@ def catalogue_sync_run(*, connection: Connection, sync: CatalogueSync | None = N
     batch: list[tuple[DatasetSnapshot, bool]] = []
     try:
         client = client_for(connection)
-        for dataset in client.dataset_iter(page_size=PAGE_SIZE):
+        for position, dataset in enumerate(client.dataset_iter(page_size=PAGE_SIZE)):
             if not dataset.uid or dataset.uid in seen:
                 continue
             seen.add(dataset.uid)
-            batch.append(snapshot_from_dataset(connection=connection, dataset=dataset, now=marker))
+            batch.append(snapshot_from_dataset(connection=connection, dataset=dataset, now=marker,
+                                               list_position=position))
             if len(batch) >= PAGE_SIZE:
                 _flush(batch)
                 batch = []
@@ -187,11 +194,22 @@ def catalogue_sync_run(*, connection: Connection, sync: CatalogueSync | None = N
     sync.pages = max(1, -(-len(seen) // PAGE_SIZE))
     sync.save(update_fields=["finished_at", "count", "created", "deleted", "pages"])
     _prune_history(connection)
+    if sync.created + deleted >= ANALYZE_AFTER_ROWS:
+        _analyze_snapshots()
     # A full listing is a successful call: the overview's health and dataset count follow it.
     connection_record_health(connection=connection, health=Health.OK, dataset_count=len(seen))
     logger.info("catalogue sync of %s: %d datasets, %d new, %d gone", connection.slug, len(seen), sync.created,
                 deleted)
     return sync
+
+
+def _analyze_snapshots() -> None:
+    """PostgreSQL: gather the snapshot table's statistics now, not when autovacuum next passes (up to a minute or
+    more after a first sync of 20,000 rows): until then its planner believes the new rows absent and may pick plans
+    that read them all once per row."""
+    if db.vendor == "postgresql":
+        with db.cursor() as cursor:
+            cursor.execute(f"ANALYZE {DatasetSnapshot._meta.db_table}")
 
 
 def _prune_history(connection: Connection, keep: int = 50) -> None:
