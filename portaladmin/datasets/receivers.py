@@ -28,6 +28,14 @@ def on_item_remote_state(sender, item, **kwargs) -> None:
                           is_published=published if isinstance(published, bool) else None)
 
 
+def places_of(sender, connection_id, targets, **kwargs) -> dict[str, int]:
+    """The poller's list hint asks where its datasets sit in the portal's list: their places at the last sync."""
+    from portaladmin.datasets.models import DatasetSnapshot
+
+    return dict(DatasetSnapshot.objects.filter(connection_id=connection_id, uid__in=list(targets),
+                                               list_position__isnull=False).values_list("uid", "list_position"))
+
+
 def on_job_finished(sender, job, **kwargs) -> None:
     """A bulk metadata edit that asked for it: publish the metadata of the published datasets it changed."""
     from portaladmin.datasets.bulk_metadata import metadata_bulk_publish_after

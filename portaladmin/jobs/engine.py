@@ -43,7 +43,7 @@ from portaladmin.core.logging import job_id_var, redact
 from portaladmin.jobs import remote, schedule, truth
 from portaladmin.jobs.models import JOB_ACTIVE, ItemStatus, Job, JobItem
 from portaladmin.jobs.registry import JobKind, RemoteView, Verdict, get_kind, kinds
-from portaladmin.jobs.signals import on_item_remote_state, on_job_stuck, on_poll_tick_done
+from portaladmin.jobs.signals import on_item_remote_state, on_job_stuck, on_poll_tick_done, places_in_list
 from portaladmin.jobs.watch import watched_jobs
 from portaladmin.portals.client.errors import (
     PortalAuthError,
@@ -976,15 +976,23 @@ def list_hints(client, connection: Connection, now: datetime) -> list[int]:
                              "job__kind"))
     if not rows:
         return []
-    listings: dict = {}  # kinds sharing one listing (the dataset kinds) share one request
+    # Kinds sharing one listing (the dataset kinds) share one request, of the part of the list that holds their
+    # targets: the 1,000 around their places at the last sync, each such window in turn (schedule.list_windows).
+    sources: dict = {}  # listing → (a kind using it, the targets it must show)
+    for _, target, *_, kind_name in rows:
+        kind = names[kind_name]
+        sources.setdefault(type(kind).hint_listing, (kind, []))[1].append(target)
+    listings: dict = {}
+    for source, (kind, targets) in sources.items():
+        places = places_in_list(connection_id=connection.pk, targets=targets)
+        offset = schedule.window_in_turn(schedule.list_windows(places.get(t) for t in targets),
+                                         _hint_turn(connection.pk))
+        listings[source] = kind.hint_listing(client, offset=offset)
     hinted = []
     listed: dict = defaultdict(list)  # the listed updated_at each hint was for → the items it hinted
     for item_id, target, details, remote_since, portal_sent_at, hint_listed_at, kind_name in rows:
         kind = names[kind_name]
-        source = type(kind).hint_listing
-        if source not in listings:
-            listings[source] = kind.hint_listing(client)
-        facts = listings[source].get(target)
+        facts = listings[type(kind).hint_listing].get(target)
         if facts is not None and kind.hint_changed(_Hinted(details or {}, remote_since, portal_sent_at,
                                                            hint_listed_at), facts):
             hinted.append(item_id)
@@ -997,6 +1005,14 @@ def list_hints(client, connection: Connection, now: datetime) -> list[int]:
         JobItem.objects.filter(pk__in=hinted, status=ItemStatus.WAITING).update(hinted_at=now, next_poll_at=now,
                                                                               hint_listed_at=mark)
     return hinted
+
+
+def _hint_turn(conn_id: int) -> int:
+    """How many list hints this portal had (the window each reads goes round with it)."""
+    key = f"jobs:hint-turn:{conn_id}"
+    turn = int(cache.get(key) or 0)
+    cache.set(key, turn + 1, timeout=24 * 3600)
+    return turn
 
 
 class _Hinted:

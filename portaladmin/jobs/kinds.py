@@ -77,12 +77,12 @@ class _DatasetKind(JobKind):
 
     list_hints = True
 
-    def hint_listing(self, client) -> dict:
+    def hint_listing(self, client, *, offset: int = 0) -> dict:
         # The list answer has no status, but `is_published` flips when a publish or unpublish ends (FACTS.md), and a
         # portal that moves `updated_at` when processing ends shows the end of a re-publish or a metadata publish
         # too. Neither is promised: without them the items are read on their schedule.
         return {d.uid: Listed(d.is_published, parse_since(d.updated_at))
-                for d in client.dataset_list(limit=1000).results}
+                for d in client.dataset_list(limit=1000, offset=offset).results}
 
     def hint_changed(self, item, facts: Listed) -> bool:
         """The list suggests the order ended after the last status read: the published flag the order asks for

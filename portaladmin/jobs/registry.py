@@ -132,8 +132,9 @@ class JobKind:
     # orders the reads: success still comes from read_remote and the postcondition.
     list_hints: ClassVar[bool] = False
 
-    def hint_listing(self, client) -> dict[str, Any]:
-        """One request: {target: facts} for the portal's targets (only for kinds with list_hints)."""
+    def hint_listing(self, client, *, offset: int = 0) -> dict[str, Any]:
+        """One request: {target: facts} for the portal's targets from `offset` on in its list (only for kinds with
+        list_hints; the engine picks the offset: schedule.list_windows)."""
         return {}
 
     def hint_changed(self, item, facts: Any) -> bool:

@@ -136,3 +136,30 @@ def sort_key(*, now: datetime, cancelling: bool, watched: bool, hinted: bool, ex
              next_poll_at: datetime, item_id: int) -> tuple:
     """The order in which due items are read (the tick applies the same order in SQL: engine.poll_order)."""
     return (rank(cancelling=cancelling, watched=watched, hinted=hinted), expected_end or next_poll_at, item_id)
+
+
+# --- which part of the portal's dataset list a hint reads -----------------------------------------------------
+LIST_PAGE = 1000  # the list's largest page
+LIST_DRIFT = 50  # a window starts this far before the first place it must cover: the list moved since the sync
+
+
+def list_windows(positions: Iterable[int | None], *, size: int = LIST_PAGE, drift: int = LIST_DRIFT) -> list[int]:
+    """The offsets of the fewest `size`-long windows of the portal's dataset list that hold every given place (a
+    dataset's list_position at the last sync; None: unknown, which the window at 0 stands for, as the first
+    page did before places were kept). Each window starts `drift` before the first place it covers, so a dataset
+    still shows when datasets were added or removed before it since the sync."""
+    windows: list[int] = []
+    end = -1
+    for place in sorted({p if p is not None else 0 for p in positions}):
+        if place < end:
+            continue
+        start = max(0, place - drift)
+        windows.append(start)
+        end = start + size
+    return windows
+
+
+def window_in_turn(windows: list[int], turn: int) -> int:
+    """The window a hint reads at its `turn`-th list request: each in turn, so a dataset placed anywhere in a big
+    portal's list is looked at every len(windows) hints, not never (only the first 1,000 were read before)."""
+    return windows[turn % len(windows)] if windows else 0

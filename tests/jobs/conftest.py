@@ -108,7 +108,7 @@ class FakePortal:
         """The cheap list: no status, but is_published (what the poller's hints use)."""
         from portaladmin.portals.client.schemas import Dataset, Page
 
-        self._call("dataset_list", "")
+        self._call("dataset_list", str(offset))
         rows = [Dataset.from_dict({"uid": uid, "is_published": st.get("is_published"),
                                    "updated_at": self.updated_at.get(uid)})
                 for uid, st in list(self.status.items())[offset:offset + limit]]

@@ -279,6 +279,52 @@ def test_items_the_list_says_changed_are_read_first_but_only_a_read_proves_succe
     assert displaced.status == ItemStatus.WAITING and displaced.next_poll_at <= clock.now()
 
 
+def test_list_windows_cover_every_place_with_the_fewest_pages():
+    assert schedule.list_windows([]) == []
+    assert schedule.list_windows([None, 3, 700]) == [0]  # unknown places: the first page, as before places
+    assert schedule.list_windows([100, 1200, 2300, 1210, 2999]) == [50, 1150, 2250]
+    # each window starts LIST_DRIFT before its first place and holds the next 1,000
+    assert schedule.list_windows([1049, 1050, 2000]) == [999, 1950]
+    assert [schedule.window_in_turn([50, 1150, 2250], turn) for turn in range(4)] == [50, 1150, 2250, 50]
+    assert schedule.window_in_turn([], 7) == 0
+
+
+def test_the_list_hint_reads_the_part_of_a_big_list_that_holds_the_jobs_datasets(start_job, portal, connection,
+                                                                                 clock, jobs_settings):
+    """Datasets at places 100, 1,200 and 2,300 of a 2,500-dataset portal: before places were kept, only the first
+    1,000 were listed and the other two never hinted; now each window of the list is read in turn."""
+    from portaladmin.datasets.models import DatasetSnapshot
+
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 4
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
+    uids = [f"da_{i:04d}" for i in range(2500)]
+    for uid in uids:
+        portal.status[uid]  # the portal's list order
+    DatasetSnapshot.objects.bulk_create([DatasetSnapshot(connection=connection, uid=uid, dataset_id=uid,
+                                                         list_position=place) for place, uid in enumerate(uids)])
+    targets = ["da_0100", "da_1200", "da_2300"]
+    job = start_job(targets)
+    send_all(job)
+    for uid in targets:
+        portal.set(uid, "processing", is_published=False)
+    clock.advance(2)
+    tick(connection)  # each read once: a hint needs a known last state
+    assert not job.items.filter(poll_count=0).exists()
+    for uid in targets:
+        portal.set(uid, "idle", is_published=True)
+    offsets = []
+    for _ in range(3):  # three hint ticks, the items' own reads far off (a long expected end)
+        JobItem.objects.filter(job=job, status=ItemStatus.WAITING).update(next_poll_at=clock.now() + timedelta(hours=1))
+        clock.advance(engine.hint_seconds())
+        before = len(portal.calls)
+        tick(connection)
+        offsets += [int(t) for m, t in portal.calls[before:] if m == "dataset_list"]
+    assert sorted(offsets) == [50, 1150, 2250]  # each window once (the order follows the turns as items end)
+    assert set(job.items.values_list("status", flat=True)) == {ItemStatus.SUCCEEDED}
+    # a dataset the sync never placed (created since): the first page stands for it, as before
+    assert engine.schedule.list_windows([None]) == [0]
+
+
 def test_a_hint_never_overrides_the_truth_rules(start_job, portal, connection, clock, jobs_settings):
     jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
     job = start_job(["da_1"])
