@@ -20,6 +20,9 @@ Scenarios:
      second (a 2-process worker). Goal: lag p95 <= 15 s.
   C. cancel 1,000 publishes the portal is processing: seconds until every item ended (all aborts sent), against
      the budget's bound for 1,000 requests.
+  D. A1 with the N datasets spread over the list of a 5,000-dataset portal (--catalogue): the list hint reads the
+     1,000 around their places at the last catalogue sync, each such window in turn; against the same without the
+     places (the list's first 1,000 only, as before), on two identical portals in the same run.
 
 Scale everything down for a quick run with BENCH_SCALE (e.g. BENCH_SCALE=0.1). PostgreSQL/Redis (cache) are used
 when DATABASE_URL/REDIS_URL are set (as under `make bench`); else a fresh SQLite file.
@@ -37,7 +40,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import deque
+from collections import defaultdict, deque
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,8 +89,22 @@ class InProcessSandboxClient:
     def dataset_list(self, *, limit: int = 20, offset: int = 0, dataset_id=None):
         from portaladmin.portals.client.schemas import Dataset, Page
 
+        LIST_OFFSETS[self.base.split("/")[2]].append(offset)
         body = self._ok(self.http.get(f"{self.base}/datasets/", {"limit": limit, "offset": offset})).json()
         return Page(total_count=body.get("total_count", 0), results=[Dataset.from_dict(d) for d in body["results"]])
+
+    def dataset_iter(self, *, page_size: int = 1000):
+        """What the catalogue sync reads: the whole list, page by page."""
+        offset = 0
+        while True:
+            page = self.dataset_list(limit=page_size, offset=offset)
+            yield from page.results
+            offset += page_size
+            if not page.results or offset >= page.total_count:
+                return
+
+
+LIST_OFFSETS: dict[str, list[int]] = defaultdict(list)  # portal → the offset of every list request, in order
 
 
 def _virtual_clock():
@@ -251,6 +268,38 @@ def scenario_mix(n: int) -> list[dict]:
     return rows
 
 
+def scenario_big_list(n: int, size: int) -> list[dict]:
+    """A1 on a portal of `size` datasets, the job's `n` spread over its whole list: the list hint reads the part of
+    the list that holds them (their places at the last catalogue sync), against the same run without those places
+    (only the first 1,000 of the list read, as before places were kept), on two identical portals."""
+    from portaladmin.datasets.models import DatasetSnapshot
+    from portaladmin.datasets.services import catalogue
+    from portaladmin.sandbox.models import SandboxDataset
+
+    print(f"\nD. {n} first publishes spread over the list of a {size:,}-dataset portal, processing 10 s-10 min, "
+          "unwatched")
+    catalogue.client_for = lambda connection: InProcessSandboxClient(connection.slug)
+    rows = []
+    for label, places in (("D before: only the list's first 1,000 read", False),
+                          ("D after: the 1,000 around the places", True)):
+        conn = _portal(f"bench-lag-big-{'b' if places else 'a'}", size, (10.0, 600.0), seed=41)
+        catalogue.catalogue_sync_run(connection=conn)  # the places, as the periodic sync keeps them
+        if not places:
+            DatasetSnapshot.objects.filter(connection=conn).update(list_position=None)
+        every = max(1, size // n)
+        uids = list(SandboxDataset.objects.filter(portal__name=conn.slug).order_by("id")
+                    .values_list("uid", flat=True))[::every][:n]
+        rnd = random.Random(43)  # the same processing times on both portals
+        for uid in uids:
+            SandboxDataset.objects.filter(portal__name=conn.slug, uid=uid).update(
+                processing_seconds=rnd.uniform(10.0, 600.0))
+        LIST_OFFSETS[conn.slug].clear()
+        rows.append(report(label, run_job(conn, uids), watched=False))
+        hints = LIST_OFFSETS[conn.slug]
+        print(f"    {len(hints)} list requests for hints, at offsets {', '.join(map(str, sorted(set(hints))))}")
+    return rows
+
+
 def scenario_scale(n: int, send_rate: float, *, quiet_list: bool = False) -> dict:
     from django.conf import settings
 
@@ -338,7 +387,9 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=max(20, round(1000 * scale)))
     parser.add_argument("--send-rate", type=float, default=25.0)
     parser.add_argument("--skip-scale", action="store_true")
-    parser.add_argument("--parts", default="ABC", help="which scenarios to run (e.g. B)")
+    parser.add_argument("--parts", default="ABCD", help="which scenarios to run (e.g. B)")
+    parser.add_argument("--catalogue", type=int, default=max(2000, round(5000 * scale)),
+                        help="D: datasets on the big portal (the job's --mix of them spread over its list)")
     parser.add_argument("--quiet-list", action="store_true",
                         help="B on a portal whose list never shows the end of processing (updated_at not moved)")
     args = parser.parse_args()
@@ -356,6 +407,8 @@ def main() -> int:
         scenario_scale(args.scale, args.send_rate, quiet_list=args.quiet_list)
     if not args.skip_scale and "C" in args.parts:
         scenario_cancel(args.scale)
+    if "D" in args.parts:
+        scenario_big_list(args.mix, args.catalogue)
     print(f"\n({time.monotonic() - t0:.0f} s of real time)")
     return 0
 

@@ -985,8 +985,9 @@ def list_hints(client, connection: Connection, now: datetime) -> list[int]:
     listings: dict = {}
     for source, (kind, targets) in sources.items():
         places = places_in_list(connection_id=connection.pk, targets=targets)
-        offset = schedule.window_in_turn(schedule.list_windows(places.get(t) for t in targets),
-                                         _hint_turn(connection.pk))
+        key = f"jobs:hint-window:{connection.pk}"
+        offset = schedule.next_window(schedule.list_windows(places.get(t) for t in targets), cache.get(key))
+        cache.set(key, offset, timeout=24 * 3600)
         listings[source] = kind.hint_listing(client, offset=offset)
     hinted = []
     listed: dict = defaultdict(list)  # the listed updated_at each hint was for → the items it hinted
@@ -1005,14 +1006,6 @@ def list_hints(client, connection: Connection, now: datetime) -> list[int]:
         JobItem.objects.filter(pk__in=hinted, status=ItemStatus.WAITING).update(hinted_at=now, next_poll_at=now,
                                                                               hint_listed_at=mark)
     return hinted
-
-
-def _hint_turn(conn_id: int) -> int:
-    """How many list hints this portal had (the window each reads goes round with it)."""
-    key = f"jobs:hint-turn:{conn_id}"
-    turn = int(cache.get(key) or 0)
-    cache.set(key, turn + 1, timeout=24 * 3600)
-    return turn
 
 
 class _Hinted:

@@ -159,7 +159,10 @@ def list_windows(positions: Iterable[int | None], *, size: int = LIST_PAGE, drif
     return windows
 
 
-def window_in_turn(windows: list[int], turn: int) -> int:
-    """The window a hint reads at its `turn`-th list request: each in turn, so a dataset placed anywhere in a big
-    portal's list is looked at every len(windows) hints, not never (only the first 1,000 were read before)."""
-    return windows[turn % len(windows)] if windows else 0
+def next_window(windows: list[int], last: int | None) -> int:
+    """The window a hint reads after the one at `last`: the next one further down the list, back to the first after
+    the last one. A sweep down the list, so each window holding a waiting dataset is read once per sweep even as
+    the windows move while datasets end (only the first 1,000 were ever read before places were kept)."""
+    if not windows:
+        return 0
+    return next((start for start in windows if last is not None and start > last), windows[0])

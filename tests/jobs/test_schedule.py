@@ -285,8 +285,12 @@ def test_list_windows_cover_every_place_with_the_fewest_pages():
     assert schedule.list_windows([100, 1200, 2300, 1210, 2999]) == [50, 1150, 2250]
     # each window starts LIST_DRIFT before its first place and holds the next 1,000
     assert schedule.list_windows([1049, 1050, 2000]) == [999, 1950]
-    assert [schedule.window_in_turn([50, 1150, 2250], turn) for turn in range(4)] == [50, 1150, 2250, 50]
-    assert schedule.window_in_turn([], 7) == 0
+    # read in turn down the list, whatever windows came and went meanwhile
+    assert schedule.next_window([50, 1150, 2250], None) == 50
+    assert schedule.next_window([50, 1150, 2250], 50) == 1150
+    assert schedule.next_window([50, 2250], 1150) == 2250
+    assert schedule.next_window([50, 1150, 2250], 2250) == 50
+    assert schedule.next_window([1150], 1150) == 1150 and schedule.next_window([], 7) == 0
 
 
 def test_the_list_hint_reads_the_part_of_a_big_list_that_holds_the_jobs_datasets(start_job, portal, connection,
@@ -319,7 +323,7 @@ def test_the_list_hint_reads_the_part_of_a_big_list_that_holds_the_jobs_datasets
         before = len(portal.calls)
         tick(connection)
         offsets += [int(t) for m, t in portal.calls[before:] if m == "dataset_list"]
-    assert sorted(offsets) == [50, 1150, 2250]  # each window once (the order follows the turns as items end)
+    assert offsets == [50, 1150, 2250]  # down the list, each window once
     assert set(job.items.values_list("status", flat=True)) == {ItemStatus.SUCCEEDED}
     # a dataset the sync never placed (created since): the first page stands for it, as before
     assert engine.schedule.list_windows([None]) == [0]
