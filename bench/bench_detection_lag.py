@@ -182,7 +182,7 @@ def run_job(conn, uids, *, watched=False, send_rate=25.0, tick_limit=timedelta(h
                 job_watched(job.pk)  # the job page's poll every 2 s
             batches = engine.poll_tick()
             for conn_id, ids in batches.items():
-                engine.poll_batch(connection_id=conn_id, item_ids=ids, hint=conn_id in batches.hints)
+                engine.poll_batch(connection_id=conn_id, item_ids=ids, hint=batches.hints.get(conn_id, 0))
             if not DOORBELLS and not job.items.filter(status__in=(ItemStatus.WAITING, ItemStatus.PENDING,
                                                                   ItemStatus.RUNNING)).exists():
                 break
@@ -361,7 +361,7 @@ def scenario_cancel(n: int) -> dict:
         VIRTUAL[0] += tick
         batches = engine.poll_tick()
         for conn_id, ids in batches.items():
-            engine.poll_batch(connection_id=conn_id, item_ids=ids, hint=conn_id in batches.hints)
+            engine.poll_batch(connection_id=conn_id, item_ids=ids, hint=batches.hints.get(conn_id, 0))
         job.refresh_from_db()
         progress.append(job.cancelled_count)
         if VIRTUAL[0] - started > timedelta(hours=1):

@@ -608,12 +608,12 @@ def _after_send(item: JobItem, token: str, kind: JobKind, *, sent_at: datetime, 
 
 # --- the poller -----------------------------------------------------------------------------------
 class Batches(dict):
-    """{connection id: item ids to read}, plus `hints`: the connections whose batch starts with one list request
-    (kinds with list_hints; schedule.py). Compares equal to the plain dict of batches."""
+    """{connection id: item ids to read}, plus `hints`: {connection id: how many list requests its batch starts
+    with} (kinds with list_hints; schedule.py). Compares equal to the plain dict of batches."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.hints: set[int] = set()
+        self.hints: dict[int, int] = {}
 
 
 def hint_seconds() -> float:
@@ -624,22 +624,26 @@ def hint_min_items() -> int:
     return int(getattr(settings, "JOBS_LIST_HINT_MIN_ITEMS", 5))
 
 
-def _hint_due(conn_id: int, now: datetime) -> bool:
-    """One list request per portal every JOBS_LIST_HINT_SECONDS at most, when enough items could use it and no
-    cancel is under way there (aborts need every request of the budget)."""
+def _hints_due(conn_id: int, budget: int, now: datetime) -> int:
+    """How many list requests the tick gives this portal's hints: every JOBS_LIST_HINT_SECONDS at most, when enough
+    items could use them and no cancel is under way there (aborts need every request of the budget); one per
+    window of the list holding waiting datasets (schedule.list_windows), at most a quarter of the budget."""
     key = f"jobs:hint:{conn_id}"
-    if (cache.get(key) or 0) > now.timestamp() - hint_seconds():
-        return False
+    if budget < 2 or (cache.get(key) or 0) > now.timestamp() - hint_seconds():
+        return 0
     names = [name for name, kind in kinds().items() if kind.list_hints]
     cancelling = JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.WAITING,
                                         job__cancel_requested_at__isnull=False)
     if not names or cancelling.exists():
-        return False
-    if JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.WAITING, poll_count__gt=0,
-                              job__kind__in=names).count() < hint_min_items():
-        return False
+        return 0
+    targets = list(JobItem.objects.filter(connection_id=conn_id, status=ItemStatus.WAITING, poll_count__gt=0,
+                                          job__kind__in=names).values_list("target", flat=True))
+    if len(targets) < hint_min_items():
+        return 0
     cache.set(key, now.timestamp(), timeout=max(60, int(hint_seconds() * 4)))
-    return True
+    places = places_in_list(connection_id=conn_id, targets=targets)
+    windows = schedule.list_windows(places.get(t) for t in targets)
+    return max(1, min(len(windows), budget // 4))
 
 
 def poll_order(qs, watched: set[int]):
@@ -678,8 +682,8 @@ def poll_tick(*, now: datetime | None = None) -> Batches:
                 qs.update(next_poll_at=conn.paused_until)
                 continue
             budget = portal_budget(conn)
-            hint = budget > 1 and _hint_due(conn_id, now)
-            limit = _read_limit(qs, conn_id, budget - 1 if hint else budget, budget, now)
+            hint = _hints_due(conn_id, budget, now)
+            limit = _read_limit(qs, conn_id, budget - hint, budget, now)
             qs = poll_order(qs, watched)
             if db.features.has_select_for_update_skip_locked:
                 qs = qs.select_for_update(skip_locked=True, of=("self",))
@@ -690,8 +694,8 @@ def poll_tick(*, now: datetime | None = None) -> Batches:
             if taken or hint:
                 batches[conn_id] = taken
             if hint:
-                batches.hints.add(conn_id)
-    polls = {conn_id: len(ids) + (conn_id in batches.hints) for conn_id, ids in batches.items()}
+                batches.hints[conn_id] = hint
+    polls = {conn_id: len(ids) + batches.hints.get(conn_id, 0) for conn_id, ids in batches.items()}
     cache.set(TICK_ALIVE_KEY, now.timestamp(), timeout=3600)
     dispatch_due_sends(now=now, spent=polls)
     # Other users of the portals' budgets (the datasets status scan) take what the jobs leave, after them.
@@ -808,11 +812,11 @@ def items_expire(item_ids: list[int]) -> None:
         job_refresh(job_id=job_id)
 
 
-def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool = False) -> int:
+def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool | int = False) -> int:
     """Read the remote state of the given items of one portal (at most its budget). Returns requests made.
 
-    `hint`: first one list request (the tick reserved a slot for it) that marks the items it suggests changed,
-    for the next tick to read first. In the batch, aborts of cancelled jobs go first; an abort the portal accepts
+    `hint`: first that many list requests (True: one; the tick reserved their slots) that mark the items they
+    suggest changed; this batch reads them right after, in place of its last reads. In the batch, aborts of cancelled jobs go first; an abort the portal accepts
     ends the item at once (no read after it: one request per item to stop).
     """
     from portaladmin.jobs.services import job_refresh
@@ -835,9 +839,9 @@ def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool = False) -
     client = remote.get_client(connection)
     requests_made = 0
     if hint:
-        requests_made += 1
+        requests_made += int(hint)
         try:
-            hinted = list_hints(client, connection, now)
+            hinted = list_hints(client, connection, now, windows=int(hint))
         except PortalRateLimited as exc:
             until = connection_pause(connection.pk, exc.retry_after)
             JobItem.objects.filter(pk__in=[i.pk for i in items], status=ItemStatus.WAITING).update(next_poll_at=until)
@@ -964,8 +968,9 @@ def _peer_expectation(job_id: int, connection_id: int) -> float | None:
                                remote_since=remote_since) for sent_at, finished_at, portal_sent_at, remote_since in rows)
 
 
-def list_hints(client, connection: Connection, now: datetime) -> list[int]:
-    """One cheap list request: mark the waiting items it suggests changed (due now). Returns their ids.
+def list_hints(client, connection: Connection, now: datetime, *, windows: int = 1) -> list[int]:
+    """Cheap list requests (`windows` of them at most): mark the waiting items they suggest changed (due now).
+    Returns their ids.
 
     Never proof of anything: the marked items are read with read_remote and judged by truth.py like any other.
     """
@@ -983,12 +988,15 @@ def list_hints(client, connection: Connection, now: datetime) -> list[int]:
         kind = names[kind_name]
         sources.setdefault(type(kind).hint_listing, (kind, []))[1].append(target)
     listings: dict = {}
+    key = f"jobs:hint-window:{connection.pk}"
     for source, (kind, targets) in sources.items():
         places = places_in_list(connection_id=connection.pk, targets=targets)
-        key = f"jobs:hint-window:{connection.pk}"
-        offset = schedule.next_window(schedule.list_windows(places.get(t) for t in targets), cache.get(key))
-        cache.set(key, offset, timeout=24 * 3600)
-        listings[source] = kind.hint_listing(client, offset=offset)
+        all_windows = schedule.list_windows(places.get(t) for t in targets)
+        listings[source] = {}
+        for _ in range(min(windows, len(all_windows))):
+            offset = schedule.next_window(all_windows, cache.get(key))
+            cache.set(key, offset, timeout=24 * 3600)
+            listings[source].update(kind.hint_listing(client, offset=offset))
     hinted = []
     listed: dict = defaultdict(list)  # the listed updated_at each hint was for → the items it hinted
     for item_id, target, details, remote_since, portal_sent_at, hint_listed_at, kind_name in rows:

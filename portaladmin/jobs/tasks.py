@@ -23,14 +23,14 @@ def jobs_poll_tick_task() -> int:
     batches = engine.poll_tick()
     for connection_id, ids in batches.items():
         if connection_id in batches.hints:
-            jobs_poll_batch_task.delay(connection_id=connection_id, item_ids=ids, hint=True)
+            jobs_poll_batch_task.delay(connection_id=connection_id, item_ids=ids, hint=batches.hints[connection_id])
         else:
             jobs_poll_batch_task.delay(connection_id=connection_id, item_ids=ids)
     return sum(len(ids) for ids in batches.values())
 
 
 @shared_task(name="jobs.poll_batch", **TASK_OPTIONS)
-def jobs_poll_batch_task(*, connection_id: int, item_ids: list[int], hint: bool = False) -> int:
+def jobs_poll_batch_task(*, connection_id: int, item_ids: list[int], hint: bool | int = False) -> int:
     return engine.poll_batch(connection_id=connection_id, item_ids=item_ids, hint=hint)
 
 

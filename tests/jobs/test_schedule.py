@@ -117,7 +117,7 @@ def tick(connection):
     batches = engine.poll_tick()
     ids = batches.get(connection.pk, [])
     if connection.pk in batches:
-        engine.poll_batch(connection_id=connection.pk, item_ids=ids, hint=connection.pk in batches.hints)
+        engine.poll_batch(connection_id=connection.pk, item_ids=ids, hint=batches.hints.get(connection.pk, 0))
     return ids
 
 
@@ -327,6 +327,40 @@ def test_the_list_hint_reads_the_part_of_a_big_list_that_holds_the_jobs_datasets
     assert set(job.items.values_list("status", flat=True)) == {ItemStatus.SUCCEEDED}
     # a dataset the sync never placed (created since): the first page stands for it, as before
     assert engine.schedule.list_windows([None]) == [0]
+
+
+def test_a_tick_reads_several_windows_of_the_list_when_the_budget_allows(start_job, portal, connection, clock,
+                                                                         jobs_settings):
+    """One list request per window holding waiting datasets, at most a quarter of the budget: with a budget of 8,
+    two of the three windows per hint (then the third), the reads of the batch two fewer."""
+    from portaladmin.datasets.models import DatasetSnapshot
+
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 8
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
+    uids = [f"da_{i:04d}" for i in range(2500)]
+    for uid in uids:
+        portal.status[uid]
+    DatasetSnapshot.objects.bulk_create([DatasetSnapshot(connection=connection, uid=uid, dataset_id=uid,
+                                                         list_position=place) for place, uid in enumerate(uids)])
+    targets = ["da_0100", "da_1200", "da_2300"]
+    job = start_job(targets)
+    send_all(job)
+    for uid in targets:
+        portal.set(uid, "processing", is_published=False)
+    clock.advance(2)
+    tick(connection)
+    JobItem.objects.filter(job=job).update(next_poll_at=clock.now() + timedelta(hours=1))
+    clock.advance(engine.hint_seconds())
+    batches = engine.poll_tick()
+    assert batches.hints == {connection.pk: 2}
+    before = len(portal.calls)
+    engine.poll_batch(connection_id=connection.pk, item_ids=batches[connection.pk], hint=batches.hints[connection.pk])
+    assert [int(t) for m, t in portal.calls[before:] if m == "dataset_list"] == [50, 1150]
+    JobItem.objects.filter(job=job).update(next_poll_at=clock.now() + timedelta(hours=1))
+    clock.advance(engine.hint_seconds())
+    before = len(portal.calls)
+    tick(connection)
+    assert [int(t) for m, t in portal.calls[before:] if m == "dataset_list"][0] == 2250  # the sweep goes on
 
 
 def test_a_hint_never_overrides_the_truth_rules(start_job, portal, connection, clock, jobs_settings):
