@@ -396,9 +396,8 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="bench-lag-")
     redis_url, database_url = stack_urls()
     django_for_stack(tmp, redis_url=redis_url, database_url=database_url)
-    from django.db import connection as db
-
     from django.core.cache import cache
+    from django.db import connection as db
 
     # The engine keeps its hint and watch stamps in the cache, on the virtual clock: an earlier run's (hours of
     # virtual time ahead) would hold this run's hints back. The bench's Redis db is its own (README).
