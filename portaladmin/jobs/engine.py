@@ -816,8 +816,9 @@ def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool | int = Fa
     """Read the remote state of the given items of one portal (at most its budget). Returns requests made.
 
     `hint`: first that many list requests (True: one; the tick reserved their slots) that mark the items they
-    suggest changed; this batch reads them right after, in place of its last reads. In the batch, aborts of cancelled jobs go first; an abort the portal accepts
-    ends the item at once (no read after it: one request per item to stop).
+    suggest changed; this batch reads them right after, in place of its last reads. In the batch, aborts of
+    cancelled jobs go first; an abort the portal accepts ends the item at once (no read after it: one request per
+    item to stop).
     """
     from portaladmin.jobs.services import job_refresh
 
