@@ -32,8 +32,12 @@ def places_of(sender, connection_id, targets, **kwargs) -> dict[str, int]:
     """The poller's list hint asks where its datasets sit in the portal's list: their places at the last sync."""
     from portaladmin.datasets.models import DatasetSnapshot
 
-    return dict(DatasetSnapshot.objects.filter(connection_id=connection_id, uid__in=list(targets),
-                                               list_position__isnull=False).values_list("uid", "list_position"))
+    targets, places = list(targets), {}
+    for start in range(0, len(targets), 5000):  # SQLite takes a bounded number of parameters per statement
+        places.update(DatasetSnapshot.objects.filter(
+            connection_id=connection_id, uid__in=targets[start:start + 5000], list_position__isnull=False)
+            .values_list("uid", "list_position"))
+    return places
 
 
 def on_job_finished(sender, job, **kwargs) -> None:

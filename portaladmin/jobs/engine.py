@@ -840,17 +840,18 @@ def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool | int = Fa
     client = remote.get_client(connection)
     requests_made = 0
     if hint:
-        requests_made += int(hint)
         try:
-            hinted = list_hints(client, connection, now, windows=int(hint))
+            hinted, lists = list_hints(client, connection, now, windows=int(hint))
         except PortalRateLimited as exc:
             until = connection_pause(connection.pk, exc.retry_after)
             JobItem.objects.filter(pk__in=[i.pk for i in items], status=ItemStatus.WAITING).update(next_poll_at=until)
-            return requests_made
+            return requests_made + 1
         except Exception as exc:  # noqa: BLE001 - a hint is an optimisation: the reads go on without it
+            requests_made += 1
             logger.warning("portal %s: the list request for poll hints failed: %s", connection.pk, _text(exc))
         else:
-            items = _with_hinted(items, hinted, connection, now)
+            requests_made += lists
+            items = _with_hinted(items, hinted, connection, now, lists=lists)
     watched = watched_jobs({item.job_id for item in items}, now=now)
     for item in items:
         item.watched = item.job_id in watched
@@ -892,15 +893,17 @@ def poll_batch(*, connection_id: int, item_ids: list[int], hint: bool | int = Fa
     return requests_made
 
 
-def _with_hinted(items: list[JobItem], hinted: list[int], connection: Connection, now: datetime) -> list[JobItem]:
+def _with_hinted(items: list[JobItem], hinted: list[int], connection: Connection, now: datetime, *,
+                 lists: int = 1) -> list[JobItem]:
     """Read the items the list just hinted at in this batch (their end shows now, not a tick later), in place of
-    the batch's last reads, which are due again at once; aborts of cancelled jobs are never displaced."""
+    the batch's last reads, which are due again at once; aborts of cancelled jobs are never displaced. `lists`:
+    the list requests the hint made (slots the tick set aside for hints and left unused go to hinted reads)."""
     have = {item.pk for item in items}
     extra = list(JobItem.objects.filter(pk__in=[pk for pk in hinted if pk not in have], status=ItemStatus.WAITING)
                  .select_related("job", "job__cancelled_by"))
     if not extra:
         return items
-    room = max(0, portal_budget(connection) - 1 - len(items))  # the list request took one of the budget
+    room = max(0, portal_budget(connection) - lists - len(items))  # the list requests took their part
     if room and (_sends_in_flight(connection.pk) or _waiting_sends(connection.pk, now).exists()):
         # The tick gave what its reads left to the sends waiting on this portal: the hinted items take the place of
         # the batch's last reads, not the sends' share (filling the budget again made 1.5 times it on hint ticks).
@@ -969,9 +972,10 @@ def _peer_expectation(job_id: int, connection_id: int) -> float | None:
                                remote_since=remote_since) for sent_at, finished_at, portal_sent_at, remote_since in rows)
 
 
-def list_hints(client, connection: Connection, now: datetime, *, windows: int = 1) -> list[int]:
-    """Cheap list requests (`windows` of them at most): mark the waiting items they suggest changed (due now).
-    Returns their ids.
+def list_hints(client, connection: Connection, now: datetime, *, windows: int = 1) -> tuple[list[int], int]:
+    """Cheap list requests (`windows` of them at most, all listings together): mark the waiting items they suggest
+    changed (due now). Returns their ids and the number of requests made. A 429 is raised (the caller pauses the
+    portal); any other failure ends the hint with what the requests before it gave.
 
     Never proof of anything: the marked items are read with read_remote and judged by truth.py like any other.
     """
@@ -981,23 +985,30 @@ def list_hints(client, connection: Connection, now: datetime, *, windows: int = 
                 .values_list("id", "target", "details", "remote_since", "portal_sent_at", "hint_listed_at",
                              "job__kind"))
     if not rows:
-        return []
+        return [], 0
     # Kinds sharing one listing (the dataset kinds) share one request, of the part of the list that holds their
     # targets: the 1,000 around their places at the last sync, each such window in turn (schedule.list_windows).
     sources: dict = {}  # listing → (a kind using it, the targets it must show)
     for _, target, *_, kind_name in rows:
         kind = names[kind_name]
         sources.setdefault(type(kind).hint_listing, (kind, []))[1].append(target)
-    listings: dict = {}
+    listings: dict = defaultdict(dict)
     key = f"jobs:hint-window:{connection.pk}"
+    made = 0
     for source, (kind, targets) in sources.items():
         places = places_in_list(connection_id=connection.pk, targets=targets)
         all_windows = schedule.list_windows(places.get(t) for t in targets)
-        listings[source] = {}
-        for _ in range(min(windows, len(all_windows))):
+        for _ in range(min(windows - made, len(all_windows))):
             offset = schedule.next_window(all_windows, cache.get(key))
-            cache.set(key, offset, timeout=24 * 3600)
-            listings[source].update(kind.hint_listing(client, offset=offset))
+            made += 1
+            try:
+                listings[source].update(kind.hint_listing(client, offset=offset))
+            except PortalRateLimited:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a hint is an optimisation: the reads go on without it
+                logger.warning("portal %s: a list request for poll hints failed: %s", connection.pk, _text(exc))
+                break
+            cache.set(key, offset, timeout=24 * 3600)  # read: the next hint goes on down the list from here
     hinted = []
     listed: dict = defaultdict(list)  # the listed updated_at each hint was for → the items it hinted
     for item_id, target, details, remote_since, portal_sent_at, hint_listed_at, kind_name in rows:
@@ -1014,7 +1025,7 @@ def list_hints(client, connection: Connection, now: datetime, *, windows: int = 
                     default=F("hint_listed_at"), output_field=DateTimeField())
         JobItem.objects.filter(pk__in=hinted, status=ItemStatus.WAITING).update(hinted_at=now, next_poll_at=now,
                                                                               hint_listed_at=mark)
-    return hinted
+    return hinted, made
 
 
 class _Hinted:

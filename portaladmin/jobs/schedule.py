@@ -144,14 +144,15 @@ LIST_DRIFT = 50  # a window starts this far before the first place it must cover
 
 
 def list_windows(positions: Iterable[int | None], *, size: int = LIST_PAGE, drift: int = LIST_DRIFT) -> list[int]:
-    """The offsets of the fewest `size`-long windows of the portal's dataset list that hold every given place (a
-    dataset's list_position at the last sync; None: unknown, which the window at 0 stands for, as the first
-    page did before places were kept). Each window starts `drift` before the first place it covers, so a dataset
-    still shows when datasets were added or removed before it since the sync."""
+    """The offsets of few `size`-long windows of the portal's dataset list that hold every given place (a
+    dataset's list_position at the last sync) with `drift` to spare on both sides, so a dataset still shows when
+    up to `drift` datasets were added or removed before it since the sync. None (a dataset the sync has not
+    placed, e.g. created since) counts as 0: the first page, all that was read before places were kept; such a
+    dataset is read on its own schedule when it is not there."""
     windows: list[int] = []
     end = -1
     for place in sorted({p if p is not None else 0 for p in positions}):
-        if place < end:
+        if place < end - drift:
             continue
         start = max(0, place - drift)
         windows.append(start)

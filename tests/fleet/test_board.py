@@ -175,6 +175,11 @@ def test_a_search_read_whole_numbers_the_pages_next_leads_to(small_estate, cast,
     middle = boards.fleet_dataset_page(user=root, per_page=50, q="air", after=boards._encode(
         first.object_list[9], boards._keys("dataset_id")))
     assert middle.number is None and len(middle.object_list) == 50
+    # an old cursor on the last match, the matches a multiple of the page: an empty page, no "Page 3 of 2"
+    last = boards.fleet_dataset_page(user=root, per_page=20, q="air", page=3).object_list[-1]
+    past = boards.fleet_dataset_page(user=root, per_page=20, q="air", after=boards._encode(
+        last, boards._keys("dataset_id")))
+    assert past.object_list == [] and past.number is None and not past.has_next
 
 
 def test_a_search_cursor_whose_row_stopped_matching_goes_on_after_it(small_estate, cast):

@@ -363,6 +363,39 @@ def test_a_tick_reads_several_windows_of_the_list_when_the_budget_allows(start_j
     assert [int(t) for m, t in portal.calls[before:] if m == "dataset_list"][0] == 2250  # the sweep goes on
 
 
+def test_a_hint_tick_with_several_lists_stays_within_the_budget(start_job, portal, connection, clock, jobs_settings):
+    """A full batch: the lists, the tick's reads and the hinted items read in their place make at most the budget."""
+    from portaladmin.datasets.models import DatasetSnapshot
+
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 8
+    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
+    uids = [f"da_{i:04d}" for i in range(2500)]
+    for uid in uids:
+        portal.status[uid]
+    DatasetSnapshot.objects.bulk_create([DatasetSnapshot(connection=connection, uid=uid, dataset_id=uid,
+                                                         list_position=place) for place, uid in enumerate(uids)])
+    targets = [f"da_{i:04d}" for base in (100, 1200, 2300) for i in range(base, base + 6)]
+    job = start_job(targets)
+    send_all(job)
+    for uid in targets:
+        portal.set(uid, "processing", is_published=False)
+    for _ in range(4):
+        clock.advance(2)
+        tick(connection)
+    assert not job.items.filter(poll_count=0).exists()
+    for uid in targets:
+        portal.set(uid, "idle", is_published=True)
+    JobItem.objects.filter(job=job).update(next_poll_at=clock.now())  # every item due: the batch is full
+    clock.advance(engine.hint_seconds())
+    batches = engine.poll_tick()
+    assert batches.hints == {connection.pk: 2} and len(batches[connection.pk]) == 6
+    before = len(portal.calls)
+    made = engine.poll_batch(connection_id=connection.pk, item_ids=batches[connection.pk],
+                             hint=batches.hints[connection.pk])
+    assert len(portal.calls) - before == made <= 8
+    assert portal.count("dataset_list") >= 2
+
+
 def test_a_hint_never_overrides_the_truth_rules(start_job, portal, connection, clock, jobs_settings):
     jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
     job = start_job(["da_1"])

@@ -9,8 +9,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection as db
-from django.db import transaction
+from django.db import connections as databases
+from django.db import router, transaction
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import Truncator
@@ -207,8 +207,9 @@ def _analyze_snapshots() -> None:
     """PostgreSQL: gather the snapshot table's statistics now, not when autovacuum next passes (up to a minute or
     more after a first sync of 20,000 rows): until then its planner believes the new rows absent and may pick plans
     that read them all once per row."""
-    if db.vendor == "postgresql":
-        with db.cursor() as cursor:
+    database = databases[router.db_for_write(DatasetSnapshot)]
+    if database.vendor == "postgresql":
+        with database.cursor() as cursor:
             cursor.execute(f"ANALYZE {DatasetSnapshot._meta.db_table}")
 
 

@@ -234,7 +234,7 @@ def _page_of_ids(ids: list[int], keys, *, page, per_page: int, after: str, befor
     else:  # by number (a "Previous" that reaches the start shows the first page, numbered, as the seek path does)
         result.number = _page_number(1 if before_values is not None else page, len(ids), per_page, more=False)
         start = (result.number - 1) * per_page
-    if result.number is None and start % per_page == 0:  # a cursor's page where a numbered page would be
+    if result.number is None and start % per_page == 0 and start < len(ids):  # where a numbered page would be
         result.number = start // per_page + 1
     return _fill(result, ids[start:start + per_page], keys, more=start + per_page < len(ids), first=start == 0)
 
