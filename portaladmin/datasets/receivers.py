@@ -32,10 +32,11 @@ def places_of(sender, connection_id, targets, **kwargs) -> dict[str, int]:
     """The poller's list hint asks where its datasets sit in the portal's list: their places at the last sync."""
     from portaladmin.datasets.models import DatasetSnapshot
 
+    chunk = 5000  # SQLite takes a bounded number of parameters per statement
     targets, places = list(targets), {}
-    for start in range(0, len(targets), 5000):  # SQLite takes a bounded number of parameters per statement
+    for start in range(0, len(targets), chunk):
         places.update(DatasetSnapshot.objects.filter(
-            connection_id=connection_id, uid__in=targets[start:start + 5000], list_position__isnull=False)
+            connection_id=connection_id, uid__in=targets[start:start + chunk], list_position__isnull=False)
             .values_list("uid", "list_position"))
     return places
 

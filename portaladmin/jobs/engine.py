@@ -641,9 +641,13 @@ def _hints_due(conn_id: int, budget: int, now: datetime) -> int:
     if len(targets) < hint_min_items():
         return 0
     cache.set(key, now.timestamp(), timeout=max(60, int(hint_seconds() * 4)))
+    return max(1, min(len(_list_windows(conn_id, targets)), budget // 4))
+
+
+def _list_windows(conn_id: int, targets: list[str]) -> list[int]:
+    """The offsets of the parts of the portal's list that hold `targets` (their places at the last sync)."""
     places = places_in_list(connection_id=conn_id, targets=targets)
-    windows = schedule.list_windows(places.get(t) for t in targets)
-    return max(1, min(len(windows), budget // 4))
+    return schedule.list_windows(places.get(t) for t in targets)
 
 
 def poll_order(qs, watched: set[int]):
@@ -996,8 +1000,7 @@ def list_hints(client, connection: Connection, now: datetime, *, windows: int = 
     key = f"jobs:hint-window:{connection.pk}"
     made = 0
     for source, (kind, targets) in sources.items():
-        places = places_in_list(connection_id=connection.pk, targets=targets)
-        all_windows = schedule.list_windows(places.get(t) for t in targets)
+        all_windows = _list_windows(connection.pk, targets)
         for _ in range(min(windows - made, len(all_windows))):
             offset = schedule.next_window(all_windows, cache.get(key))
             made += 1

@@ -293,24 +293,32 @@ def test_list_windows_cover_every_place_with_the_fewest_pages():
     assert schedule.next_window([1150], 1150) == 1150 and schedule.next_window([], 7) == 0
 
 
-def test_the_list_hint_reads_the_part_of_a_big_list_that_holds_the_jobs_datasets(start_job, portal, connection,
-                                                                                 clock, jobs_settings):
-    """Datasets at places 100, 1,200 and 2,300 of a 2,500-dataset portal: before places were kept, only the first
-    1,000 were listed and the other two never hinted; now each window of the list is read in turn."""
+def _big_list_job(targets, *, budget, portal, connection, start_job, jobs_settings):
+    """A 2,500-dataset portal whose rows keep their list places (as a sync leaves them), a publish of `targets`
+    sent and processing; hints allowed from one item on."""
     from portaladmin.datasets.models import DatasetSnapshot
 
-    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 4
+    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = budget
     jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
     uids = [f"da_{i:04d}" for i in range(2500)]
     for uid in uids:
         portal.status[uid]  # the portal's list order
     DatasetSnapshot.objects.bulk_create([DatasetSnapshot(connection=connection, uid=uid, dataset_id=uid,
                                                          list_position=place) for place, uid in enumerate(uids)])
-    targets = ["da_0100", "da_1200", "da_2300"]
     job = start_job(targets)
     send_all(job)
     for uid in targets:
         portal.set(uid, "processing", is_published=False)
+    return job
+
+
+def test_the_list_hint_reads_the_part_of_a_big_list_that_holds_the_jobs_datasets(start_job, portal, connection,
+                                                                                 clock, jobs_settings):
+    """Datasets at places 100, 1,200 and 2,300 of a 2,500-dataset portal: before places were kept, only the first
+    1,000 were listed and the other two never hinted; now each window of the list is read in turn."""
+    targets = ["da_0100", "da_1200", "da_2300"]
+    job = _big_list_job(targets, budget=4, portal=portal, connection=connection, start_job=start_job,
+                        jobs_settings=jobs_settings)
     clock.advance(2)
     tick(connection)  # each read once: a hint needs a known last state
     assert not job.items.filter(poll_count=0).exists()
@@ -333,20 +341,9 @@ def test_a_tick_reads_several_windows_of_the_list_when_the_budget_allows(start_j
                                                                          jobs_settings):
     """One list request per window holding waiting datasets, at most a quarter of the budget: with a budget of 8,
     two of the three windows per hint (then the third), the reads of the batch two fewer."""
-    from portaladmin.datasets.models import DatasetSnapshot
-
-    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 8
-    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
-    uids = [f"da_{i:04d}" for i in range(2500)]
-    for uid in uids:
-        portal.status[uid]
-    DatasetSnapshot.objects.bulk_create([DatasetSnapshot(connection=connection, uid=uid, dataset_id=uid,
-                                                         list_position=place) for place, uid in enumerate(uids)])
     targets = ["da_0100", "da_1200", "da_2300"]
-    job = start_job(targets)
-    send_all(job)
-    for uid in targets:
-        portal.set(uid, "processing", is_published=False)
+    job = _big_list_job(targets, budget=8, portal=portal, connection=connection, start_job=start_job,
+                        jobs_settings=jobs_settings)
     clock.advance(2)
     tick(connection)
     JobItem.objects.filter(job=job).update(next_poll_at=clock.now() + timedelta(hours=1))
@@ -365,20 +362,9 @@ def test_a_tick_reads_several_windows_of_the_list_when_the_budget_allows(start_j
 
 def test_a_hint_tick_with_several_lists_stays_within_the_budget(start_job, portal, connection, clock, jobs_settings):
     """A full batch: the lists, the tick's reads and the hinted items read in their place make at most the budget."""
-    from portaladmin.datasets.models import DatasetSnapshot
-
-    jobs_settings.JOBS_PORTAL_REQUEST_BUDGET = 8
-    jobs_settings.JOBS_LIST_HINT_MIN_ITEMS = 1
-    uids = [f"da_{i:04d}" for i in range(2500)]
-    for uid in uids:
-        portal.status[uid]
-    DatasetSnapshot.objects.bulk_create([DatasetSnapshot(connection=connection, uid=uid, dataset_id=uid,
-                                                         list_position=place) for place, uid in enumerate(uids)])
     targets = [f"da_{i:04d}" for base in (100, 1200, 2300) for i in range(base, base + 6)]
-    job = start_job(targets)
-    send_all(job)
-    for uid in targets:
-        portal.set(uid, "processing", is_published=False)
+    job = _big_list_job(targets, budget=8, portal=portal, connection=connection, start_job=start_job,
+                        jobs_settings=jobs_settings)
     for _ in range(4):
         clock.advance(2)
         tick(connection)

@@ -96,10 +96,9 @@ def snapshot_from_dataset(*, connection: Connection, dataset, now: datetime,
 def _upsert(rows: list[DatasetSnapshot], *, with_status: bool, with_position: bool = False) -> None:
     if not rows:
         return
-    DatasetSnapshot.objects.bulk_create(
-        rows, update_conflicts=True, unique_fields=["connection", "uid"],
-        update_fields=_COMMON_FIELDS + (_STATUS_FIELDS if with_status else []) + (["list_position"] if with_position
-                                                                                  else []), batch_size=500)
+    fields = _COMMON_FIELDS + (_STATUS_FIELDS if with_status else []) + (["list_position"] if with_position else [])
+    DatasetSnapshot.objects.bulk_create(rows, update_conflicts=True, unique_fields=["connection", "uid"],
+                                        update_fields=fields, batch_size=500)
     _late_from_schedules(rows)
 
 
